@@ -1,0 +1,179 @@
+// Package alert defines the unified alert that every collector produces and every
+// exporter delivers. Its JSON field names are a contract with partner platforms.
+package alert
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Alert is one version of one flood or heat alert. Collectors fill the content
+// fields and Key; the lifecycle engine fills ID, Version, Change, State and
+// References when it decides that the content is a change worth publishing.
+type Alert struct {
+	ID          string              `json:"id"`
+	Key         string              `json:"key"`
+	Version     int                 `json:"version"`
+	Change      Change              `json:"change"`
+	State       State               `json:"state"`
+	Source      string              `json:"source"`
+	SourceKind  string              `json:"sourceKind"`
+	Hazard      Hazard              `json:"hazard"`
+	Event       string              `json:"event"`
+	EventCodes  map[string][]string `json:"eventCodes,omitempty"`
+	Status      Status              `json:"status"`
+	Severity    Severity            `json:"severity"`
+	Urgency     Urgency             `json:"urgency"`
+	Certainty   Certainty           `json:"certainty"`
+	Sent        time.Time           `json:"sent"`
+	Effective   *time.Time          `json:"effective,omitempty"`
+	Onset       *time.Time          `json:"onset,omitempty"`
+	Expires     *time.Time          `json:"expires,omitempty"`
+	Ends        *time.Time          `json:"ends,omitempty"`
+	Headline    string              `json:"headline,omitempty"`
+	Description string              `json:"description,omitempty"`
+	Instruction string              `json:"instruction,omitempty"`
+	Language    string              `json:"language,omitempty"`
+	Sender      string              `json:"sender,omitempty"`
+	SenderName  string              `json:"senderName,omitempty"`
+	Web         string              `json:"web,omitempty"`
+	Areas       []Area              `json:"areas,omitempty"`
+	Geometry    *Geometry           `json:"geometry"`
+	Parameters  map[string][]string `json:"parameters,omitempty"`
+	References  []string            `json:"references,omitempty"`
+	Derived     bool                `json:"derived"`
+}
+
+// Area is one area an alert applies to.
+type Area struct {
+	Description string              `json:"description"`
+	Geocodes    map[string][]string `json:"geocodes,omitempty"`
+	// Polygons holds GeoJSON polygons: each polygon is a list of rings, each ring
+	// a closed list of [lon, lat] positions.
+	Polygons [][][][2]float64 `json:"polygons,omitempty"`
+	Circles  []Circle         `json:"circles,omitempty"`
+}
+
+// Circle is a circular area: centre and radius in kilometres.
+type Circle struct {
+	Lon      float64 `json:"lon"`
+	Lat      float64 `json:"lat"`
+	RadiusKm float64 `json:"radiusKm"`
+}
+
+// MakeID returns the id of version v of key: "<key>#<version>".
+func MakeID(key string, version int) string {
+	return key + "#" + strconv.Itoa(version)
+}
+
+// SplitID splits an id made by MakeID into its key and version.
+func SplitID(id string) (key string, version int, ok bool) {
+	i := strings.LastIndexByte(id, '#')
+	if i < 0 {
+		return "", 0, false
+	}
+	v, err := strconv.Atoi(id[i+1:])
+	if err != nil || v < 1 {
+		return "", 0, false
+	}
+	return id[:i], v, true
+}
+
+// MakeKey returns the key of a native item of source: "<source>:<native>".
+func MakeKey(source, native string) string {
+	return source + ":" + native
+}
+
+// End returns the time the alert stops being in force: the later of Expires and
+// Ends, or the zero time when neither is known.
+func (a *Alert) End() time.Time {
+	var end time.Time
+	if a.Expires != nil {
+		end = *a.Expires
+	}
+	if a.Ends != nil && a.Ends.After(end) {
+		end = *a.Ends
+	}
+	return end
+}
+
+// EffectiveTime returns Effective, defaulting to Sent as CAP does.
+func (a *Alert) EffectiveTime() time.Time {
+	if a.Effective != nil {
+		return *a.Effective
+	}
+	return a.Sent
+}
+
+// material is the part of an alert whose change makes a new version. Sent, the
+// lifecycle fields and source message ids are left out on purpose.
+type material struct {
+	Hazard      Hazard              `json:"h"`
+	Event       string              `json:"e"`
+	EventCodes  map[string][]string `json:"ec,omitempty"`
+	Status      Status              `json:"st"`
+	Severity    Severity            `json:"sv"`
+	Urgency     Urgency             `json:"u"`
+	Certainty   Certainty           `json:"c"`
+	Effective   *time.Time          `json:"ef,omitempty"`
+	Onset       *time.Time          `json:"on,omitempty"`
+	Expires     *time.Time          `json:"ex,omitempty"`
+	Ends        *time.Time          `json:"en,omitempty"`
+	Headline    string              `json:"hl,omitempty"`
+	Description string              `json:"d,omitempty"`
+	Instruction string              `json:"i,omitempty"`
+	Areas       []Area              `json:"a,omitempty"`
+}
+
+// ContentHash returns a digest of the alert's material content (DESIGN.md §3):
+// two alerts with the same hash are the same version.
+func (a *Alert) ContentHash() string {
+	m := material{
+		Hazard: a.Hazard, Event: a.Event, EventCodes: a.EventCodes, Status: a.Status,
+		Severity: a.Severity, Urgency: a.Urgency, Certainty: a.Certainty,
+		Effective: materialEffective(a), Onset: utc(a.Onset), Expires: utc(a.Expires), Ends: utc(a.Ends),
+		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,
+	}
+	b, err := json.Marshal(m)
+	if err != nil { // cannot happen: every field marshals
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// materialEffective is the effective time when it says more than sent: an
+// effective equal to sent (or absent, which defaults to sent) moves with every
+// re-sent message, and a re-send alone is not a change (DESIGN.md §3).
+func materialEffective(a *Alert) *time.Time {
+	if a.Effective == nil || a.Effective.Equal(a.Sent) {
+		return nil
+	}
+	return utc(a.Effective)
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// Clone returns a deep copy of a, so that a copy can be changed without
+// touching maps and slices shared with the original.
+func (a Alert) Clone() Alert {
+	b, err := json.Marshal(a)
+	if err != nil {
+		panic(err)
+	}
+	var c Alert
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic(err)
+	}
+	return c
+}

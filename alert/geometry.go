@@ -1,0 +1,166 @@
+package alert
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Geometry is a GeoJSON Polygon or MultiPolygon in [lon, lat] order.
+type Geometry struct {
+	Type string
+	// Polygons holds one polygon for a Polygon, several for a MultiPolygon.
+	Polygons [][][][2]float64
+}
+
+// MarshalJSON writes the geometry as GeoJSON.
+func (g Geometry) MarshalJSON() ([]byte, error) {
+	var coords any = g.Polygons
+	if g.Type == "Polygon" && len(g.Polygons) == 1 {
+		coords = g.Polygons[0]
+	}
+	return json.Marshal(struct {
+		Type        string `json:"type"`
+		Coordinates any    `json:"coordinates"`
+	}{g.Type, coords})
+}
+
+// UnmarshalJSON reads a GeoJSON Polygon or MultiPolygon.
+func (g *Geometry) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Type        string          `json:"type"`
+		Coordinates json.RawMessage `json:"coordinates"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	switch raw.Type {
+	case "Polygon":
+		var p [][][2]float64
+		if err := json.Unmarshal(raw.Coordinates, &p); err != nil {
+			return fmt.Errorf("polygon coordinates: %w", err)
+		}
+		*g = Geometry{Type: raw.Type, Polygons: [][][][2]float64{p}}
+	case "MultiPolygon":
+		var mp [][][][2]float64
+		if err := json.Unmarshal(raw.Coordinates, &mp); err != nil {
+			return fmt.Errorf("multipolygon coordinates: %w", err)
+		}
+		*g = Geometry{Type: raw.Type, Polygons: mp}
+	default:
+		return fmt.Errorf("geometry type %q is not Polygon or MultiPolygon", raw.Type)
+	}
+	return nil
+}
+
+// circleSegments is how many sides the polygon drawn for a circle has.
+const circleSegments = 32
+
+// GeometryOf returns the GeoJSON geometry covering every polygon and circle of
+// areas (circles drawn as 32-sided polygons), or nil when the areas are known
+// only by description and geocodes.
+func GeometryOf(areas []Area) *Geometry {
+	var polys [][][][2]float64
+	for _, a := range areas {
+		polys = append(polys, a.Polygons...)
+		for _, c := range a.Circles {
+			polys = append(polys, [][][2]float64{CircleRing(c, circleSegments)})
+		}
+	}
+	switch len(polys) {
+	case 0:
+		return nil
+	case 1:
+		return &Geometry{Type: "Polygon", Polygons: polys}
+	}
+	return &Geometry{Type: "MultiPolygon", Polygons: polys}
+}
+
+// CircleRing approximates c by a closed ring of n sides on a sphere.
+func CircleRing(c Circle, n int) [][2]float64 {
+	const earthKm = 6371.0088
+	r := c.RadiusKm
+	if r <= 0 {
+		r = 0.01 // a point: draw a 10 m circle so the geometry stays a valid polygon
+	}
+	lat1 := c.Lat * math.Pi / 180
+	lon1 := c.Lon * math.Pi / 180
+	d := r / earthKm
+	ring := make([][2]float64, 0, n+1)
+	for i := 0; i < n; i++ {
+		brg := 2 * math.Pi * float64(i) / float64(n)
+		lat2 := math.Asin(math.Sin(lat1)*math.Cos(d) + math.Cos(lat1)*math.Sin(d)*math.Cos(brg))
+		lon2 := lon1 + math.Atan2(math.Sin(brg)*math.Sin(d)*math.Cos(lat1), math.Cos(d)-math.Sin(lat1)*math.Sin(lat2))
+		ring = append(ring, [2]float64{round6(normLon(lon2 * 180 / math.Pi)), round6(lat2 * 180 / math.Pi)})
+	}
+	return append(ring, ring[0])
+}
+
+func normLon(lon float64) float64 {
+	for lon > 180 {
+		lon -= 360
+	}
+	for lon < -180 {
+		lon += 360
+	}
+	return lon
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+// ParseCAPPolygon reads a CAP polygon: space-separated "lat,lon" pairs. It
+// returns a GeoJSON ring in [lon, lat] order, closing it if the source did not.
+func ParseCAPPolygon(s string) ([][2]float64, error) {
+	fields := strings.Fields(s)
+	ring := make([][2]float64, 0, len(fields)+1)
+	for _, f := range fields {
+		lat, lon, err := parseLatLon(f)
+		if err != nil {
+			return nil, fmt.Errorf("polygon point %q: %w", f, err)
+		}
+		ring = append(ring, [2]float64{lon, lat})
+	}
+	if len(ring) > 0 && ring[0] != ring[len(ring)-1] {
+		ring = append(ring, ring[0])
+	}
+	if len(ring) < 4 {
+		return nil, fmt.Errorf("polygon has %d points, want at least 4", len(ring))
+	}
+	return ring, nil
+}
+
+// ParseCAPCircle reads a CAP circle: "lat,lon radius" with the radius in km.
+func ParseCAPCircle(s string) (Circle, error) {
+	fields := strings.Fields(s)
+	if len(fields) != 2 {
+		return Circle{}, fmt.Errorf("circle %q: want \"lat,lon radius\"", s)
+	}
+	lat, lon, err := parseLatLon(fields[0])
+	if err != nil {
+		return Circle{}, fmt.Errorf("circle %q: %w", s, err)
+	}
+	r, err := strconv.ParseFloat(fields[1], 64)
+	if err != nil || r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		return Circle{}, fmt.Errorf("circle %q: bad radius", s)
+	}
+	return Circle{Lon: lon, Lat: lat, RadiusKm: r}, nil
+}
+
+func parseLatLon(s string) (lat, lon float64, err error) {
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return 0, 0, errors.New("want lat,lon")
+	}
+	lat, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	lon, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, errors.New("not a number")
+	}
+	if err := checkPosition(lon, lat); err != nil {
+		return 0, 0, err
+	}
+	return lat, lon, nil
+}

@@ -1,0 +1,126 @@
+package bus
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hazardwire/hazardwire/alert"
+)
+
+// CloudEvents binary-mode headers on every alert message (DESIGN.md §4).
+const (
+	HeaderCESpecVersion = "ce-specversion"
+	HeaderCEID          = "ce-id"
+	HeaderCEType        = "ce-type"
+	HeaderCESource      = "ce-source"
+	HeaderCESubject     = "ce-subject"
+	HeaderCETime        = "ce-time"
+	// EventTypePrefix is the CloudEvents type of an alert change, followed by
+	// the change: org.hazardwire.alert.new.
+	EventTypePrefix = "org.hazardwire.alert."
+)
+
+// Subject returns the subject an alert change is published on:
+// hazardwire.alerts.<hazard>.<severity>.<source>.
+func Subject(a *alert.Alert) string {
+	return fmt.Sprintf("%s.%s.%s.%s", SubjectAlerts, token(string(a.Hazard)), token(string(a.Severity)), token(a.Source))
+}
+
+// token makes s safe as one subject token.
+func token(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '*' || r == '>' || r <= ' ' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// EventSource is the CloudEvents source of changes from a collector.
+func EventSource(source string) string { return "/hazardwire/collectors/" + source }
+
+// Publish stores one change on the alert stream and waits for the ack. The
+// message id is the alert id, so a change published twice (after a crash
+// between publish and state) is stored once.
+func (b *Bus) Publish(ctx context.Context, a *alert.Alert) error {
+	_, err := b.publish(ctx, a)
+	return err
+}
+
+func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, error) {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", a.ID, err)
+	}
+	msg := nats.NewMsg(Subject(a))
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, a.ID)
+	msg.Header.Set(HeaderCESpecVersion, "1.0")
+	msg.Header.Set(HeaderCEID, a.ID)
+	msg.Header.Set(HeaderCEType, EventTypePrefix+string(a.Change))
+	msg.Header.Set(HeaderCESource, EventSource(a.Source))
+	msg.Header.Set(HeaderCESubject, a.Key)
+	msg.Header.Set(HeaderCETime, a.Sent.Format(time.RFC3339))
+	msg.Header.Set("Content-Type", "application/json")
+	ack, err := b.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamAlerts))
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", a.ID, err)
+	}
+	return ack, nil
+}
+
+// StateStore keeps lifecycle records, as opaque values, in the KV bucket
+// hazardwire_state.
+type StateStore struct{ kv jetstream.KeyValue }
+
+// States returns the lifecycle state store.
+func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv} }
+
+// stateKey maps an alert key to a KV key: the source, then the alert key in
+// unpadded base64url (alert keys hold characters KV keys may not).
+func stateKey(source, key string) string {
+	return token(source) + "." + base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+// Put stores the record of one alert key.
+func (s *StateStore) Put(ctx context.Context, source, key string, value []byte) error {
+	if _, err := s.kv.Put(ctx, stateKey(source, key), value); err != nil {
+		return fmt.Errorf("store state %q: %w", key, err)
+	}
+	return nil
+}
+
+// All reads every record, with one watcher rather than one request per key.
+func (s *StateStore) All(ctx context.Context) ([][]byte, error) {
+	w, err := s.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	defer func() { _ = w.Stop() }()
+	var out [][]byte
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, errors.New("read state: watcher closed")
+			}
+			if e == nil { // every current value has been delivered
+				return out, nil
+			}
+			out = append(out, e.Value())
+		case <-ctx.Done():
+			return nil, fmt.Errorf("read state: %w", ctx.Err())
+		}
+	}
+}

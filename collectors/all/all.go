@@ -1,0 +1,8 @@
+// Package all registers every collector kind; import it for its side effect.
+// Adding a kind is adding its folder and one line here.
+package all
+
+import (
+	_ "github.com/hazardwire/hazardwire/collectors/cap" // CAP 1.1/1.2 documents and Atom/RSS indexes
+	// NWSPLACEHOLDER _ "github.com/hazardwire/hazardwire/collectors/nws" // api.weather.gov active alerts
+)

@@ -1,0 +1,365 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client is the HTTP client every collector shares: one transport, one
+// per-host concurrency limit. Build it once per daemon.
+type Client struct {
+	http      *http.Client
+	userAgent string
+	perHost   int
+
+	mu    sync.Mutex
+	hosts map[string]chan struct{}
+	now   func() time.Time
+}
+
+// ClientOptions configures a Client.
+type ClientOptions struct {
+	// Transport overrides the default transport (tests, proxies).
+	Transport http.RoundTripper
+	// UserAgent is sent when a collector sets none of its own.
+	UserAgent string
+	// PerHost limits concurrent requests to one host (default 4).
+	PerHost int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// NewClient builds the shared client.
+func NewClient(o ClientOptions) *Client {
+	t := o.Transport
+	if t == nil {
+		dt := http.DefaultTransport.(*http.Transport).Clone()
+		dt.MaxIdleConnsPerHost = 4
+		dt.ResponseHeaderTimeout = 30 * time.Second
+		t = dt
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = 4
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "hazardwire"
+	}
+	return &Client{
+		http: &http.Client{
+			Transport: t,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 5 {
+					return errors.New("stopped after 5 redirects")
+				}
+				return nil
+			},
+		},
+		userAgent: o.UserAgent,
+		perHost:   o.PerHost,
+		hosts:     map[string]chan struct{}{},
+		now:       o.Now,
+	}
+}
+
+func (c *Client) acquire(ctx context.Context, host string) (release func(), err error) {
+	c.mu.Lock()
+	sem, ok := c.hosts[host]
+	if !ok {
+		sem = make(chan struct{}, c.perHost)
+		c.hosts[host] = sem
+	}
+	c.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// FetchOptions configures one collector's Fetcher.
+type FetchOptions struct {
+	// UserAgent overrides the client's (NWS asks for a contact in it).
+	UserAgent string
+	// Accept is sent as the Accept header when set.
+	Accept string
+	// Headers are sent with every request.
+	Headers map[string]string
+	// MaxBody is the largest body read, after decompression (default 16 MiB).
+	MaxBody int64
+	// Secrets are strings that must never appear in errors or logs (API keys,
+	// including keys carried in the URL path).
+	Secrets []string
+	// MinBackoff and MaxBackoff bound the wait after consecutive failures
+	// (defaults 5s and 10m).
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Fetcher fetches URLs for one collector: conditional GET with a cached body
+// per URL, a body size limit, and backoff with jitter after errors.
+type Fetcher struct {
+	c    *Client
+	opts FetchOptions
+
+	mu       sync.Mutex
+	cache    map[string]*cached
+	failures map[string]int       // consecutive failures per host
+	notUntil map[string]time.Time // per host: no request before this time
+}
+
+type cached struct {
+	etag, lastModified string
+	body               []byte
+	header             http.Header
+}
+
+// NewFetcher returns a Fetcher that uses the shared client c.
+func (c *Client) NewFetcher(o FetchOptions) *Fetcher {
+	if o.MaxBody <= 0 {
+		o.MaxBody = 16 << 20
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 5 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Minute
+	}
+	return &Fetcher{c: c, opts: o, cache: map[string]*cached{}, failures: map[string]int{}, notUntil: map[string]time.Time{}}
+}
+
+// Response is a fetched body.
+type Response struct {
+	Body   []byte
+	Header http.Header
+	// NotModified is true when the server answered 304 and Body is the body
+	// cached from the last 200.
+	NotModified bool
+}
+
+// FetchError is a failed fetch, with a bounded Reason for metrics and a URL
+// from which secrets have been removed.
+type FetchError struct {
+	Reason     string // http_status, timeout, network, too_large, backoff, canceled
+	URL        string
+	Status     int
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *FetchError) Error() string {
+	switch {
+	case e.Reason == "backoff":
+		return fmt.Sprintf("fetch %s: backing off after errors for %s", e.URL, e.RetryAfter.Round(time.Second))
+	case e.Status != 0:
+		return fmt.Sprintf("fetch %s: HTTP %d", e.URL, e.Status)
+	}
+	return fmt.Sprintf("fetch %s: %v", e.URL, e.Err)
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// Reason returns the bounded reason of err for metrics: the FetchError reason,
+// or "parse" for any other error.
+func Reason(err error) string {
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return fe.Reason
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "parse"
+}
+
+// Get fetches rawURL. A 304 answer returns the body cached from the last 200.
+func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &FetchError{Reason: "network", URL: f.Redact(rawURL), Err: errors.New("bad URL")}
+	}
+	host := u.Host
+	now := f.c.now()
+	f.mu.Lock()
+	wait := f.notUntil[host].Sub(now)
+	f.mu.Unlock()
+	if wait > 0 {
+		return nil, &FetchError{Reason: "backoff", URL: f.Redact(rawURL), RetryAfter: wait}
+	}
+	resp, err := f.get(ctx, rawURL, host)
+	f.record(host, err)
+	return resp, err
+}
+
+func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, error) {
+	release, err := f.c.acquire(ctx, host)
+	if err != nil {
+		return nil, &FetchError{Reason: "canceled", URL: f.Redact(rawURL), Err: err}
+	}
+	defer release()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, &FetchError{Reason: "network", URL: f.Redact(rawURL), Err: errors.New("bad request")}
+	}
+	ua := f.opts.UserAgent
+	if ua == "" {
+		ua = f.c.userAgent
+	}
+	req.Header.Set("User-Agent", ua)
+	if f.opts.Accept != "" {
+		req.Header.Set("Accept", f.opts.Accept)
+	}
+	for k, v := range f.opts.Headers {
+		req.Header.Set(k, v)
+	}
+	f.mu.Lock()
+	prev := f.cache[rawURL]
+	f.mu.Unlock()
+	if prev != nil {
+		if prev.etag != "" {
+			req.Header.Set("If-None-Match", prev.etag)
+		}
+		if prev.lastModified != "" {
+			req.Header.Set("If-Modified-Since", prev.lastModified)
+		}
+	}
+	res, err := f.c.http.Do(req)
+	if err != nil {
+		return nil, f.transportError(rawURL, err)
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusNotModified && prev != nil:
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+		return &Response{Body: prev.body, Header: prev.header, NotModified: true}, nil
+	case res.StatusCode < 200 || res.StatusCode > 299:
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode,
+			RetryAfter: ParseRetryAfter(res.Header.Get("Retry-After"), f.c.now())}
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, f.opts.MaxBody+1))
+	if err != nil {
+		return nil, f.transportError(rawURL, err)
+	}
+	if int64(len(body)) > f.opts.MaxBody {
+		return nil, &FetchError{Reason: "too_large", URL: f.Redact(rawURL), Err: fmt.Errorf("body over %d bytes", f.opts.MaxBody)}
+	}
+	c := &cached{etag: res.Header.Get("ETag"), lastModified: res.Header.Get("Last-Modified"), body: body, header: res.Header}
+	f.mu.Lock()
+	if c.etag != "" || c.lastModified != "" {
+		f.cache[rawURL] = c
+	} else {
+		delete(f.cache, rawURL)
+	}
+	f.mu.Unlock()
+	return &Response{Body: body, Header: res.Header}, nil
+}
+
+func (f *Fetcher) transportError(rawURL string, err error) error {
+	reason := "network"
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		reason = "timeout"
+	} else if errors.Is(err, context.Canceled) {
+		reason = "canceled"
+	}
+	return &FetchError{Reason: reason, URL: f.Redact(rawURL), Err: errors.New(f.Redact(err.Error()))}
+}
+
+// record updates the per-host backoff after a request.
+func (f *Fetcher) record(host string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var fe *FetchError
+	if err == nil || (errors.As(err, &fe) && (fe.Reason == "canceled" || fe.Reason == "backoff")) {
+		if err == nil {
+			delete(f.failures, host)
+			delete(f.notUntil, host)
+		}
+		return
+	}
+	n := f.failures[host] + 1
+	f.failures[host] = n
+	wait := Backoff(n, f.opts.MinBackoff, f.opts.MaxBackoff)
+	if errors.As(err, &fe) && fe.RetryAfter > wait {
+		wait = min(fe.RetryAfter, f.opts.MaxBackoff)
+	}
+	f.notUntil[host] = f.c.now().Add(wait)
+}
+
+// Backoff returns the wait after n consecutive failures: min·2^(n-1), capped at
+// max, with up to 20% random jitter taken off so that many callers spread out.
+func Backoff(n int, minWait, maxWait time.Duration) time.Duration {
+	if n < 1 {
+		return 0
+	}
+	d := minWait
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	return d - time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Redact removes secrets from s: every configured secret, and the values of
+// query parameters that usually carry keys.
+func (f *Fetcher) Redact(s string) string {
+	return RedactString(s, f.opts.Secrets)
+}
+
+var secretParams = []string{"serviceKey", "servicekey", "ServiceKey", "authKey", "apikey", "apiKey", "api_key", "key", "token", "access_token"}
+
+// RedactString removes secrets from s, and the values of query parameters named
+// like keys when s is a URL.
+func RedactString(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "REDACTED")
+			if esc := url.QueryEscape(sec); esc != sec {
+				s = strings.ReplaceAll(s, esc, "REDACTED")
+			}
+		}
+	}
+	if u, err := url.Parse(s); err == nil && u.RawQuery != "" && u.Scheme != "" {
+		q := u.Query()
+		changed := false
+		for _, p := range secretParams {
+			if q.Has(p) {
+				q.Set(p, "REDACTED")
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+			s = u.Redacted()
+		}
+	}
+	return s
+}

@@ -1,0 +1,74 @@
+package exporters
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Delivery results, the values of the result label.
+const (
+	ResultSuccess    = "success"
+	ResultRetry      = "retry"
+	ResultDeadLetter = "dead_letter"
+	ResultFiltered   = "filtered"
+)
+
+// Metrics are the delivery engine's metrics, built once per registry.
+type Metrics struct {
+	Deliveries *prometheus.CounterVec
+	Duration   *prometheus.HistogramVec
+	Pending    *prometheus.GaugeVec
+	Latency    *prometheus.HistogramVec
+	Failures   *prometheus.CounterVec
+}
+
+// NewMetrics registers the exporter metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		Deliveries: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_exporter_deliveries_total",
+			Help: "Delivery attempts by result: success (partner acknowledged), retry (failed, will retry), dead_letter (given up), filtered (not for this partner).",
+		}, []string{"exporter", "result"}),
+		Duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hazardwire_exporter_delivery_duration_seconds",
+			Help:    "Time of one delivery attempt to the partner.",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}, []string{"exporter"}),
+		Pending: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hazardwire_exporter_pending",
+			Help: "Changes on the bus not yet acknowledged by this exporter (waiting plus in flight).",
+		}, []string{"exporter"}),
+		Latency: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hazardwire_exporter_alert_latency_seconds",
+			Help:    "Time from a change's publication on the bus (the poll that first saw it) to the partner's 2xx.",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}, []string{"exporter"}),
+		Failures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_exporter_failures_total",
+			Help: "Failed delivery attempts by bounded reason (timeout, network, http_4xx, http_429, http_5xx, gone, encode, expired, max_attempts, max_age, invalid).",
+		}, []string{"exporter", "reason"}),
+	}
+}
+
+var failureReasons = []string{"timeout", "network", "http_4xx", "http_429", "http_5xx", "gone", "encode", "expired", "max_attempts", "max_age", "invalid"}
+
+// Init sets every series of an exporter to zero.
+func (m *Metrics) Init(exporter string) {
+	for _, r := range []string{ResultSuccess, ResultRetry, ResultDeadLetter, ResultFiltered} {
+		m.Deliveries.WithLabelValues(exporter, r)
+	}
+	for _, r := range failureReasons {
+		m.Failures.WithLabelValues(exporter, r)
+	}
+	m.Duration.WithLabelValues(exporter)
+	m.Pending.WithLabelValues(exporter)
+	m.Latency.WithLabelValues(exporter)
+}
+
+// Delete removes the series of an exporter removed from the config.
+func (m *Metrics) Delete(exporter string) {
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures} {
+		v.DeletePartialMatch(prometheus.Labels{"exporter": exporter})
+	}
+}

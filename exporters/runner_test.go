@@ -1,0 +1,238 @@
+package exporters_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/exporters/webhook"
+	"github.com/hazardwire/hazardwire/internal/testbus"
+)
+
+var secretKey = []byte("0123456789abcdef0123456789abcdef")
+
+// partner records verified deliveries; fail decides the status of each request.
+type partner struct {
+	mu    sync.Mutex
+	got   []string // ids acknowledged, in order
+	tries map[string]int
+	fail  func(id string, try int) int
+}
+
+func (p *partner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if err := webhook.Verify(secretKey, r.Header, body, time.Now(), time.Minute); err != nil {
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	id := r.Header.Get(webhook.HeaderID)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tries[id]++
+	if p.fail != nil {
+		if code := p.fail(id, p.tries[id]); code != 0 {
+			w.WriteHeader(code)
+			return
+		}
+	}
+	p.got = append(p.got, id)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (p *partner) ids() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.got)
+}
+
+type rig struct {
+	b       *bus.Bus
+	p       *partner
+	reg     *prometheus.Registry
+	metrics *exporters.Metrics
+	runner  *exporters.Runner
+}
+
+func start(t *testing.T, p *partner, f exporters.Filter) *rig {
+	t.Helper()
+	b := testbus.Open(t)
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
+		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m := exporters.NewMetrics(reg)
+	r := exporters.NewRunner(exporters.RunnerConfig{
+		Name: "p1", Exporter: exp, Filter: f, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
+		Policy: exporters.RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 5},
+	}, b.JetStream(), b, m, testbus.Logger(t))
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.Stop(ctx)
+	})
+	return &rig{b: b, p: p, reg: reg, metrics: m, runner: r}
+}
+
+func change(key string, v int, c alert.Change, mod ...func(*alert.Alert)) *alert.Alert {
+	exp := time.Now().Add(time.Hour)
+	a := &alert.Alert{Key: key, Version: v, ID: alert.MakeID(key, v), Change: c, State: alert.StateAfter(c),
+		Source: "src", SourceKind: "cap", Hazard: alert.HazardFlood, Event: "Flood Warning", Status: alert.StatusActual,
+		Severity: alert.SeveritySevere, Urgency: alert.UrgencyImmediate, Certainty: alert.CertaintyLikely,
+		Sent: time.Now(), Expires: &exp}
+	for _, m := range mod {
+		m(a)
+	}
+	return a
+}
+
+func (r *rig) publish(t *testing.T, as ...*alert.Alert) {
+	t.Helper()
+	for _, a := range as {
+		if err := r.b.Publish(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitFor polls cond until it holds or 15 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRetriesKeepOrderPerKey(t *testing.T) {
+	// The partner fails the first two attempts of every first version.
+	p := &partner{tries: map[string]int{}, fail: func(id string, try int) int {
+		if _, v, _ := alert.SplitID(id); v == 1 && try <= 2 {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	}}
+	r := start(t, p, exporters.Filter{})
+	r.publish(t, change("a", 1, alert.ChangeNew), change("a", 2, alert.ChangeUpdate), change("b", 1, alert.ChangeNew),
+		change("a", 3, alert.ChangeCancel), change("b", 2, alert.ChangeUpdate))
+	waitFor(t, "5 deliveries", func() bool { return len(p.ids()) == 5 })
+	got := p.ids()
+	for _, key := range []string{"a", "b"} {
+		var versions []int
+		for _, id := range got {
+			if k, v, _ := alert.SplitID(id); k == key {
+				versions = append(versions, v)
+			}
+		}
+		if !slices.IsSorted(versions) {
+			t.Errorf("key %s delivered out of order: %v (all: %v)", key, versions, got)
+		}
+	}
+	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultRetry)); n != 4 {
+		t.Errorf("retries counted %v, want 4", n)
+	}
+	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuccess)); n != 5 {
+		t.Errorf("successes counted %v, want 5", n)
+	}
+}
+
+func TestPermanentFailureIsDeadLettered(t *testing.T) {
+	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+		if id == "bad#1" {
+			return http.StatusBadRequest
+		}
+		return 0
+	}}
+	r := start(t, p, exporters.Filter{})
+	r.publish(t, change("bad", 1, alert.ChangeNew), change("good", 1, alert.ChangeNew))
+	waitFor(t, "the good delivery", func() bool { return len(p.ids()) == 1 })
+	waitFor(t, "the dead letter", func() bool {
+		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)) == 1
+	})
+	m, err := r.b.JetStream().Stream(context.Background(), bus.StreamDeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := m.GetLastMsgForSubject(context.Background(), bus.DeadLetterSubject("p1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msg.Header.Get(bus.HeaderDLReason); got != "http_4xx" {
+		t.Errorf("dead letter reason %q, want http_4xx", got)
+	}
+	var a alert.Alert
+	if err := json.Unmarshal(msg.Data, &a); err != nil || a.ID != "bad#1" {
+		t.Errorf("dead letter body: id %q, err %v", a.ID, err)
+	}
+	if p.tries["bad#1"] != 1 {
+		t.Errorf("a 400 was retried: %d attempts", p.tries["bad#1"])
+	}
+}
+
+func TestExpiredNewIsNotRetriedButCancelIs(t *testing.T) {
+	down := true
+	var mu sync.Mutex
+	p := &partner{tries: map[string]int{}, fail: func(string, int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return http.StatusBadGateway
+		}
+		return 0
+	}}
+	r := start(t, p, exporters.Filter{})
+	past := time.Now().Add(-time.Minute)
+	ended := func(a *alert.Alert) { a.Expires = &past }
+	r.publish(t, change("x", 1, alert.ChangeNew, ended), change("x", 2, alert.ChangeCancel, ended))
+	waitFor(t, "the expired new to be dead-lettered", func() bool {
+		return testutil.ToFloat64(r.metrics.Failures.WithLabelValues("p1", "expired")) == 1
+	})
+	waitFor(t, "a retry of the cancel", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.tries["x#2"] >= 2
+	})
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	waitFor(t, "the cancel", func() bool { return slices.Equal(p.ids(), []string{"x#2"}) })
+}
+
+func TestFilterSkipsAndCounts(t *testing.T) {
+	p := &partner{tries: map[string]int{}}
+	r := start(t, p, exporters.Filter{Hazards: []alert.Hazard{alert.HazardHeat}})
+	r.publish(t, change("flood", 1, alert.ChangeNew),
+		change("heat", 1, alert.ChangeNew, func(a *alert.Alert) { a.Hazard = alert.HazardHeat }),
+		change("drill", 1, alert.ChangeNew, func(a *alert.Alert) { a.Hazard = alert.HazardHeat; a.Status = alert.StatusExercise }))
+	waitFor(t, "the heat delivery", func() bool { return len(p.ids()) == 1 })
+	waitFor(t, "two filtered", func() bool {
+		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultFiltered)) == 2
+	})
+	if got := p.ids(); got[0] != "heat#1" {
+		t.Errorf("delivered %v", got)
+	}
+}

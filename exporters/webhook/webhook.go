@@ -1,0 +1,240 @@
+// Package webhook is the exporter kind that POSTs each change to a partner
+// endpoint, signed per Standard Webhooks.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/exporters"
+)
+
+//go:embed sample.yaml
+var sample []byte
+
+func init() {
+	exporters.Register(exporters.Kind{Name: "webhook", New: New, Sample: sample})
+}
+
+// Body formats.
+const (
+	FormatJSON        = "json"
+	FormatCloudEvents = "cloudevents"
+)
+
+// Options are the webhook kind's configuration keys.
+type Options struct {
+	URL         string            `yaml:"url"`
+	Secret      string            `yaml:"secret"`
+	SecretFile  string            `yaml:"secret_file"`
+	Format      string            `yaml:"format"`
+	BearerToken string            `yaml:"bearer_token"`
+	Headers     map[string]string `yaml:"headers"`
+	Timeout     time.Duration     `yaml:"timeout"`
+}
+
+// Webhook delivers changes by HTTP POST.
+type Webhook struct {
+	name    string
+	url     string
+	keys    [][]byte
+	format  string
+	bearer  string
+	headers map[string]string
+	client  *http.Client
+	now     func() time.Time
+}
+
+// New builds a webhook exporter from its options.
+func New(env exporters.Env, decode exporters.Decode) (exporters.Exporter, error) {
+	var o Options
+	if err := decode(&o); err != nil {
+		return nil, err
+	}
+	return build(env.Name, o, nil)
+}
+
+func build(name string, o Options, transport http.RoundTripper) (*Webhook, error) {
+	u, err := url.Parse(o.URL)
+	if o.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("url %q: want an http(s) URL", redact(o.URL))
+	}
+	secret := o.Secret
+	switch {
+	case o.Secret != "" && o.SecretFile != "":
+		return nil, errors.New("set at most one of secret and secret_file")
+	case o.SecretFile != "":
+		b, err := os.ReadFile(o.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("secret_file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	case secret == "":
+		return nil, errors.New(`secret is required: a "whsec_<base64>" key shared with the partner`)
+	}
+	var keys [][]byte
+	for _, s := range strings.Fields(secret) { // several during key rotation
+		k, err := ParseSecret(s)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	switch o.Format {
+	case "":
+		o.Format = FormatJSON
+	case FormatJSON, FormatCloudEvents:
+	case "cap":
+		return nil, errors.New(`format "cap" is not available yet: use json or cloudevents`)
+	default:
+		return nil, fmt.Errorf("format %q: want json or cloudevents", o.Format)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		transport = t
+	}
+	return &Webhook{name: name, url: o.URL, keys: keys, format: o.Format, bearer: o.BearerToken, headers: o.Headers,
+		client: &http.Client{Transport: transport, Timeout: o.Timeout}, now: time.Now}, nil
+}
+
+// ContentType returns the Content-Type of a format.
+func ContentType(format string) string {
+	if format == FormatCloudEvents {
+		return "application/cloudevents+json"
+	}
+	return "application/json"
+}
+
+// Deliver POSTs one change.
+func (w *Webhook) Deliver(ctx context.Context, d exporters.Delivery) exporters.Outcome {
+	body, err := Render(w.format, d.Alert, d.Body)
+	if err != nil {
+		return exporters.Outcome{Err: err, Reason: "encode"}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return exporters.Outcome{Err: err, Reason: "encode"}
+	}
+	ts := w.now().Unix()
+	req.Header.Set("Content-Type", ContentType(w.format))
+	req.Header.Set("User-Agent", "hazardwire")
+	for k, v := range w.headers {
+		req.Header.Set(k, v)
+	}
+	if w.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+w.bearer)
+	}
+	req.Header.Set(HeaderID, d.Alert.ID)
+	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
+	req.Header.Set(HeaderSignature, SignatureHeader(w.keys, d.Alert.ID, ts, body))
+	res, err := w.client.Do(req)
+	if err != nil {
+		return classifyError(err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	return Classify(res.StatusCode, res.Header.Get("Retry-After"), w.now())
+}
+
+// Classify turns a partner's HTTP answer into an outcome: 2xx delivered;
+// 408, 429 and 5xx retried (honouring Retry-After); 410 gone; any other
+// status permanent.
+func Classify(status int, retryAfter string, now time.Time) exporters.Outcome {
+	o := exporters.Outcome{Status: status}
+	switch {
+	case status >= 200 && status <= 299:
+		o.Reason = "ok"
+		return o
+	case status == http.StatusTooManyRequests:
+		o.Retry, o.Reason = true, "http_429"
+	case status == http.StatusRequestTimeout:
+		o.Retry, o.Reason = true, "timeout"
+	case status >= 500:
+		o.Retry, o.Reason = true, "http_5xx"
+	case status == http.StatusGone:
+		o.Reason = "gone"
+	default:
+		o.Reason = "http_4xx"
+	}
+	o.Err = fmt.Errorf("partner answered HTTP %d", status)
+	if o.Retry {
+		o.RetryAfter = parseRetryAfter(retryAfter, now)
+	}
+	return o
+}
+
+func classifyError(err error) exporters.Outcome {
+	var ne net.Error
+	reason := "network"
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		reason = "timeout"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = fmt.Errorf("POST %s: %w", redact(ue.URL), ue.Err)
+	}
+	return exporters.Outcome{Err: err, Retry: true, Reason: reason}
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var secs int
+	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 && fmt.Sprint(secs) == v {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// redact hides credentials and the query string of a URL in messages.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "REDACTED"
+	}
+	return u.Redacted()
+}
+
+// Render returns the request body of a change in format: the alert JSON as
+// published, or a structured CloudEvent around it.
+func Render(format string, a *alert.Alert, published []byte) ([]byte, error) {
+	if format != FormatCloudEvents {
+		return published, nil
+	}
+	ev := struct {
+		SpecVersion     string          `json:"specversion"`
+		ID              string          `json:"id"`
+		Type            string          `json:"type"`
+		Source          string          `json:"source"`
+		Subject         string          `json:"subject"`
+		Time            string          `json:"time"`
+		DataContentType string          `json:"datacontenttype"`
+		Data            json.RawMessage `json:"data"`
+	}{"1.0", a.ID, "org.hazardwire.alert." + string(a.Change), "/hazardwire/collectors/" + a.Source, a.Key,
+		a.Sent.Format(time.RFC3339), "application/json", published}
+	return json.Marshal(ev)
+}

@@ -1,0 +1,93 @@
+// Package cli implements hazardwire's subcommands (DESIGN.md §9, a contract):
+// run, check, collect, demo, config sample and version.
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+
+	_ "github.com/hazardwire/hazardwire/collectors/all" // every collector kind
+	"github.com/hazardwire/hazardwire/internal/daemon"
+	_ "github.com/hazardwire/hazardwire/exporters/all" // every exporter kind
+)
+
+// IO is where a command reads signals and writes.
+type IO struct {
+	Stdout, Stderr io.Writer
+	// Reload receives a value for every reload request (SIGHUP).
+	Reload <-chan os.Signal
+}
+
+const usage = `hazardwire: flood and heat alerts from public agencies, on a NATS JetStream bus, to partner platforms.
+
+Usage:
+  hazardwire run     --config FILE          run the daemon (SIGINT/SIGTERM drain and exit 0)
+  hazardwire check   --config FILE          validate the config; exit 1 with file:line:col errors
+  hazardwire collect --config FILE NAME     fetch and normalize one collector once; print alerts as JSON lines
+  hazardwire demo    [--duration D]         everything in one process on bundled recorded feeds
+  hazardwire config  sample [KIND]          print the sample config of a kind (all kinds without KIND)
+  hazardwire version                        print the version
+
+Common flags: --log-format text|json, --log-level debug|info|warn|error
+`
+
+// Main runs the subcommand in args and returns the exit code.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdio.Stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return runCmd(ctx, rest, stdio)
+	case "check":
+		return checkCmd(rest, stdio)
+	case "collect":
+		return collectCmd(ctx, rest, stdio)
+	case "demo":
+		return demoCmd(ctx, rest, stdio)
+	case "config":
+		return configCmd(rest, stdio)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdio.Stdout, "hazardwire %s %s\n", daemon.Version, runtime.Version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdio.Stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stdio.Stderr, "hazardwire: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+// logFlags adds the logging flags to fs and returns a function that builds
+// the logger once the flags are parsed.
+func logFlags(fs *flag.FlagSet, w io.Writer) func() (*slog.Logger, error) {
+	format := fs.String("log-format", "text", "log format: text or json")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	return func() (*slog.Logger, error) {
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(*level)); err != nil {
+			return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+		}
+		o := &slog.HandlerOptions{Level: lv}
+		switch strings.ToLower(*format) {
+		case "text":
+			return slog.New(slog.NewTextHandler(w, o)), nil
+		case "json":
+			return slog.New(slog.NewJSONHandler(w, o)), nil
+		}
+		return nil, fmt.Errorf("--log-format %q: want text or json", *format)
+	}
+}
+
+// parse parses fs, printing the error and usage on failure.
+func parse(fs *flag.FlagSet, args []string) bool {
+	return fs.Parse(args) == nil
+}

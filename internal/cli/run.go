@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/config"
+	"github.com/hazardwire/hazardwire/internal/daemon"
+)
+
+func runCmd(ctx context.Context, args []string, stdio IO) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stdio.Stderr)
+	file := fs.String("config", "", "config file (YAML)")
+	logger := logFlags(fs, stdio.Stderr)
+	if !parse(fs, args) {
+		return 2
+	}
+	log, err := logger()
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, err)
+		return 2
+	}
+	if *file == "" {
+		fmt.Fprintln(stdio.Stderr, "run: --config FILE is required")
+		return 2
+	}
+	// The config is checked whole first; the daemon builds its own parts.
+	cfg, _, err := config.Load(*file, collectors.NewClient(collectors.ClientOptions{}))
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, err)
+		return 1
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: log})
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, err)
+		return 1
+	}
+	go func() {
+		for range stdio.Reload {
+			log.Warn("reload requested, but live reload is not built yet: restart to apply a new config")
+		}
+	}()
+	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("hazardwire failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func checkCmd(args []string, stdio IO) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stdio.Stderr)
+	file := fs.String("config", "", "config file (YAML)")
+	if !parse(fs, args) {
+		return 2
+	}
+	if *file == "" {
+		fmt.Fprintln(stdio.Stderr, "check: --config FILE is required")
+		return 2
+	}
+	_, err := loadAndBuild(*file)
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdio.Stdout, "%s: ok\n", *file)
+	return 0
+}

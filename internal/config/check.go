@@ -1,0 +1,181 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/yamlx"
+)
+
+// check reports the problems a type-correct config can still have.
+func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
+	seen := map[string]bool{}
+	for _, col := range c.Collectors {
+		n := col.node
+		switch {
+		case col.Name == "":
+			at(n, "collector: name is required")
+		case !namePattern.MatchString(col.Name):
+			at(field(n, "name"), "collector name %q: use lower-case letters, digits, '_' and '-' (it appears in subjects and metric labels)", col.Name)
+		case seen[col.Name]:
+			at(field(n, "name"), "collector name %q is used twice", col.Name)
+		}
+		seen[col.Name] = true
+		kind, ok := collectors.Lookup(col.Kind)
+		if !ok {
+			at(field(n, "kind"), "collector %q: kind %q is not one of %s", col.Name, col.Kind, strings.Join(collectors.Kinds(), ", "))
+			continue
+		}
+		spec := col.Schedule
+		if spec == "" {
+			spec = kind.DefaultSchedule
+		}
+		if _, err := collectors.ParseSchedule(spec); err != nil {
+			at(field(n, "schedule"), "collector %q: %v%s", col.Name, err, scheduleHint(spec))
+		}
+	}
+	seen = map[string]bool{}
+	for _, e := range c.Exporters {
+		n := e.node
+		switch {
+		case e.Name == "":
+			at(n, "exporter: name is required")
+		case !namePattern.MatchString(e.Name):
+			at(field(n, "name"), "exporter name %q: use lower-case letters, digits, '_' and '-' (it appears in consumer names and metric labels)", e.Name)
+		case seen[e.Name]:
+			at(field(n, "name"), "exporter name %q is used twice", e.Name)
+		}
+		seen[e.Name] = true
+		if _, ok := exporters.Lookup(e.Kind); !ok {
+			at(field(n, "kind"), "exporter %q: kind %q is not one of %s", e.Name, e.Kind, strings.Join(exporters.Kinds(), ", "))
+		}
+		// Each filter rule is checked alone, to point at its own value.
+		f := e.Filter
+		for key, one := range map[string]exporters.Filter{
+			"hazards": {Hazards: f.Hazards}, "min_severity": {MinSeverity: f.MinSeverity}, "status": {Status: f.Status},
+		} {
+			if err := one.Validate(); err != nil {
+				at(field(field(n, "filter"), key), "exporter %q: %v", e.Name, err)
+			}
+		}
+	}
+	if c.Bus.URL != "" && c.Bus.Listen != "" {
+		at(nil, "bus: set url (an external NATS) or listen (the embedded server's client port), not both")
+	}
+}
+
+// scheduleHint explains the usual mistake with a schedule's field count.
+func scheduleHint(spec string) string {
+	if strings.HasPrefix(spec, "@") {
+		return ""
+	}
+	switch n := len(strings.Fields(spec)); {
+	case n == 7:
+		return " (7 fields: the year field is not supported; use 6 fields with seconds first, or 5 without)"
+	case n < 5:
+		return ` (want 5 fields "min hour dom month dow", 6 with seconds first, or a descriptor such as "@every 1m")`
+	}
+	return ""
+}
+
+// field returns the value node of key in mapping n, or n itself.
+func field(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+	}
+	return n
+}
+
+// Built is a config turned into running parts, not yet started.
+type Built struct {
+	Collectors []BuiltCollector
+	Exporters  []BuiltExporter
+}
+
+// BuiltCollector is one collector ready to schedule.
+type BuiltCollector struct {
+	Config    Collector
+	Info      collectors.Info
+	Collector collectors.Collector
+}
+
+// BuiltExporter is one exporter ready to run.
+type BuiltExporter struct {
+	Config   Exporter
+	Exporter exporters.Exporter
+}
+
+// Build constructs every collector and exporter of c. It does no I/O; it
+// reports every problem found, each at its entry's position.
+func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string, bool)) (*Built, error) {
+	var errs yamlx.Errors
+	fail := func(n *yaml.Node, what, name string, err error) {
+		var ye yamlx.Errors
+		if errors.As(err, &ye) {
+			errs = append(errs, ye...)
+			return
+		}
+		errs = append(errs, &yamlx.Error{File: c.File, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("%s %q: %v", what, name, err)})
+	}
+	b := &Built{}
+	for _, col := range c.Collectors {
+		kind, ok := collectors.Lookup(col.Kind)
+		if !ok {
+			continue // reported by check
+		}
+		info := collectors.Info{Name: col.Name, Kind: col.Kind, Schedule: col.Schedule, Timeout: col.Timeout,
+			Jitter: col.Jitter, Grace: col.Grace, UserAgent: col.UserAgent}
+		if info.Schedule == "" {
+			info.Schedule = kind.DefaultSchedule
+		}
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: client.NewFetcher(collectors.FetchOptions{
+			UserAgent: col.UserAgent, MaxBody: int64(col.MaxBody)})}
+		decoded := false
+		decode := func(opts any) error {
+			decoded = true
+			return yamlx.Decode(col.node, opts, yamlx.Options{File: c.File, LookupEnv: lookupEnv, Ignore: collectorKeys}).Err()
+		}
+		coll, err := kind.New(env, decode)
+		if err == nil && !decoded {
+			err = decode(&struct{}{})
+		}
+		if err != nil {
+			fail(col.node, "collector", col.Name, err)
+			continue
+		}
+		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll})
+	}
+	for _, e := range c.Exporters {
+		kind, ok := exporters.Lookup(e.Kind)
+		if !ok {
+			continue
+		}
+		decoded := false
+		decode := func(opts any) error {
+			decoded = true
+			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookupEnv, Ignore: exporterKeys}).Err()
+		}
+		exp, err := kind.New(exporters.Env{Name: e.Name}, decode)
+		if err == nil && !decoded {
+			err = decode(&struct{}{})
+		}
+		if err != nil {
+			fail(e.node, "exporter", e.Name, err)
+			continue
+		}
+		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return b, nil
+}

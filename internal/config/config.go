@@ -1,0 +1,227 @@
+// Package config loads the daemon's YAML configuration strictly, reporting
+// every problem at once as file:line:col, and builds the collectors and
+// exporters it names without doing any I/O.
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/yamlx"
+)
+
+// Config is the whole configuration file (DESIGN.md §9, a contract).
+type Config struct {
+	Bus        Bus         `yaml:"bus"`
+	HTTP       HTTP        `yaml:"http"`
+	Collectors []Collector `yaml:"collectors"`
+	Exporters  []Exporter  `yaml:"exporters"`
+
+	// File is the path the config was read from.
+	File string `yaml:"-"`
+}
+
+// Bus configures the NATS connection.
+type Bus struct {
+	StoreDir    string        `yaml:"store_dir"`
+	URL         string        `yaml:"url"`
+	Listen      string        `yaml:"listen"`
+	Credentials string        `yaml:"credentials"`
+	MaxMemory   ByteSize      `yaml:"max_memory"`
+	MaxStore    ByteSize      `yaml:"max_store"`
+	MaxAge      time.Duration `yaml:"max_age"`
+	MaxBytes    ByteSize      `yaml:"max_bytes"`
+	Duplicates  time.Duration `yaml:"duplicates"`
+	Replicas    int           `yaml:"replicas"`
+}
+
+// HTTP configures the daemon's listener.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Collector is one collectors entry: the keys every kind shares. The kind's
+// own keys sit beside them and are decoded by the kind.
+type Collector struct {
+	Name      string        `yaml:"name"`
+	Kind      string        `yaml:"kind"`
+	Schedule  string        `yaml:"schedule"`
+	URL       string        `yaml:"url"`
+	Timeout   time.Duration `yaml:"timeout"`
+	Jitter    time.Duration `yaml:"jitter"`
+	Grace     int           `yaml:"grace"`
+	UserAgent string        `yaml:"user_agent"`
+	MaxBody   ByteSize      `yaml:"max_body"`
+
+	node *yaml.Node
+}
+
+// collectorKeys are the keys of Collector, withheld from the kind's decode.
+var collectorKeys = yamlx.KeysOf(Collector{})
+
+// Exporter is one exporters entry: the keys every kind shares, beside the
+// kind's own.
+type Exporter struct {
+	Name        string                `yaml:"name"`
+	Kind        string                `yaml:"kind"`
+	Filter      exporters.Filter      `yaml:"filter"`
+	Retry       exporters.RetryPolicy `yaml:"retry"`
+	Concurrency int                   `yaml:"concurrency"`
+
+	node *yaml.Node
+}
+
+var exporterKeys = yamlx.KeysOf(Exporter{})
+
+// Defaults for the file.
+const (
+	DefaultListen  = "127.0.0.1:9750"
+	DefaultTimeout = 30 * time.Second
+	DefaultGrace   = 2
+)
+
+// namePattern is what collector and exporter names must match: they appear in
+// subjects, consumer names and metric labels.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Load reads a config file and checks it whole, kinds' options included. The
+// error, if any, is a yamlx.Errors listing every problem found.
+func Load(file string, client *collectors.Client) (*Config, *Built, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	return Check(file, data, os.LookupEnv, client)
+}
+
+// Parse reads a config from data; file names it in messages. On error the
+// config may still be returned, for Check; it is not fit to run.
+func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	root, errs := yamlx.Load(file, data)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	cfg := &Config{File: file}
+	if root == nil { // an empty file: every default
+		cfg.defaults()
+		return cfg, nil
+	}
+	// Entries are decoded one by one, keeping their nodes for the kinds,
+	// whose own keys sit beside the common ones.
+	errs = yamlx.Decode(root, cfg, yamlx.Options{File: file, LookupEnv: lookupEnv, Ignore: []string{"collectors", "exporters"}})
+	at := func(n *yaml.Node, format string, args ...any) {
+		if n == nil {
+			n = root
+		}
+		errs = append(errs, &yamlx.Error{File: file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, key := range []string{"collectors", "exporters"} {
+		if v := field(root, key); v != root && v.Kind != yaml.SequenceNode && v.Tag != "!!null" {
+			at(v, "%s: want a list of entries (each starting with \"- name: ...\")", key)
+		}
+	}
+	for _, item := range seq(root, "collectors") {
+		var c Collector
+		errs = append(errs, yamlx.Decode(item, &c, yamlx.Options{File: file, LookupEnv: lookupEnv, AllowUnknown: true})...)
+		c.node = item
+		cfg.Collectors = append(cfg.Collectors, c)
+	}
+	for _, item := range seq(root, "exporters") {
+		var e Exporter
+		errs = append(errs, yamlx.Decode(item, &e, yamlx.Options{File: file, LookupEnv: lookupEnv, AllowUnknown: true})...)
+		e.node = item
+		cfg.Exporters = append(cfg.Exporters, e)
+	}
+	cfg.defaults()
+	cfg.check(at)
+	if len(errs) > 0 {
+		// The config is returned beside its errors so that Check can go on
+		// and report the kinds' problems too; it must not be run.
+		return cfg, dedupe(errs)
+	}
+	return cfg, nil
+}
+
+// Check parses data and builds every part it names, reporting every problem
+// of both steps at once, in file order.
+func Check(file string, data []byte, lookupEnv func(string) (string, bool), client *collectors.Client) (*Config, *Built, error) {
+	cfg, err := Parse(file, data, lookupEnv)
+	if cfg == nil {
+		return nil, nil, err
+	}
+	built, berr := cfg.Build(client, lookupEnv)
+	if err == nil && berr == nil {
+		return cfg, built, nil
+	}
+	var all yamlx.Errors
+	for _, e := range []error{err, berr} {
+		var ye yamlx.Errors
+		if errors.As(e, &ye) {
+			all = append(all, ye...)
+		} else if e != nil {
+			all = append(all, &yamlx.Error{File: file, Msg: e.Error()})
+		}
+	}
+	return nil, nil, dedupe(all)
+}
+
+// seq returns the items of the sequence under key in mapping m.
+func seq(m *yaml.Node, key string) []*yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.SequenceNode {
+			return m.Content[i+1].Content
+		}
+	}
+	return nil
+}
+
+// dedupe drops errors reported twice at one place, and sorts them by place.
+func dedupe(errs yamlx.Errors) yamlx.Errors {
+	seen := map[string]bool{}
+	var out yamlx.Errors
+	for _, e := range errs {
+		if s := e.Error(); !seen[s] {
+			seen[s] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *yamlx.Error) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
+	return out
+}
+
+func (c *Config) defaults() {
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = DefaultListen
+	}
+	if c.Bus.StoreDir == "" {
+		c.Bus.StoreDir = "./data"
+	}
+	if c.File != "" && !filepath.IsAbs(c.Bus.StoreDir) {
+		// Relative paths are relative to the config file, not the working dir.
+		c.Bus.StoreDir = filepath.Join(filepath.Dir(c.File), c.Bus.StoreDir)
+	}
+	for i := range c.Collectors {
+		col := &c.Collectors[i]
+		if col.Timeout <= 0 {
+			col.Timeout = DefaultTimeout
+		}
+		if col.Grace <= 0 {
+			col.Grace = DefaultGrace
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hazardwire/hazardwire/collectors"
+	_ "github.com/hazardwire/hazardwire/collectors/all"
+	_ "github.com/hazardwire/hazardwire/exporters/all"
+	"github.com/hazardwire/hazardwire/internal/config"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// TestShippedConfigsBuild checks every YAML in configs/ as `hazardwire check`
+// does, with the secrets it names set.
+func TestShippedConfigsBuild(t *testing.T) {
+	files, _ := filepath.Glob("../../configs/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no configs found")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Parse(f, data, env(map[string]string{"PARTNER_A_SECRET": secret}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cfg.Build(collectors.NewClient(collectors.ClientOptions{}), env(map[string]string{"PARTNER_A_SECRET": secret})); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := config.Parse("/etc/hw/c.yaml", []byte("collectors:\n  - name: n\n    kind: nws\n    user_agent: x\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Listen != "127.0.0.1:9750" || cfg.Bus.StoreDir != "/etc/hw/data" {
+		t.Errorf("defaults: listen %q, store %q", cfg.HTTP.Listen, cfg.Bus.StoreDir)
+	}
+	if c := cfg.Collectors[0]; c.Grace != 2 || c.Timeout <= 0 {
+		t.Errorf("collector defaults: %+v", c)
+	}
+	if cfg, err := config.Parse("e.yaml", nil, env(nil)); err != nil || len(cfg.Collectors) != 0 {
+		t.Errorf("an empty file: %v", err)
+	}
+}
+
+// TestEveryErrorAtOnce: one bad file, every problem reported with its place.
+func TestEveryErrorAtOnce(t *testing.T) {
+	const bad = `bus:
+  store_dir: ./data
+  maxage: 2h
+collectors:
+  - name: nws
+    kind: nws
+    shedule: "@every 1m"
+    user_agent: x
+  - name: nws
+    kind: nws
+    schedule: "* * * *"
+    user_agent: x
+  - name: Bad.Name
+    kind: kma2
+exporters:
+  - name: p
+    kind: webhook
+    url: https://p.example/hook
+    secret: ${NOT_SET}
+    filter:
+      min_severity: huge
+`
+	_, _, err := config.Check("bad.yaml", []byte(bad), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+	if err == nil {
+		t.Fatal("a bad config was accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`bad.yaml:7:5: unknown key "shedule"`,
+		`did you mean "schedule"`,
+		`bad.yaml:19:13: environment variable "NOT_SET" is not set`,
+		`bad.yaml:3:3: unknown key "maxage"`,
+		`bad.yaml:11:15: collector "nws": schedule "* * * *"`,
+		`bad.yaml:9:11: collector name "nws" is used twice`,
+		`bad.yaml:13:11: collector name "Bad.Name"`,
+		`bad.yaml:14:11: collector "Bad.Name": kind "kma2" is not one of`,
+		`bad.yaml:21:21: exporter "p": filter.min_severity: "huge"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("errors lack %q; got:\n%s", want, msg)
+		}
+	}
+	if n := strings.Count(msg, "\n") + 1; n != 9 {
+		t.Errorf("%d errors reported, want 9:\n%s", n, msg)
+	}
+}

@@ -1,0 +1,271 @@
+// Package daemon assembles hazardwire: the bus, the lifecycle engine, the
+// collectors' scheduler, the exporters and the HTTP listener. It can be
+// started in a test on 127.0.0.1:0 with its own registry and clock.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
+	hwcollectors "github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/config"
+	"github.com/hazardwire/hazardwire/internal/httpapi"
+	"github.com/hazardwire/hazardwire/internal/lifecycle"
+)
+
+// Version is the build's version, set with -ldflags "-X ...daemon.Version=v1.2.3".
+var Version = "dev"
+
+// Options are what a caller injects into the daemon.
+type Options struct {
+	Logger *slog.Logger
+	// Registry receives every metric (default: a new registry with the Go and
+	// process collectors).
+	Registry *prometheus.Registry
+	// Transport is used by collectors for feeds (tests, proxies).
+	Transport http.RoundTripper
+	// LookupEnv resolves ${ENV} in kind options (default os.LookupEnv).
+	LookupEnv func(string) (string, bool)
+	// SweepEvery is how often expiry is checked without a poll (default 5s).
+	SweepEvery time.Duration
+	// ShutdownTimeout bounds the drain on stop (default 20s).
+	ShutdownTimeout time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Extra HTTP handlers, by pattern.
+	Extra map[string]http.Handler
+}
+
+// Daemon is one running hazardwire.
+type Daemon struct {
+	cfg   *config.Config
+	built *config.Built
+	opts  Options
+	log   *slog.Logger
+	reg   *prometheus.Registry
+
+	colMetrics *hwcollectors.Metrics
+	lcMetrics  *lifecycle.Metrics
+	expMetrics *exporters.Metrics
+
+	http  *httpapi.Server
+	ready atomic.Bool
+	up    chan struct{} // closed once Run has started everything
+
+	mu        sync.Mutex
+	bus       *bus.Bus
+	engine    *lifecycle.Engine
+	sched     *hwcollectors.Scheduler
+	runners   []*exporters.Runner
+	stopSweep func()
+}
+
+// New builds a daemon from cfg: every collector and exporter is constructed
+// here, so a bad config fails before anything starts. It does no I/O but for
+// opening the HTTP listener.
+func New(cfg *config.Config, opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = 5 * time.Second
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 20 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	client := hwcollectors.NewClient(hwcollectors.ClientOptions{Transport: opts.Transport, UserAgent: "hazardwire/" + Version})
+	built, err := cfg.Build(client, opts.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, built: built, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{})}
+	promauto.With(d.reg).NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hazardwire_build_info",
+		Help: "Build information; the value is always 1.",
+	}, []string{"version", "goversion"}).WithLabelValues(Version, runtime.Version()).Set(1)
+	reloadOK := promauto.With(d.reg).NewGauge(prometheus.GaugeOpts{
+		Name: "hazardwire_config_last_reload_successful",
+		Help: "Whether the last configuration load or reload succeeded (1) or failed (0).",
+	})
+	reloadTS := promauto.With(d.reg).NewGauge(prometheus.GaugeOpts{
+		Name: "hazardwire_config_last_reload_success_timestamp_seconds",
+		Help: "Unix time of the last successful configuration load or reload.",
+	})
+	reloadOK.Set(1)
+	reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
+	d.colMetrics = hwcollectors.NewMetrics(d.reg)
+	d.lcMetrics = lifecycle.NewMetrics(d.reg)
+	d.expMetrics = exporters.NewMetrics(d.reg)
+	d.http, err = httpapi.Listen(cfg.HTTP.Listen, httpapi.Options{Registry: d.reg, Ready: d.readiness, Extra: opts.Extra}, d.log.With("component", "http"))
+	if err != nil {
+		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	return d, nil
+}
+
+// Addr returns the HTTP listener's address.
+func (d *Daemon) Addr() net.Addr { return d.http.Addr() }
+
+// Registry returns the metrics registry.
+func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// Started is closed once every component runs.
+func (d *Daemon) Started() <-chan struct{} { return d.up }
+
+// Active returns the alerts in force now (nil before start).
+func (d *Daemon) Active() []alert.Alert {
+	d.mu.Lock()
+	e := d.engine
+	d.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	return e.Active()
+}
+
+func (d *Daemon) readiness() (bool, string) {
+	if !d.ready.Load() {
+		return false, "starting"
+	}
+	d.mu.Lock()
+	b := d.bus
+	d.mu.Unlock()
+	if b == nil || !b.Ready() {
+		return false, "bus not connected"
+	}
+	return true, ""
+}
+
+// Run starts every component, serves until ctx is done, then stops them in
+// reverse order: collectors first (their runs finish), then exporters
+// (deliveries in flight finish), then HTTP, then the bus.
+func (d *Daemon) Run(ctx context.Context) error {
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- d.http.Serve() }()
+	d.log.Info("http listening", "addr", d.http.Addr().String())
+
+	err := d.start(ctx)
+	if err == nil {
+		d.ready.Store(true)
+		close(d.up)
+		d.log.Info("hazardwire running", "collectors", len(d.built.Collectors), "exporters", len(d.built.Exporters))
+		select {
+		case <-ctx.Done():
+		case err = <-httpErr:
+			err = fmt.Errorf("http: %w", err)
+		}
+	}
+	d.ready.Store(false)
+	d.stop()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = d.http.Shutdown(sctx)
+	return err
+}
+
+func (d *Daemon) start(ctx context.Context) error {
+	b, err := bus.Open(ctx, bus.Config{
+		StoreDir: d.cfg.Bus.StoreDir, URL: d.cfg.Bus.URL, Listen: d.cfg.Bus.Listen, Credentials: d.cfg.Bus.Credentials,
+		MaxMemory: int64(d.cfg.Bus.MaxMemory), MaxStore: int64(d.cfg.Bus.MaxStore), MaxAge: d.cfg.Bus.MaxAge,
+		MaxBytes: int64(d.cfg.Bus.MaxBytes), Duplicates: d.cfg.Bus.Duplicates, Replicas: d.cfg.Bus.Replicas,
+	}, d.log.With("component", "bus"))
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.bus = b
+	d.mu.Unlock()
+
+	engine := lifecycle.NewEngine(b, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
+	if err := engine.Load(ctx); err != nil {
+		return err
+	}
+	for _, c := range d.built.Collectors {
+		d.lcMetrics.Init(c.Info.Name)
+	}
+	d.mu.Lock()
+	d.engine = engine
+	d.mu.Unlock()
+
+	for _, e := range d.built.Exporters {
+		r := exporters.NewRunner(exporters.RunnerConfig{
+			Name: e.Config.Name, Exporter: e.Exporter, Filter: e.Config.Filter, Policy: e.Config.Retry,
+			Concurrency: e.Config.Concurrency, Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"},
+		}, b.JetStream(), b, d.expMetrics, d.log.With("component", "exporter"))
+		if err := r.Start(ctx); err != nil {
+			return err
+		}
+		d.mu.Lock()
+		d.runners = append(d.runners, r)
+		d.mu.Unlock()
+	}
+
+	// Expiry first, so alerts that ended while the daemon was down end now.
+	engine.Sweep(ctx)
+	sched := hwcollectors.NewScheduler(ctx, engine, d.log.With("component", "scheduler"), d.colMetrics)
+	for _, c := range d.built.Collectors {
+		if err := sched.Add(c.Info, c.Collector); err != nil {
+			return err
+		}
+	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	var sweepWG sync.WaitGroup
+	sweepWG.Add(1)
+	go func() { defer sweepWG.Done(); engine.RunSweeper(sweepCtx, d.opts.SweepEvery) }()
+	d.mu.Lock()
+	d.sched = sched
+	d.stopSweep = func() { stopSweep(); sweepWG.Wait() }
+	d.mu.Unlock()
+	sched.Start()
+	// A first run of every collector now, not at its first tick.
+	for _, c := range d.built.Collectors {
+		sched.RunNow(c.Info.Name)
+	}
+	return nil
+}
+
+func (d *Daemon) stop() {
+	d.mu.Lock()
+	sched, stopSweep, runners, b := d.sched, d.stopSweep, d.runners, d.bus
+	d.mu.Unlock()
+	if sched != nil {
+		sched.Stop()
+	}
+	if stopSweep != nil {
+		stopSweep()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
+	defer cancel()
+	for i := len(runners) - 1; i >= 0; i-- {
+		runners[i].Stop(ctx)
+	}
+	if b != nil {
+		b.Close()
+	}
+	d.log.Info("hazardwire stopped")
+}

@@ -1,0 +1,174 @@
+// Package lifecycle turns what collectors see into lifecycle changes: new,
+// update, cancel and expire. The decisions are pure functions over a key's
+// stored record; the Engine around them loads and stores records and
+// publishes changes.
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
+)
+
+// Record is what the lifecycle remembers of one key between polls and
+// restarts (stored in the KV bucket hazardwire_state).
+type Record struct {
+	Key    string `json:"key"`
+	Source string `json:"source"`
+	// Version is the version of the last published change.
+	Version int `json:"version"`
+	// Episode is the version that opened the current story of the key (the
+	// last `new`, or a cancel of a never-seen key): later changes reference
+	// the versions from Episode on.
+	Episode int  `json:"episode"`
+	Active  bool `json:"active"`
+	// Hash is the content hash of the last published content.
+	Hash string `json:"hash"`
+	// Sent is the source's sent time of the last published content: an item
+	// sent earlier is an older message still served, never a change.
+	Sent time.Time `json:"sent"`
+	// End is when the alert stops being in force (zero: unknown).
+	End time.Time `json:"end,omitzero"`
+	// Missing counts successful snapshot polls in a row that lacked the key.
+	Missing int `json:"missing,omitempty"`
+	// Alert is the last published alert, used to announce an expiry.
+	Alert alert.Alert `json:"alert"`
+}
+
+// Decision is what to do for one key.
+type Decision struct {
+	// Publish is the change to publish, or nil.
+	Publish *alert.Alert
+	// Record is the key's record after the decision, or nil when it is unchanged.
+	Record *Record
+	// Why names the rule that decided, for logs and tests.
+	Why string
+}
+
+// Decide compares one item with the key's record (nil when never seen).
+func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
+	a := it.Alert
+	switch it.Intent {
+	case collectors.IntentCancel, collectors.IntentExpire:
+		change := alert.ChangeCancel
+		if it.Intent == collectors.IntentExpire {
+			change = alert.ChangeExpire
+		}
+		switch {
+		case prev == nil && change == alert.ChangeExpire:
+			return Decision{Why: "expire of a key never seen"}
+		case prev == nil:
+			// Partners may hold the original from before a restart on an empty store.
+			return publish(nil, change, a, "cancel of a key never seen")
+		case !prev.Active:
+			return Decision{Why: "already ended"}
+		}
+		return publish(prev, change, a, "agency ended it")
+	}
+
+	end := a.End()
+	over := !end.IsZero() && !end.After(now)
+	if prev == nil {
+		if over {
+			return Decision{Why: "first seen after its end"}
+		}
+		return publish(nil, alert.ChangeNew, a, "first sight")
+	}
+	if a.Sent.Before(prev.Sent) {
+		return Decision{Why: "older message than the one published"}
+	}
+	hash := a.ContentHash()
+	if !prev.Active {
+		if hash == prev.Hash || over {
+			return Decision{Why: "ended, still served"}
+		}
+		return publish(prev, alert.ChangeNew, a, "re-issued after it ended")
+	}
+	switch {
+	case over:
+		return publish(prev, alert.ChangeExpire, a, "end passed")
+	case hash != prev.Hash:
+		return publish(prev, alert.ChangeUpdate, a, "material change")
+	case prev.Missing > 0:
+		r := *prev
+		r.Missing = 0
+		return Decision{Record: &r, Why: "back in the feed"}
+	}
+	return Decision{Why: "unchanged"}
+}
+
+// Vanished decides for an active key that a successful snapshot poll of its
+// source lacked: it expires once it has been missing for grace polls.
+func Vanished(prev Record, grace int, now time.Time) Decision {
+	if !prev.Active {
+		return Decision{Why: "already ended"}
+	}
+	if grace < 1 {
+		grace = 1
+	}
+	prev.Missing++
+	if prev.Missing >= grace {
+		d := publish(&prev, alert.ChangeExpire, prev.Alert, "left the feed")
+		d.Record.Missing = 0
+		return d
+	}
+	return Decision{Record: &prev, Why: "missing from the feed"}
+}
+
+// Sweep expires an active key whose end has passed, whether or not its feed
+// was polled.
+func Sweep(prev Record, now time.Time) Decision {
+	if !prev.Active || prev.End.IsZero() || prev.End.After(now) {
+		return Decision{Why: "in force"}
+	}
+	return publish(&prev, alert.ChangeExpire, prev.Alert, "end passed")
+}
+
+// publish builds the change to publish after prev (nil: never seen) and the
+// record that follows it.
+func publish(prev *Record, change alert.Change, content alert.Alert, why string) Decision {
+	version, episode := 1, 1
+	var refs []string
+	if prev != nil {
+		version = prev.Version + 1
+		episode = prev.Episode
+		if episode < 1 {
+			episode = 1
+		}
+		if change == alert.ChangeNew {
+			episode = version
+		} else {
+			for v := episode; v < version; v++ {
+				refs = append(refs, alert.MakeID(prev.Key, v))
+			}
+		}
+	}
+	out := content.Clone()
+	if prev != nil {
+		out.Key = prev.Key
+	}
+	out.Version = version
+	out.ID = alert.MakeID(out.Key, version)
+	out.Change = change
+	out.State = alert.StateAfter(change)
+	out.References = refs
+	if out.Geometry == nil {
+		out.Geometry = alert.GeometryOf(out.Areas)
+	}
+	rec := &Record{
+		Key:     out.Key,
+		Source:  out.Source,
+		Version: version,
+		Episode: episode,
+		Active:  out.State == alert.StateActive,
+		Hash:    content.ContentHash(),
+		Sent:    out.Sent,
+		End:     out.End(),
+		Alert:   out,
+	}
+	if prev != nil && change == alert.ChangeExpire && content.ContentHash() == prev.Hash {
+		rec.Sent = prev.Sent
+	}
+	return Decision{Publish: &out, Record: rec, Why: why}
+}

@@ -1,0 +1,251 @@
+package lifecycle
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
+)
+
+// Publisher publishes one change on the bus and returns once the bus has
+// stored it.
+type Publisher interface {
+	Publish(ctx context.Context, a *alert.Alert) error
+}
+
+// Store keeps records across restarts, as opaque values.
+type Store interface {
+	Put(ctx context.Context, source, key string, value []byte) error
+	All(ctx context.Context) ([][]byte, error)
+}
+
+// Metrics are the lifecycle's metrics.
+type Metrics struct {
+	Changes       *prometheus.CounterVec
+	Active        *prometheus.GaugeVec
+	Dropped       *prometheus.CounterVec
+	PublishErrors *prometheus.CounterVec
+}
+
+// NewMetrics registers the lifecycle metrics on reg, with every hazard and
+// severity of the active gauge at zero.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	m := &Metrics{
+		Changes: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_alerts_changes_total",
+			Help: "Lifecycle changes published on the bus, by source, hazard and change (new, update, cancel, expire).",
+		}, []string{"source", "hazard", "change"}),
+		Active: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hazardwire_alerts_active",
+			Help: "Alerts in force now, by hazard and severity.",
+		}, []string{"hazard", "severity"}),
+		Dropped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_alerts_dropped_total",
+			Help: "Feed items not turned into alerts, by source and reason: unmapped (neither flood nor heat), invalid (could not be read or failed validation).",
+		}, []string{"source", "reason"}),
+		PublishErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_lifecycle_errors_total",
+			Help: "Lifecycle changes that could not be published or recorded, by source and stage (publish, store); they are retried on the next poll or sweep.",
+		}, []string{"source", "stage"}),
+	}
+	for _, h := range alert.Hazards {
+		for _, s := range alert.Severities {
+			m.Active.WithLabelValues(string(h), string(s))
+		}
+	}
+	return m
+}
+
+// Init sets every series of a source to zero.
+func (m *Metrics) Init(source string) {
+	for _, h := range alert.Hazards {
+		for _, c := range alert.Changes {
+			m.Changes.WithLabelValues(source, string(h), string(c))
+		}
+	}
+	for _, r := range []string{collectors.DropUnmapped, collectors.DropInvalid} {
+		m.Dropped.WithLabelValues(source, r)
+	}
+	for _, s := range []string{"publish", "store"} {
+		m.PublishErrors.WithLabelValues(source, s)
+	}
+}
+
+// Engine applies lifecycle decisions: it is the scheduler's sink, and it
+// sweeps for alerts whose end has passed.
+type Engine struct {
+	pub     Publisher
+	store   Store
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+
+	mu   sync.Mutex // serializes decisions, so each key's versions follow one another
+	recs map[string]*Record
+}
+
+// NewEngine returns an engine; call Load before the first Handle.
+func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now func() time.Time) *Engine {
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*Record{}}
+}
+
+// Load reads every record from the store.
+func (e *Engine) Load(ctx context.Context) error {
+	values, err := e.store.All(ctx)
+	if err != nil {
+		return fmt.Errorf("load lifecycle state: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, v := range values {
+		r := new(Record)
+		if err := json.Unmarshal(v, r); err != nil {
+			return fmt.Errorf("load lifecycle state: %w", err)
+		}
+		e.recs[r.Key] = r
+	}
+	e.updateActive()
+	e.log.Info("lifecycle state loaded", "keys", len(values))
+	return nil
+}
+
+// Handle takes one collector run's result. Items are decided in order of
+// their sent time; a snapshot that succeeded also lets vanished keys count
+// towards their grace. A failed or partial run ends nothing.
+func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collectors.Result, runErr error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for reason, n := range res.Dropped {
+		e.metrics.Dropped.WithLabelValues(info.Name, reason).Add(float64(n))
+	}
+	items := slices.Clone(res.Items)
+	slices.SortStableFunc(items, func(a, b collectors.Item) int { return a.Alert.Sent.Compare(b.Alert.Sent) })
+	now := e.now()
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if err := it.Alert.Validate(); err != nil {
+			e.metrics.Dropped.WithLabelValues(info.Name, collectors.DropInvalid).Inc()
+			e.log.Warn("invalid item dropped", "collector", info.Name, "key", it.Alert.Key, "err", err)
+			continue
+		}
+		seen[it.Alert.Key] = true
+		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key], it, now))
+	}
+	if runErr == nil && res.Snapshot {
+		for _, key := range e.sortedKeys() {
+			r := e.recs[key]
+			if r.Source == info.Name && r.Active && !seen[key] {
+				e.apply(ctx, info.Name, Vanished(*r, info.Grace, now))
+			}
+		}
+	}
+	e.updateActive()
+}
+
+// Sweep expires every active alert whose end has passed.
+func (e *Engine) Sweep(ctx context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	for _, key := range e.sortedKeys() {
+		r := e.recs[key]
+		if r.Active {
+			e.apply(ctx, r.Source, Sweep(*r, now))
+		}
+	}
+	e.updateActive()
+}
+
+// RunSweeper sweeps every interval until ctx is done.
+func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.Sweep(ctx)
+		}
+	}
+}
+
+// Active returns the alerts in force now, ordered by key.
+func (e *Engine) Active() []alert.Alert {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []alert.Alert
+	for _, key := range e.sortedKeys() {
+		if r := e.recs[key]; r.Active {
+			out = append(out, r.Alert)
+		}
+	}
+	return out
+}
+
+// apply publishes a decision's change, then records the new state: publish
+// first, so that a crash in between repeats the same id, which the bus drops.
+func (e *Engine) apply(ctx context.Context, source string, d Decision) {
+	if d.Record == nil {
+		return
+	}
+	if a := d.Publish; a != nil {
+		if err := e.pub.Publish(ctx, a); err != nil {
+			e.metrics.PublishErrors.WithLabelValues(source, "publish").Inc()
+			e.log.Error("publish failed; will retry on the next poll", "collector", source, "id", a.ID, "err", err)
+			return
+		}
+	}
+	value, err := json.Marshal(d.Record)
+	if err == nil {
+		err = e.store.Put(ctx, d.Record.Source, d.Record.Key, value)
+	}
+	if err != nil {
+		e.metrics.PublishErrors.WithLabelValues(source, "store").Inc()
+		e.log.Error("recording state failed; the change will be republished with the same id", "collector", source, "key", d.Record.Key, "err", err)
+		return
+	}
+	e.recs[d.Record.Key] = d.Record
+	if a := d.Publish; a != nil {
+		e.metrics.Changes.WithLabelValues(source, string(a.Hazard), string(a.Change)).Inc()
+		e.log.Info("alert change", "collector", source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
+			"severity", a.Severity, "event", a.Event, "why", d.Why)
+	}
+}
+
+func (e *Engine) sortedKeys() []string {
+	keys := make([]string, 0, len(e.recs))
+	for k := range e.recs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, cmp.Compare)
+	return keys
+}
+
+func (e *Engine) updateActive() {
+	counts := map[[2]string]int{}
+	for _, r := range e.recs {
+		if r.Active {
+			counts[[2]string{string(r.Alert.Hazard), string(r.Alert.Severity)}]++
+		}
+	}
+	for _, h := range alert.Hazards {
+		for _, s := range alert.Severities {
+			e.metrics.Active.WithLabelValues(string(h), string(s)).Set(float64(counts[[2]string{string(h), string(s)}]))
+		}
+	}
+}

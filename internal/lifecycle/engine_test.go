@@ -1,0 +1,140 @@
+package lifecycle_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/lifecycle"
+	"github.com/hazardwire/hazardwire/internal/testbus"
+)
+
+var (
+	t0   = time.Date(2026, 8, 1, 14, 0, 0, 0, alert.KST)
+	info = collectors.Info{Name: "kma", Kind: "kma", Grace: 2}
+)
+
+func heat(key string, sev alert.Severity) collectors.Item {
+	exp := t0.Add(3 * time.Hour)
+	return collectors.Item{Intent: collectors.IntentActive, Alert: alert.Alert{
+		Key: "kma:" + key, Source: "kma", SourceKind: "kma", Hazard: alert.HazardHeat, Event: "폭염주의보",
+		Status: alert.StatusActual, Severity: sev, Urgency: alert.UrgencyExpected, Certainty: alert.CertaintyLikely,
+		Sent: t0, Expires: &exp, Language: "ko-KR"}}
+}
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newEngine(t *testing.T, b *bus.Bus, c *clock) (*lifecycle.Engine, *lifecycle.Metrics) {
+	m := lifecycle.NewMetrics(prometheus.NewRegistry())
+	e := lifecycle.NewEngine(b, b.States(), testbus.Logger(t), m, c.now)
+	if err := e.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e, m
+}
+
+// published reads every change on the stream, in order.
+func published(t *testing.T, b *bus.Bus) []alert.Alert {
+	t.Helper()
+	ctx := context.Background()
+	c, err := b.JetStream().OrderedConsumer(ctx, bus.StreamAlerts, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []alert.Alert
+	for {
+		m, err := c.Next(jetstream.FetchMaxWait(200 * time.Millisecond))
+		if err != nil { // no more messages
+			return out
+		}
+		var a alert.Alert
+		if err := json.Unmarshal(m.Data(), &a); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
+	}
+}
+
+func changes(as []alert.Alert) []string {
+	var s []string
+	for _, a := range as {
+		s = append(s, string(a.Change)+" "+a.ID)
+	}
+	return s
+}
+
+func TestEngineSnapshotLifecycleAcrossRestart(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	c := &clock{t0}
+	e, m := newEngine(t, b, c)
+	snap := func(items ...collectors.Item) collectors.Result { return collectors.Result{Snapshot: true, Items: items} }
+
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil)
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil) // re-poll
+	if got := testutil.ToFloat64(m.Active.WithLabelValues("heat", "moderate")); got != 2 {
+		t.Fatalf("active heat/moderate = %v, want 2", got)
+	}
+
+	// A restart: a new engine on the same store publishes nothing for a re-poll.
+	e, m = newEngine(t, b, c)
+	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere), heat("b", alert.SeverityModerate)), nil)
+	// A failed fetch ends nothing, however often.
+	for range 3 {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true}, errors.New("HTTP 500"))
+	}
+	// b vanishes: one poll is within grace, the second expires it.
+	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere)), nil)
+	if n := len(published(t, b)); n != 3 {
+		t.Fatalf("after one missing poll: %d changes, want 3 (no expiry yet)", n)
+	}
+	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere)), nil)
+	// a's end passes with no poll at all: the sweeper expires it.
+	c.t = t0.Add(4 * time.Hour)
+	e.Sweep(ctx)
+
+	want := []string{"new kma:a#1", "new kma:b#1", "update kma:a#2", "expire kma:b#2", "expire kma:a#3"}
+	got := changes(published(t, b))
+	if len(got) != len(want) {
+		t.Fatalf("published %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("published %v, want %v", got, want)
+		}
+	}
+	if got := testutil.ToFloat64(m.Active.WithLabelValues("heat", "severe")); got != 0 {
+		t.Errorf("active heat/severe = %v after all expired, want 0", got)
+	}
+	if got := testutil.ToFloat64(m.Changes.WithLabelValues("kma", "heat", "expire")); got != 2 {
+		t.Errorf("expire changes counted %v, want 2", got)
+	}
+}
+
+func TestEngineCountsInvalidAndDropped(t *testing.T) {
+	b := testbus.Open(t)
+	e, m := newEngine(t, b, &clock{t0})
+	bad := heat("bad", alert.SeverityModerate)
+	bad.Alert.Sent = time.Time{}
+	e.Handle(context.Background(), info, collectors.Result{Items: []collectors.Item{bad}, Dropped: map[string]int{collectors.DropUnmapped: 4}}, nil)
+	if got := testutil.ToFloat64(m.Dropped.WithLabelValues("kma", "invalid")); got != 1 {
+		t.Errorf("invalid dropped = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Dropped.WithLabelValues("kma", "unmapped")); got != 4 {
+		t.Errorf("unmapped dropped = %v, want 4", got)
+	}
+	if n := len(published(t, b)); n != 0 {
+		t.Errorf("published %d changes for an invalid item", n)
+	}
+}
