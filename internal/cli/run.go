@@ -39,12 +39,22 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
-	go func() {
-		for range stdio.Reload {
-			log.Warn("reload requested, but live reload is not built yet: restart to apply a new config")
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	hup := make(chan struct{})
+	go func() { // owned here: ends with runCtx, waited for below
+		defer close(hup)
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-stdio.Reload:
+				log.Warn("reload requested, but live reload is not built yet: restart to apply a new config")
+			}
 		}
 	}()
-	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	defer func() { stop(); <-hup }()
+	if err := d.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("hazardwire failed", "err", err)
 		return 1
 	}
