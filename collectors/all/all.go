@@ -4,5 +4,5 @@ package all
 
 import (
 	_ "github.com/hazardwire/hazardwire/collectors/cap" // CAP 1.1/1.2 documents and Atom/RSS indexes
-	// NWSPLACEHOLDER _ "github.com/hazardwire/hazardwire/collectors/nws" // api.weather.gov active alerts
+	_ "github.com/hazardwire/hazardwire/collectors/nws" // api.weather.gov active alerts
 )

@@ -1,0 +1,353 @@
+package nws
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
+)
+
+// defaultLanguage is CAP's default language, for features that name none.
+const defaultLanguage = "en-US"
+
+// mapper turns features into items for one configured source.
+type mapper struct {
+	source string
+	// events are the names added by the events option, normalized.
+	events map[string]alert.Hazard
+}
+
+// hazardOf maps an event name: the events option, then the built-in lists.
+func (m *mapper) hazardOf(event string) (alert.Hazard, bool) {
+	key := normalizeEvent(event)
+	if h, ok := m.events[key]; ok {
+		return h, true
+	}
+	h, ok := builtinEvents[key]
+	return h, ok
+}
+
+// featureItems is what one feature yields.
+type featureItems struct {
+	// id is properties.id, which orders the parts of an event that several
+	// features (segments of one product) carry.
+	id    string
+	items []collectors.Item
+	// drop is the reason the feature yields no item, or "".
+	drop string
+	// problem says why the feature, or one of its VTEC strings, was left out.
+	problem error
+}
+
+// target is one item a feature yields, before its content is read.
+type target struct {
+	native string
+	event  string // the event name when not the feature's (productNames)
+	hazard alert.Hazard
+	intent collectors.Intent
+	vtec   *vtec // nil for a feature without P-VTEC
+}
+
+// feature maps one feature of the collection. It decides the items first, so
+// that the many features that are neither flood nor heat are not read further.
+func (m *mapper) feature(raw json.RawMessage) featureItems {
+	var f feature
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return featureItems{drop: collectors.DropInvalid, problem: err}
+	}
+	p := f.Properties
+	if p == nil {
+		return featureItems{drop: collectors.DropInvalid, problem: errors.New("feature has no properties")}
+	}
+	out := featureItems{id: p.ID}
+	targets, err := m.targets(p)
+	var problems []error
+	if err != nil {
+		problems = append(problems, err)
+	}
+	for _, t := range targets {
+		it, err := m.item(&f, t)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", t.native, err))
+			continue
+		}
+		out.items = append(out.items, it)
+	}
+	out.problem = errors.Join(problems...)
+	if len(out.items) == 0 {
+		out.drop = collectors.DropUnmapped
+		if out.problem != nil {
+			out.drop = collectors.DropInvalid
+		}
+	}
+	return out
+}
+
+// item builds the item of target t of feature f. The content is read anew for
+// each item, so that the items of one feature share no maps or slices.
+func (m *mapper) item(f *feature, t target) (collectors.Item, error) {
+	a, err := m.content(f)
+	if err != nil {
+		return collectors.Item{}, err
+	}
+	a.Key = alert.MakeKey(m.source, t.native)
+	a.Hazard = t.hazard
+	if t.event != "" {
+		a.Event = t.event
+	}
+	a.EventCodes = eventCodes(f.Properties, t.vtec)
+	if t.intent != collectors.IntentActive && a.Ends != nil && a.Ends.Before(a.EffectiveTime()) {
+		// An event announced as ended after its end: keep the cancel or
+		// expiry rather than drop it as an alert that ends before it starts.
+		a.Ends = nil
+	}
+	if err := a.Validate(); err != nil {
+		return collectors.Item{}, err
+	}
+	return collectors.Item{Alert: a, Intent: t.intent}, nil
+}
+
+// targets decides the items of a feature: one per P-VTEC string whose
+// phenomenon maps, or, for a feature without P-VTEC, one keyed by its CAP
+// story when its event name maps. None when nothing maps; err says why
+// something that maps could not be keyed.
+func (m *mapper) targets(p *properties) ([]target, error) {
+	cancel := strings.EqualFold(strings.TrimSpace(p.MessageType), "cancel")
+	vs := parseVTEC(p.Parameters["VTEC"])
+	if len(vs) == 0 {
+		h, ok := m.hazardOf(p.Event)
+		if !ok {
+			return nil, nil
+		}
+		story, err := storyKey(p)
+		if err != nil {
+			return nil, err
+		}
+		intent := collectors.IntentActive
+		if cancel || strings.EqualFold(strings.TrimSpace(p.Response), "AllClear") {
+			intent = collectors.IntentCancel
+		}
+		return []target{{native: story, hazard: h, intent: intent}}, nil
+	}
+	// The events option maps the feature's own phenomena: those of its
+	// strings other than UPG, which names the product it replaces.
+	optHazard, hasOpt := m.events[normalizeEvent(p.Event)]
+	own := map[string]bool{}
+	for _, v := range vs {
+		if v.action != "UPG" {
+			own[v.phenomenon] = true
+		}
+	}
+	var ts []target
+	var errs []error
+	for i := range vs {
+		v := &vs[i]
+		h, ok := phenomenonHazard[v.phenomenon]
+		if !ok && hasOpt && own[v.phenomenon] {
+			h, ok = optHazard, true
+		}
+		if !ok {
+			continue
+		}
+		intent, ok := actionIntent[v.action]
+		if !ok {
+			errs = append(errs, fmt.Errorf("VTEC %s: unknown action %q", v, v.action))
+			continue
+		}
+		if cancel {
+			intent = collectors.IntentCancel
+		}
+		t := target{native: v.event(), hazard: h, intent: intent, vtec: v}
+		if len(vs) > 1 {
+			t.event = productNames[v.phenomenon+"."+v.significance]
+		}
+		ts = append(ts, t)
+	}
+	return ts, errors.Join(errs...)
+}
+
+// storyKey returns "<sender>,<identifier>" of the first message of the
+// feature's story: the earliest of its references, else the feature itself.
+func storyKey(p *properties) (string, error) {
+	type ref struct {
+		sender, id string
+		sent       time.Time
+	}
+	var refs []ref
+	for _, r := range p.References {
+		sent, err := alert.ParseTime(r.Sent)
+		sender, id := strings.TrimSpace(r.Sender), strings.TrimSpace(r.Identifier)
+		if err != nil || sender == "" || id == "" {
+			continue // unreadable references are skipped, as CAP's are
+		}
+		refs = append(refs, ref{sender, id, sent})
+	}
+	if len(refs) > 0 {
+		// Ties on sent are broken by identifier, then sender, so that the key
+		// does not depend on the order a later message lists them in.
+		first := slices.MinFunc(refs, func(a, b ref) int {
+			if c := a.sent.Compare(b.sent); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.id, b.id); c != 0 {
+				return c
+			}
+			return strings.Compare(a.sender, b.sender)
+		})
+		return first.sender + "," + first.id, nil
+	}
+	sender, id := strings.TrimSpace(p.Sender), strings.TrimSpace(p.ID)
+	if sender == "" || id == "" {
+		return "", errors.New("no VTEC, and sender or id is missing: cannot key the alert")
+	}
+	return sender + "," + id, nil
+}
+
+// content reads the alert content of a feature; Key, Hazard and EventCodes
+// are the caller's.
+func (m *mapper) content(f *feature) (alert.Alert, error) {
+	p := f.Properties
+	sent, err := alert.ParseTime(p.Sent)
+	if err != nil {
+		return alert.Alert{}, fmt.Errorf("sent: %w", err)
+	}
+	var times [4]*time.Time
+	for i, s := range []string{p.Effective, p.Onset, p.Expires, p.Ends} {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		t, err := alert.ParseTime(s)
+		if err != nil {
+			return alert.Alert{}, fmt.Errorf("%s: %w", [...]string{"effective", "onset", "expires", "ends"}[i], err)
+		}
+		times[i] = &t
+	}
+	status, ok := alert.ParseStatus(p.Status)
+	if !ok {
+		return alert.Alert{}, fmt.Errorf("status %q is not a CAP status", p.Status)
+	}
+	areas, err := readAreas(p, f.Geometry)
+	if err != nil {
+		return alert.Alert{}, err
+	}
+	headline := strings.TrimSpace(p.Headline)
+	if headline == "" {
+		headline = first(p.Parameters["NWSheadline"])
+	}
+	lang := strings.TrimSpace(p.Language)
+	if lang == "" {
+		lang = defaultLanguage
+	}
+	return alert.Alert{
+		Source:      m.source,
+		SourceKind:  kindName,
+		Event:       strings.TrimSpace(p.Event),
+		Status:      status,
+		Severity:    alert.ParseSeverity(p.Severity),
+		Urgency:     alert.ParseUrgency(p.Urgency),
+		Certainty:   alert.ParseCertainty(p.Certainty),
+		Sent:        sent,
+		Effective:   times[0],
+		Onset:       times[1],
+		Expires:     times[2],
+		Ends:        times[3],
+		Headline:    headline,
+		Description: strings.TrimSpace(p.Description),
+		Instruction: strings.TrimSpace(p.Instruction),
+		Language:    lang,
+		Sender:      strings.TrimSpace(p.Sender),
+		SenderName:  strings.TrimSpace(p.SenderName),
+		Web:         strings.TrimSpace(p.Web),
+		Areas:       areas,
+		Geometry:    alert.GeometryOf(areas),
+		Parameters:  parameters(p.Parameters),
+	}, nil
+}
+
+// readAreas returns the feature's one area: areaDesc, the UGC and SAME
+// geocodes, and the polygons of its geometry (none for zone products, whose
+// geometry is null; README: known limits).
+func readAreas(p *properties, geometry json.RawMessage) ([]alert.Area, error) {
+	area := alert.Area{Description: strings.TrimSpace(p.AreaDesc)}
+	for _, system := range []string{"UGC", "SAME"} {
+		if vs := nonEmpty(p.Geocode[system]); len(vs) > 0 {
+			if area.Geocodes == nil {
+				area.Geocodes = map[string][]string{}
+			}
+			area.Geocodes[system] = vs
+		}
+	}
+	if g := bytes.TrimSpace(geometry); len(g) > 0 && !bytes.Equal(g, []byte("null")) {
+		var geo alert.Geometry
+		if err := json.Unmarshal(g, &geo); err != nil {
+			return nil, fmt.Errorf("geometry: %w", err)
+		}
+		if len(geo.Polygons) == 0 {
+			return nil, errors.New("geometry: no polygon")
+		}
+		area.Polygons = geo.Polygons // rings are checked by Alert.Validate
+	}
+	if area.Description == "" && area.Geocodes == nil && area.Polygons == nil {
+		return nil, nil
+	}
+	return []alert.Area{area}, nil
+}
+
+// eventCodes returns the SAME and NWS event codes of the feature, and the
+// P-VTEC string the item stems from.
+func eventCodes(p *properties, v *vtec) map[string][]string {
+	codes := map[string][]string{}
+	for _, system := range []string{"SAME", "NationalWeatherService"} {
+		if vs := nonEmpty(p.EventCode[system]); len(vs) > 0 {
+			codes[system] = vs
+		}
+	}
+	if v != nil {
+		codes["VTEC"] = []string{v.String()}
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	return codes
+}
+
+// parameters copies the feature's parameters as sent, leaving out only
+// names without any value.
+func parameters(in map[string]strList) map[string][]string {
+	var out map[string][]string
+	for name, vs := range in {
+		if len(vs) == 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		out[name] = slices.Clone([]string(vs))
+	}
+	return out
+}
+
+// nonEmpty returns the trimmed values of vs that are not empty.
+func nonEmpty(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// first returns the first non-empty value of vs, trimmed.
+func first(vs []string) string {
+	if n := nonEmpty(vs); len(n) > 0 {
+		return n[0]
+	}
+	return ""
+}
