@@ -70,14 +70,18 @@ func MakeID(key string, version int) string {
 	return key + "#" + strconv.Itoa(version)
 }
 
-// SplitID splits an id made by MakeID into its key and version.
+// SplitID splits an id made by MakeID into its key and version. Only ids that
+// MakeID could have made are accepted: a non-empty key and a version of at
+// least 1 in canonical decimal ("k#01" and "k#+1" are not ids), so that an
+// accepted id always equals MakeID(key, version).
 func SplitID(id string) (key string, version int, ok bool) {
 	i := strings.LastIndexByte(id, '#')
-	if i < 0 {
+	if i < 1 {
 		return "", 0, false
 	}
-	v, err := strconv.Atoi(id[i+1:])
-	if err != nil || v < 1 {
+	s := id[i+1:]
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 || strconv.Itoa(v) != s {
 		return "", 0, false
 	}
 	return id[:i], v, true
@@ -110,30 +114,33 @@ func (a *Alert) EffectiveTime() time.Time {
 }
 
 // material is the part of an alert whose change makes a new version. Sent, the
-// lifecycle fields and source message ids are left out on purpose.
+// lifecycle fields and source message ids are left out on purpose, and so are
+// event codes: an NWS P-VTEC string carries the action of each message (NEW,
+// CON, EXT, ...), so it changes with every re-issue even when nothing material
+// does, and what a VTEC change means (a new end, new areas) shows in the
+// fields that are kept.
 type material struct {
-	Hazard      Hazard              `json:"h"`
-	Event       string              `json:"e"`
-	EventCodes  map[string][]string `json:"ec,omitempty"`
-	Status      Status              `json:"st"`
-	Severity    Severity            `json:"sv"`
-	Urgency     Urgency             `json:"u"`
-	Certainty   Certainty           `json:"c"`
-	Effective   *time.Time          `json:"ef,omitempty"`
-	Onset       *time.Time          `json:"on,omitempty"`
-	Expires     *time.Time          `json:"ex,omitempty"`
-	Ends        *time.Time          `json:"en,omitempty"`
-	Headline    string              `json:"hl,omitempty"`
-	Description string              `json:"d,omitempty"`
-	Instruction string              `json:"i,omitempty"`
-	Areas       []Area              `json:"a,omitempty"`
+	Hazard      Hazard     `json:"h"`
+	Event       string     `json:"e"`
+	Status      Status     `json:"st"`
+	Severity    Severity   `json:"sv"`
+	Urgency     Urgency    `json:"u"`
+	Certainty   Certainty  `json:"c"`
+	Effective   *time.Time `json:"ef,omitempty"`
+	Onset       *time.Time `json:"on,omitempty"`
+	Expires     *time.Time `json:"ex,omitempty"`
+	Ends        *time.Time `json:"en,omitempty"`
+	Headline    string     `json:"hl,omitempty"`
+	Description string     `json:"d,omitempty"`
+	Instruction string     `json:"i,omitempty"`
+	Areas       []Area     `json:"a,omitempty"`
 }
 
 // ContentHash returns a digest of the alert's material content (DESIGN.md §3):
 // two alerts with the same hash are the same version.
 func (a *Alert) ContentHash() string {
 	m := material{
-		Hazard: a.Hazard, Event: a.Event, EventCodes: a.EventCodes, Status: a.Status,
+		Hazard: a.Hazard, Event: a.Event, Status: a.Status,
 		Severity: a.Severity, Urgency: a.Urgency, Certainty: a.Certainty,
 		Effective: materialEffective(a), Onset: utc(a.Onset), Expires: utc(a.Expires), Ends: utc(a.Ends),
 		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,

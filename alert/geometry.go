@@ -16,11 +16,23 @@ type Geometry struct {
 	Polygons [][][][2]float64
 }
 
-// MarshalJSON writes the geometry as GeoJSON.
+// MarshalJSON writes the geometry as GeoJSON. It refuses a geometry it could
+// only write as invalid GeoJSON (another type, or a Polygon that is not
+// exactly one polygon) rather than hand partners something they cannot read.
 func (g Geometry) MarshalJSON() ([]byte, error) {
-	var coords any = g.Polygons
-	if g.Type == "Polygon" && len(g.Polygons) == 1 {
+	var coords any
+	switch {
+	case g.Type == "Polygon" && len(g.Polygons) == 1:
 		coords = g.Polygons[0]
+	case g.Type == "Polygon":
+		return nil, fmt.Errorf("geometry Polygon has %d polygons, want 1", len(g.Polygons))
+	case g.Type == "MultiPolygon":
+		coords = g.Polygons
+		if g.Polygons == nil {
+			coords = [][][][2]float64{}
+		}
+	default:
+		return nil, fmt.Errorf("geometry type %q is not Polygon or MultiPolygon", g.Type)
 	}
 	return json.Marshal(struct {
 		Type        string `json:"type"`

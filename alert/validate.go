@@ -3,7 +3,9 @@ package alert
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"time"
 )
 
 // Validate reports every way in which a is not a well-formed alert, joined
@@ -38,8 +40,8 @@ func (a *Alert) Validate() error {
 	if a.Sent.IsZero() {
 		add("sent is missing")
 	}
-	if a.Expires != nil && a.Ends != nil && a.Ends.Before(a.EffectiveTime()) {
-		add("ends %s is before effective %s", a.Ends.Format("2006-01-02T15:04:05Z07:00"), a.EffectiveTime().Format("2006-01-02T15:04:05Z07:00"))
+	if a.Ends != nil && a.Ends.Before(a.EffectiveTime()) {
+		add("ends %s is before effective %s", a.Ends.Format(time.RFC3339), a.EffectiveTime().Format(time.RFC3339))
 	}
 	for i, ar := range a.Areas {
 		for j, p := range ar.Polygons {
@@ -48,7 +50,7 @@ func (a *Alert) Validate() error {
 			}
 		}
 		for j, c := range ar.Circles {
-			if err := checkPosition(c.Lon, c.Lat); err != nil || c.RadiusKm < 0 {
+			if err := checkPosition(c.Lon, c.Lat); err != nil || !validRadius(c.RadiusKm) {
 				add("areas[%d].circles[%d]: bad circle %v", i, j, c)
 			}
 		}
@@ -87,9 +89,19 @@ func checkPolygon(rings [][][2]float64) error {
 	return nil
 }
 
+// checkPosition rejects positions outside [lon, lat] bounds, and NaN or
+// infinite ones: strconv.ParseFloat reads "NaN", NaN compares false with every
+// bound, and a NaN that got in could not be encoded as JSON later (ContentHash
+// and Clone would panic).
 func checkPosition(lon, lat float64) error {
+	if math.IsNaN(lon) || math.IsNaN(lat) || math.IsInf(lon, 0) || math.IsInf(lat, 0) {
+		return fmt.Errorf("position [%g, %g] is not a finite number", lon, lat)
+	}
 	if lon < -180 || lon > 180 || lat < -90 || lat > 90 {
 		return fmt.Errorf("position [%g, %g] is outside [lon, lat] bounds", lon, lat)
 	}
 	return nil
 }
+
+// validRadius accepts a finite radius of zero or more kilometres.
+func validRadius(r float64) bool { return r >= 0 && !math.IsInf(r, 1) }

@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -178,8 +179,11 @@ func Reason(err error) string {
 	if errors.As(err, &fe) {
 		return fe.Reason
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
 	}
 	return "parse"
 }
@@ -206,7 +210,13 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Response, error) {
 func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, error) {
 	release, err := f.c.acquire(ctx, host)
 	if err != nil {
-		return nil, &FetchError{Reason: "canceled", URL: f.Redact(rawURL), Err: err}
+		// The run's context ended while it waited for a turn at the host: a
+		// deadline that passed there is a timeout all the same.
+		reason := "canceled"
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason = "timeout"
+		}
+		return nil, &FetchError{Reason: reason, URL: f.Redact(rawURL), Err: err}
 	}
 	defer release()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -244,12 +254,27 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 	case res.StatusCode == http.StatusNotModified && prev != nil:
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 		return &Response{Body: prev.body, Header: prev.header, NotModified: true}, nil
+	case res.StatusCode == http.StatusNotModified:
+		// A 304 to a request that was not conditional: nothing to return.
+		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode, Err: ErrNotModified}
 	case res.StatusCode < 200 || res.StatusCode > 299:
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode,
 			RetryAfter: ParseRetryAfter(res.Header.Get("Retry-After"), f.c.now())}
 	}
-	body, err := io.ReadAll(io.LimitReader(res.Body, f.opts.MaxBody+1))
+	r := io.Reader(res.Body)
+	if !res.Uncompressed && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
+		// The transport decodes gzip only when it asked for it itself; when a
+		// header of ours asked (FetchOptions.Headers) or compression is off in
+		// the transport, decode here, so MaxBody still counts decoded bytes.
+		zr, err := gzip.NewReader(res.Body)
+		if err != nil {
+			return nil, &FetchError{Reason: "network", URL: f.Redact(rawURL), Err: fmt.Errorf("gzip body: %w", err)}
+		}
+		defer zr.Close()
+		r = zr
+	}
+	body, err := io.ReadAll(io.LimitReader(r, f.opts.MaxBody+1))
 	if err != nil {
 		return nil, f.transportError(rawURL, err)
 	}
@@ -310,56 +335,41 @@ func Backoff(n int, minWait, maxWait time.Duration) time.Duration {
 		d *= 2
 	}
 	d = min(d, maxWait)
+	if d <= 0 {
+		return 0
+	}
 	return d - time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
-// ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// maxRetryAfter bounds a Retry-After so that absurd values cannot overflow a
+// time.Duration; the fetcher caps the wait at MaxBackoff anyway.
+const maxRetryAfter = 7 * 24 * time.Hour
+
+// ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP date,
+// at most a week. It returns 0 for an absent, malformed or past value.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+	if isDigits(v) {
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || s > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
 
-// Redact removes secrets from s: every configured secret, and the values of
-// query parameters that usually carry keys.
-func (f *Fetcher) Redact(s string) string {
-	return RedactString(s, f.opts.Secrets)
-}
-
-var secretParams = []string{"serviceKey", "servicekey", "ServiceKey", "authKey", "apikey", "apiKey", "api_key", "key", "token", "access_token"}
-
-// RedactString removes secrets from s, and the values of query parameters named
-// like keys when s is a URL.
-func RedactString(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-			if esc := url.QueryEscape(sec); esc != sec {
-				s = strings.ReplaceAll(s, esc, "REDACTED")
-			}
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
 		}
 	}
-	if u, err := url.Parse(s); err == nil && u.RawQuery != "" && u.Scheme != "" {
-		q := u.Query()
-		changed := false
-		for _, p := range secretParams {
-			if q.Has(p) {
-				q.Set(p, "REDACTED")
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-			s = u.Redacted()
-		}
-	}
-	return s
+	return s != ""
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -44,9 +45,11 @@ type Scheduler struct {
 	cron    *cron.Cron
 	now     func() time.Time
 
-	mu   sync.Mutex
-	jobs map[string]*job
-	wg   sync.WaitGroup // runs started outside cron (RunNow)
+	mu      sync.Mutex
+	jobs    map[string]*job
+	running map[string]*atomic.Bool // overlap guard per collector name, kept across Remove and Add
+	stopped bool
+	wg      sync.WaitGroup // runs started outside cron (RunNow)
 }
 
 // NewScheduler returns a stopped scheduler whose runs use ctx (the daemon's).
@@ -59,6 +62,7 @@ func NewScheduler(ctx context.Context, sink Sink, log *slog.Logger, m *Metrics) 
 		cron:    cron.New(cron.WithParser(Parser), cron.WithLocation(time.UTC), cron.WithLogger(cronLogger{log: log})),
 		now:     time.Now,
 		jobs:    map[string]*job{},
+		running: map[string]*atomic.Bool{},
 	}
 }
 
@@ -73,15 +77,15 @@ type Status struct {
 	Running     bool
 }
 
-// job is one scheduled collector. The overlap guard lives here, on the
-// long-lived collector, not only in the cron chain: an entry removed and added
-// again on reload must not run beside its predecessor's in-flight run.
+// job is one scheduled collector. Its overlap guard is not only in the cron
+// chain but kept by the scheduler per collector name: an entry removed and
+// added again on reload must not run beside its predecessor's in-flight run.
 type job struct {
-	s     *Scheduler
-	info  Info
-	c     Collector
-	entry cron.EntryID
-	run   sync.Mutex // held while a run is in progress
+	s       *Scheduler
+	info    Info
+	c       Collector
+	entry   cron.EntryID
+	running *atomic.Bool // true while a run is in progress
 
 	mu     sync.Mutex
 	status Status
@@ -98,7 +102,12 @@ func (s *Scheduler) Add(info Info, c Collector) error {
 	if _, dup := s.jobs[info.Name]; dup {
 		return fmt.Errorf("collector %q is already scheduled", info.Name)
 	}
-	j := &job{s: s, info: info, c: c, status: Status{Info: info}}
+	guard := s.running[info.Name]
+	if guard == nil {
+		guard = new(atomic.Bool)
+		s.running[info.Name] = guard
+	}
+	j := &job{s: s, info: info, c: c, running: guard, status: Status{Info: info}}
 	l := cronLogger{log: s.log.With("collector", info.Name), onSkip: j.skipped}
 	j.entry = s.cron.Schedule(sched, cron.NewChain(cron.SkipIfStillRunning(l), cron.Recover(l)).Then(j))
 	s.jobs[info.Name] = j
@@ -121,25 +130,36 @@ func (s *Scheduler) Remove(name string) {
 // Start starts the cron loop.
 func (s *Scheduler) Start() { s.cron.Start() }
 
-// Stop stops scheduling and waits for every run in progress.
+// Stop stops scheduling and waits for every run in progress. RunNow does
+// nothing after Stop.
 func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
 	<-s.cron.Stop().Done()
 	s.wg.Wait()
 }
 
 // RunNow runs a collector once, outside its schedule, through the same guard;
-// it returns false when the collector is unknown or a run is in progress.
+// it returns false when the collector is unknown, the scheduler is stopped, or
+// a run is in progress (then the skip is counted like a skipped tick).
 func (s *Scheduler) RunNow(name string) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	j, ok := s.jobs[name]
-	s.mu.Unlock()
-	if !ok || !j.run.TryLock() {
+	if !ok || s.stopped {
 		return false
 	}
+	if !j.running.CompareAndSwap(false, true) {
+		j.skipped()
+		return false
+	}
+	// Added under s.mu, which Stop takes before it waits: never concurrent
+	// with the Wait.
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer j.run.Unlock()
+		defer j.running.Store(false)
 		j.once(false)
 	}()
 	return true
@@ -159,10 +179,9 @@ func (s *Scheduler) Statuses() []Status {
 		st := j.status
 		j.mu.Unlock()
 		st.Next = s.cron.Entry(j.entry).Next
-		st.Running = !j.run.TryLock()
-		if !st.Running {
-			j.run.Unlock()
-		}
+		// Only read the guard: taking it, even briefly, would make a tick
+		// that comes at that moment skip.
+		st.Running = j.running.Load()
 		out = append(out, st)
 	}
 	return out
@@ -170,11 +189,11 @@ func (s *Scheduler) Statuses() []Status {
 
 // Run is called by cron.
 func (j *job) Run() {
-	if !j.run.TryLock() {
+	if !j.running.CompareAndSwap(false, true) {
 		j.skipped()
 		return
 	}
-	defer j.run.Unlock()
+	defer j.running.Store(false)
 	j.once(true)
 }
 

@@ -105,6 +105,15 @@ func TestDaemonServesMetricsAndHealth(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz %d %s", code, body)
 	}
+	// The active gauge is set once the whole poll is handled, which may be
+	// just after the partner got the change.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(func() string { _, m := get(t, base+"/metrics"); return m }(), `hazardwire_alerts_active{hazard="heat",severity="moderate"} 1`) {
+		if time.Now().After(deadline) {
+			t.Fatal("hazardwire_alerts_active never showed the alert")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	_, metrics := get(t, base+"/metrics")
 	for _, name := range []string{
 		`hazardwire_collector_runs_total{collector="kma",result="skipped"} 0`,
