@@ -157,13 +157,18 @@ type FetchError struct {
 	URL        string
 	Status     int
 	RetryAfter time.Duration
-	Err        error
+	// Detail is the start of an error answer's body (an RFC 7807 problem, an
+	// agency's error envelope), with secrets removed.
+	Detail string
+	Err    error
 }
 
 func (e *FetchError) Error() string {
 	switch {
 	case e.Reason == "backoff":
 		return fmt.Sprintf("fetch %s: backing off after errors for %s", e.URL, e.RetryAfter.Round(time.Second))
+	case e.Status != 0 && e.Detail != "":
+		return fmt.Sprintf("fetch %s: HTTP %d: %s", e.URL, e.Status, e.Detail)
 	case e.Status != 0:
 		return fmt.Sprintf("fetch %s: HTTP %d", e.URL, e.Status)
 	}
@@ -258,9 +263,10 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 		// A 304 to a request that was not conditional: nothing to return.
 		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode, Err: ErrNotModified}
 	case res.StatusCode < 200 || res.StatusCode > 299:
+		head, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode,
-			RetryAfter: ParseRetryAfter(res.Header.Get("Retry-After"), f.c.now())}
+			RetryAfter: ParseRetryAfter(res.Header.Get("Retry-After"), f.c.now()), Detail: f.detail(head)}
 	}
 	r := io.Reader(res.Body)
 	if !res.Uncompressed && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
@@ -303,12 +309,48 @@ func (f *Fetcher) transportError(rawURL string, err error) error {
 	return &FetchError{Reason: reason, URL: f.Redact(rawURL), Err: errors.New(f.Redact(err.Error()))}
 }
 
+// detail turns the start of an error body into one printable line.
+func (f *Fetcher) detail(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "?")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return f.Redact(s)
+}
+
+// Forget drops the cached body of rawURL, for a collector whose index no
+// longer links it: the cache holds only what may be asked for again.
+func (f *Fetcher) Forget(rawURL string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.cache, rawURL)
+}
+
+// hostTrouble reports whether err says the host is in trouble, so that it is
+// spared for a while: network errors, timeouts, 408, 429 and 5xx. Another
+// 4xx is an answer about one URL (a document gone from an index) and must not
+// hold back the host's other URLs.
+func hostTrouble(err error) bool {
+	var fe *FetchError
+	if !errors.As(err, &fe) {
+		return true
+	}
+	switch fe.Reason {
+	case "canceled", "backoff", "too_large":
+		return false
+	case "http_status":
+		return fe.Status == http.StatusRequestTimeout || fe.Status == http.StatusTooManyRequests || fe.Status >= 500
+	}
+	return true
+}
+
 // record updates the per-host backoff after a request.
 func (f *Fetcher) record(host string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var fe *FetchError
-	if err == nil || (errors.As(err, &fe) && (fe.Reason == "canceled" || fe.Reason == "backoff")) {
+	if err == nil || !hostTrouble(err) {
 		if err == nil {
 			delete(f.failures, host)
 			delete(f.notUntil, host)

@@ -668,3 +668,67 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// An error answer's body is shown, on one line and without secrets, so an
+// agency's problem document reaches the log.
+func TestFetcherErrorDetail(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "{\n  \"title\": \"Forbidden\",\n  \"detail\": \"A User Agent is required; key SECRET-KEY-1 rejected\"\n}")
+	})
+	f := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Secrets: []string{"SECRET-KEY-1"}})
+	_, err := f.Get(t.Context(), srv.URL+"/feed")
+	msg := err.Error()
+	if !strings.Contains(msg, `"detail": "A User Agent is required`) || strings.Contains(msg, "\n") || strings.Contains(msg, "SECRET-KEY-1") {
+		t.Errorf("error %q: want the problem detail on one line, without the secret", msg)
+	}
+}
+
+// Only trouble with the host (5xx, 429, 408, network) backs the host off; a
+// 404 is an answer about one URL and the next URL is fetched at once.
+func TestFetcherClientErrorsDoNotBackOffTheHost(t *testing.T) {
+	for code, backsOff := range map[int]bool{404: false, 410: false, 403: false, 429: true, 503: true, 408: true} {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/bad" {
+				w.WriteHeader(code)
+				return
+			}
+			fmt.Fprint(w, "ok")
+		})
+		f := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
+		if _, err := f.Get(t.Context(), srv.URL+"/bad"); err == nil {
+			t.Fatalf("%d: no error", code)
+		}
+		_, err := f.Get(t.Context(), srv.URL+"/good")
+		if got := err != nil && collectors.Reason(err) == "backoff"; got != backsOff {
+			t.Errorf("HTTP %d: next URL backed off = %v, want %v (err %v)", code, got, backsOff, err)
+		}
+	}
+}
+
+// Forget drops a URL's cached body: the next request is unconditional.
+func TestFetcherForget(t *testing.T) {
+	var conditional atomic.Int64
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") != "" {
+			conditional.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		fmt.Fprint(w, "body")
+	})
+	f := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
+	for range 2 {
+		if _, err := f.Get(t.Context(), srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Forget(srv.URL)
+	if _, err := f.Get(t.Context(), srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if n := conditional.Load(); n != 1 {
+		t.Errorf("%d conditional requests, want 1 (none after Forget)", n)
+	}
+}

@@ -34,6 +34,8 @@ type Kind struct {
 	Sample []byte
 	// DefaultSchedule is used when the config gives none.
 	DefaultSchedule string
+	// Accept is the Accept header the kind's fetcher sends (empty: none).
+	Accept string
 	// Snapshot says whether the kind's feeds are snapshots (for docs and check).
 	Snapshot bool
 }

@@ -29,6 +29,8 @@ func init() {
 		Sample:          sample,
 		DefaultSchedule: "@every 2m",
 		Snapshot:        true,
+		// api.weather.gov serves CAP for /alerts/{id} only when asked for it.
+		Accept: "application/cap+xml, application/atom+xml;q=0.9, application/rss+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5",
 	})
 }
 

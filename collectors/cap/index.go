@@ -227,14 +227,17 @@ func (c *collector) forget(entries []indexEntry, groups []*group) {
 	for _, e := range entries {
 		ids[e.id] = true
 	}
-	for id := range c.cache {
-		if !ids[id] {
-			delete(c.cache, id)
-		}
-	}
 	links := make(map[string]bool, len(groups))
 	for _, g := range groups {
 		links[g.link] = true
+	}
+	for id, ce := range c.cache {
+		if !ids[id] {
+			delete(c.cache, id)
+			if !links[ce.link] && c.fetcher != nil {
+				c.fetcher.Forget(ce.link) // the fetcher's conditional-GET copy too
+			}
+		}
 	}
 	for l := range c.failures {
 		if !links[l] {

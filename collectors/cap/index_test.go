@@ -275,12 +275,30 @@ func TestIndexPartialOnFailedDocument(t *testing.T) {
 	wantEq(t, "items once fixed", len(res.Items), 3)
 }
 
-// A document that keeps failing makes the fetcher back off from its host;
-// it is tried after the others on later runs, so it cannot starve them.
-func TestIndexFailingDocumentGoesLast(t *testing.T) {
+// A document gone from its server (404) is an answer about that document
+// only: the other documents of the host are still fetched in the same run.
+func TestIndexMissingDocumentDoesNotHoldBackTheHost(t *testing.T) {
 	srv := newFeedServer(t)
 	srv.set("/index", atomIndex([2]string{"a", t0}, [2]string{"b", t0}, [2]string{"c", t0}))
 	srv.fail("/d/a", 404)
+	srv.set("/d/b", capDoc("B", "2024-01-01T00:00:00+00:00", "Alert", ""))
+	srv.set("/d/c", capDoc("C", "2024-01-01T00:00:00+00:00", "Alert", ""))
+	c := newCollector(t, srv.URL+"/index", "", nil)
+	c.workers = 1
+	res, err := collect(t, c)
+	if !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "HTTP 404") {
+		t.Fatalf("err = %v, want a partial run naming the 404", err)
+	}
+	wantEq(t, "items", len(res.Items), 2)
+}
+
+// A document whose server keeps failing (5xx) makes the fetcher back off
+// from its host; it is tried after the others on later runs, so it cannot
+// starve them.
+func TestIndexFailingDocumentGoesLast(t *testing.T) {
+	srv := newFeedServer(t)
+	srv.set("/index", atomIndex([2]string{"a", t0}, [2]string{"b", t0}, [2]string{"c", t0}))
+	srv.fail("/d/a", 503)
 	srv.set("/d/b", capDoc("B", "2024-01-01T00:00:00+00:00", "Alert", ""))
 	srv.set("/d/c", capDoc("C", "2024-01-01T00:00:00+00:00", "Alert", ""))
 	clock := &manualClock{now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}

@@ -33,6 +33,7 @@ func init() {
 		Sample:          sample,
 		DefaultSchedule: "@every 1m",
 		Snapshot:        true,
+		Accept:          "application/geo+json",
 	})
 }
 

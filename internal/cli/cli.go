@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	_ "github.com/hazardwire/hazardwire/collectors/all" // every collector kind
+	_ "github.com/hazardwire/hazardwire/exporters/all"  // every exporter kind
 	"github.com/hazardwire/hazardwire/internal/daemon"
-	_ "github.com/hazardwire/hazardwire/exporters/all" // every exporter kind
 )
 
 // IO is where a command reads signals and writes.

@@ -138,7 +138,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			info.Schedule = kind.DefaultSchedule
 		}
 		env := collectors.Env{Info: info, URL: col.URL, Fetcher: client.NewFetcher(collectors.FetchOptions{
-			UserAgent: col.UserAgent, MaxBody: int64(col.MaxBody)})}
+			UserAgent: col.UserAgent, Accept: kind.Accept, MaxBody: int64(col.MaxBody)})}
 		decoded := false
 		decode := func(opts any) error {
 			decoded = true

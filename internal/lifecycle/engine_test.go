@@ -79,7 +79,9 @@ func TestEngineSnapshotLifecycleAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t0}
 	e, m := newEngine(t, b, c)
-	snap := func(items ...collectors.Item) collectors.Result { return collectors.Result{Snapshot: true, Items: items} }
+	snap := func(items ...collectors.Item) collectors.Result {
+		return collectors.Result{Snapshot: true, Items: items}
+	}
 
 	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil)
 	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil) // re-poll
