@@ -9,11 +9,14 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X github.com/hazardwire/hazardwire/internal/daemon.Version=${VERSION}" \
       -o /out/hazardwire ./cmd/hazardwire
+# The store directory, to be owned by the non-root user in the image.
+RUN mkdir -p /out/store
 
 # Run: distroless static, non-root; the JetStream store lives in a volume.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/hazardwire /usr/local/bin/hazardwire
 COPY configs/hazardwire.yaml /etc/hazardwire/hazardwire.yaml
+COPY --from=build --chown=65532:65532 /out/store /var/lib/hazardwire
 ENV HAZARDWIRE_STORE_DIR=/var/lib/hazardwire/data \
     HAZARDWIRE_LISTEN=0.0.0.0:9750
 USER 65532:65532

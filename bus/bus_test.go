@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hazardwire/hazardwire/alert"
@@ -93,6 +94,40 @@ func TestOpenIsIdempotentAcrossRestarts(t *testing.T) {
 	for _, name := range []string{bus.StreamDeadLetter} {
 		if _, err := b.JetStream().Stream(ctx, name); err != nil {
 			t.Errorf("stream %s: %v", name, err)
+		}
+	}
+}
+
+// TestExternalServer: with bus.url the same code connects to a NATS server
+// that runs apart from the daemon (here a second in-process server listening
+// on a loopback port).
+func TestExternalServer(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ctx := context.Background()
+	b, err := bus.Open(ctx, bus.Config{URL: ns.ClientURL(), MaxBytes: 256 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Publish(ctx, sample(1)); err != nil {
+		t.Fatal(err)
+	}
+	if !b.Ready() {
+		t.Error("not ready while connected")
+	}
+	js := b.JetStream()
+	for _, name := range []string{bus.StreamAlerts, bus.StreamDeadLetter, "KV_" + bus.BucketState} {
+		if _, err := js.Stream(ctx, name); err != nil {
+			t.Errorf("stream %s on the external server: %v", name, err)
 		}
 	}
 }

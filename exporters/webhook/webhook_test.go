@@ -1,10 +1,15 @@
 package webhook
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
 )
 
 // The Standard Webhooks reference vector; the npm package standardwebhooks
@@ -77,6 +82,55 @@ func TestClassify(t *testing.T) {
 		o := Classify(tt.status, tt.retryAfter, now)
 		if (o.Err == nil) != tt.ok || o.Retry != tt.retry || o.Reason != tt.reason || o.RetryAfter != tt.wait {
 			t.Errorf("Classify(%d, %q) = %+v, want ok=%v retry=%v reason=%s wait=%s", tt.status, tt.retryAfter, o, tt.ok, tt.retry, tt.reason, tt.wait)
+		}
+	}
+}
+
+func TestRenderCloudEvents(t *testing.T) {
+	sent := time.Date(2026, 7, 1, 9, 0, 0, 0, time.FixedZone("", 9*3600))
+	a := &alert.Alert{ID: "kma:L1100000/12#2", Key: "kma:L1100000/12", Version: 2, Change: alert.ChangeUpdate, Source: "kma", Sent: sent}
+	published := []byte(`{"id":"kma:L1100000/12#2","version":2}`)
+	if b, err := Render(FormatJSON, a, published); err != nil || string(b) != string(published) {
+		t.Fatalf("json body %s, %v: want the published bytes unchanged", b, err)
+	}
+	b, err := Render(FormatCloudEvents, a, published)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"specversion": "1.0", "id": a.ID, "type": "org.hazardwire.alert.update",
+		"source": "/hazardwire/collectors/kma", "subject": a.Key, "time": "2026-07-01T09:00:00+09:00", "datacontenttype": "application/json"}
+	for k, v := range want {
+		if ev[k] != v {
+			t.Errorf("%s = %v, want %v", k, ev[k], v)
+		}
+	}
+	if data, _ := json.Marshal(ev["data"]); string(data) != string(published) {
+		t.Errorf("data = %s, want the alert", data)
+	}
+	if ContentType(FormatCloudEvents) != "application/cloudevents+json" || ContentType(FormatJSON) != "application/json" {
+		t.Error("content types")
+	}
+}
+
+func TestBuildRejectsBadOptions(t *testing.T) {
+	good := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
+	for _, tt := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{URL: "ftp://x", Secret: good}, "want an http(s) URL"},
+		{Options{URL: "https://p.example/h"}, "secret is required"},
+		{Options{URL: "https://p.example/h", Secret: "plain"}, `must start with "whsec_"`},
+		{Options{URL: "https://p.example/h", Secret: "whsec_c2hvcnQ="}, "at least 16"},
+		{Options{URL: "https://p.example/h", Secret: good, Format: "xml"}, `format "xml"`},
+		{Options{URL: "https://p.example/h", Secret: good, SecretFile: "/x"}, "at most one of"},
+	} {
+		if _, err := build("p", tt.o, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
 		}
 	}
 }
