@@ -22,6 +22,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	perHost   int
+	metrics   *Metrics
 
 	mu    sync.Mutex
 	hosts map[string]chan struct{}
@@ -38,6 +39,8 @@ type ClientOptions struct {
 	PerHost int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Metrics, when set, counts every answer by collector and status class.
+	Metrics *Metrics
 }
 
 // NewClient builds the shared client.
@@ -70,10 +73,34 @@ func NewClient(o ClientOptions) *Client {
 		},
 		userAgent: o.UserAgent,
 		perHost:   o.PerHost,
+		metrics:   o.Metrics,
 		hosts:     map[string]chan struct{}{},
 		now:       o.Now,
 	}
 }
+
+// countResponse counts one answer (status 0: no answer) when metrics are on.
+func (c *Client) countResponse(collector string, status int) {
+	if c.metrics != nil && collector != "" {
+		c.metrics.Responses.WithLabelValues(collector, StatusClass(status)).Inc()
+	}
+}
+
+// StatusClass is the bounded code label of an HTTP answer: 304 and 429 on
+// their own (conditional GET and politeness are watched), else 2xx, 3xx,
+// 4xx, 5xx, or "error" when there was no answer.
+func StatusClass(status int) string {
+	switch {
+	case status == 0:
+		return "error"
+	case status == http.StatusNotModified || status == http.StatusTooManyRequests:
+		return strconv.Itoa(status)
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+// statusClasses are every value StatusClass returns.
+var statusClasses = []string{"2xx", "304", "3xx", "4xx", "429", "5xx", "error"}
 
 func (c *Client) acquire(ctx context.Context, host string) (release func(), err error) {
 	c.mu.Lock()
@@ -93,6 +120,8 @@ func (c *Client) acquire(ctx context.Context, host string) (release func(), err 
 
 // FetchOptions configures one collector's Fetcher.
 type FetchOptions struct {
+	// Name is the collector's name, for metrics.
+	Name string
 	// UserAgent overrides the client's (NWS asks for a contact in it).
 	UserAgent string
 	// Accept is sent as the Accept header when set.
@@ -252,9 +281,11 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 	}
 	res, err := f.c.http.Do(req)
 	if err != nil {
+		f.c.countResponse(f.opts.Name, 0)
 		return nil, f.transportError(rawURL, err)
 	}
 	defer res.Body.Close()
+	f.c.countResponse(f.opts.Name, res.StatusCode)
 	switch {
 	case res.StatusCode == http.StatusNotModified && prev != nil:
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/hazardwire/hazardwire/collectors"
 )
 
@@ -730,5 +733,31 @@ func TestFetcherForget(t *testing.T) {
 	}
 	if n := conditional.Load(); n != 1 {
 		t.Errorf("%d conditional requests, want 1 (none after Forget)", n)
+	}
+}
+
+// Answers are counted per collector and class, 304s on their own.
+func TestFetcherCountsResponses(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		fmt.Fprint(w, "body")
+	})
+	m := collectors.NewMetrics(prometheus.NewRegistry())
+	m.Init("feed")
+	f := collectors.NewClient(collectors.ClientOptions{Metrics: m}).NewFetcher(collectors.FetchOptions{Name: "feed"})
+	for range 3 {
+		if _, err := f.Get(t.Context(), srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := testutil.ToFloat64(m.Responses.WithLabelValues("feed", "2xx")); got != 1 {
+		t.Errorf("2xx counted %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Responses.WithLabelValues("feed", "304")); got != 2 {
+		t.Errorf("304 counted %v, want 2", got)
 	}
 }

@@ -13,6 +13,7 @@ type Metrics struct {
 	LastSuccess   *prometheus.GaugeVec
 	Items         *prometheus.GaugeVec
 	Errors        *prometheus.CounterVec
+	Responses     *prometheus.CounterVec
 }
 
 // Run results, the values of the result label.
@@ -47,6 +48,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_collector_errors_total",
 			Help: "Failed collector runs by bounded reason (http_status, timeout, network, too_large, backoff, parse, partial, panic).",
 		}, []string{"collector", "reason"}),
+		Responses: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_collector_http_responses_total",
+			Help: "HTTP answers to the collector's requests by code class: 2xx, 304 (not modified: conditional GET saved a download), 3xx, 4xx, 429, 5xx, error (no answer).",
+		}, []string{"collector", "code"}),
 	}
 }
 
@@ -64,11 +69,14 @@ func (m *Metrics) Init(collector string) {
 	m.FetchDuration.WithLabelValues(collector)
 	m.LastSuccess.WithLabelValues(collector)
 	m.Items.WithLabelValues(collector)
+	for _, c := range statusClasses {
+		m.Responses.WithLabelValues(collector, c)
+	}
 }
 
 // Delete removes every series of a collector that was removed from the config.
 func (m *Metrics) Delete(collector string) {
-	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Runs, m.FetchDuration, m.LastSuccess, m.Items, m.Errors} {
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Runs, m.FetchDuration, m.LastSuccess, m.Items, m.Errors, m.Responses} {
 		v.DeletePartialMatch(prometheus.Labels{"collector": collector})
 	}
 }

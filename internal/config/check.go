@@ -137,7 +137,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		if info.Schedule == "" {
 			info.Schedule = kind.DefaultSchedule
 		}
-		env := collectors.Env{Info: info, URL: col.URL, Fetcher: client.NewFetcher(collectors.FetchOptions{
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: client.NewFetcher(collectors.FetchOptions{Name: col.Name,
 			UserAgent: col.UserAgent, Accept: kind.Accept, MaxBody: int64(col.MaxBody)})}
 		decoded := false
 		decode := func(opts any) error {

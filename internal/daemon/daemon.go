@@ -98,12 +98,14 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	client := hwcollectors.NewClient(hwcollectors.ClientOptions{Transport: opts.Transport, UserAgent: "hazardwire/" + Version})
+	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{})}
+	d.colMetrics = hwcollectors.NewMetrics(d.reg)
+	client := hwcollectors.NewClient(hwcollectors.ClientOptions{Transport: opts.Transport, UserAgent: "hazardwire/" + Version, Metrics: d.colMetrics})
 	built, err := cfg.Build(client, opts.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, built: built, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{})}
+	d.built = built
 	promauto.With(d.reg).NewGaugeVec(prometheus.GaugeOpts{
 		Name: "hazardwire_build_info",
 		Help: "Build information; the value is always 1.",
@@ -118,7 +120,6 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	})
 	reloadOK.Set(1)
 	reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
-	d.colMetrics = hwcollectors.NewMetrics(d.reg)
 	d.lcMetrics = lifecycle.NewMetrics(d.reg)
 	d.expMetrics = exporters.NewMetrics(d.reg)
 	d.http, err = httpapi.Listen(cfg.HTTP.Listen, httpapi.Options{Registry: d.reg, Ready: d.readiness, Extra: opts.Extra}, d.log.With("component", "http"))

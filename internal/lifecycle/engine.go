@@ -35,6 +35,7 @@ type Metrics struct {
 	Active        *prometheus.GaugeVec
 	Dropped       *prometheus.CounterVec
 	PublishErrors *prometheus.CounterVec
+	SuspectPolls  *prometheus.CounterVec
 }
 
 // NewMetrics registers the lifecycle metrics on reg, with every hazard and
@@ -58,6 +59,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_lifecycle_errors_total",
 			Help: "Lifecycle changes that could not be published or recorded, by source and stage (publish, store); they are retried on the next poll or sweep.",
 		}, []string{"source", "stage"}),
+		SuspectPolls: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_lifecycle_suspect_polls_total",
+			Help: "Successful snapshot polls that lacked most of a source's alerts in force and were taken for a feed glitch: nothing was expired.",
+		}, []string{"source"}),
 	}
 	for _, h := range alert.Hazards {
 		for _, s := range alert.Severities {
@@ -80,6 +85,7 @@ func (m *Metrics) Init(source string) {
 	for _, s := range []string{"publish", "store"} {
 		m.PublishErrors.WithLabelValues(source, s)
 	}
+	m.SuspectPolls.WithLabelValues(source)
 }
 
 // Engine applies lifecycle decisions: it is the scheduler's sink, and it
@@ -91,8 +97,9 @@ type Engine struct {
 	metrics *Metrics
 	now     func() time.Time
 
-	mu   sync.Mutex // serializes decisions, so each key's versions follow one another
-	recs map[string]*Record
+	mu      sync.Mutex // serializes decisions, so each key's versions follow one another
+	recs    map[string]*Record
+	suspect map[string]int // glitch-like snapshot polls in a row, per source
 }
 
 // NewEngine returns an engine; call Load before the first Handle.
@@ -100,7 +107,7 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*Record{}}
+	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*Record{}, suspect: map[string]int{}}
 }
 
 // Load reads every record from the store.
@@ -146,14 +153,51 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key], it, now))
 	}
 	if runErr == nil && res.Snapshot {
-		for _, key := range e.sortedKeys() {
-			r := e.recs[key]
-			if r.Source == info.Name && r.Active && !seen[key] {
-				e.apply(ctx, info.Name, Vanished(*r, info.Grace, now))
+		e.vanish(ctx, info, seen, now)
+	}
+	e.updateActive()
+}
+
+// vanish counts a miss for every active key of the source that a successful
+// snapshot lacked, unless the poll looks like a feed glitch.
+func (e *Engine) vanish(ctx context.Context, info collectors.Info, seen map[string]bool, now time.Time) {
+	var active, missing []string
+	for _, key := range e.sortedKeys() {
+		if r := e.recs[key]; r.Source == info.Name && r.Active {
+			active = append(active, key)
+			if !seen[key] {
+				missing = append(missing, key)
 			}
 		}
 	}
-	e.updateActive()
+	if SuspectPoll(len(active), len(missing)) {
+		e.suspect[info.Name]++
+		if e.suspect[info.Name] < SuspectLimit {
+			e.metrics.SuspectPolls.WithLabelValues(info.Name).Inc()
+			e.log.Warn("snapshot lacks most of the alerts in force: counting it as a feed glitch, nothing expires",
+				"collector", info.Name, "active", len(active), "missing", len(missing), "in_a_row", e.suspect[info.Name])
+			return
+		}
+		// The feed has stayed that way too long to be a glitch: believe it.
+	} else {
+		e.suspect[info.Name] = 0
+	}
+	for _, key := range missing {
+		e.apply(ctx, info.Name, Vanished(*e.recs[key], info.Grace, now))
+	}
+}
+
+// SuspectLimit is how many glitch-like snapshot polls in a row are ignored
+// before the feed is believed.
+const SuspectLimit = 10
+
+// SuspectPoll reports whether a successful snapshot that lacks missing of a
+// source's active alerts looks like a feed glitch rather than the end of
+// those alerts: it lacks more than half of them, and there are at least
+// three. Warnings end one by one; a feed that drops most of them at once is
+// more likely broken.
+func SuspectPoll(active, missing int) bool {
+	return active >= 3 && missing*2 > active
 }
 
 // Sweep expires every active alert whose end has passed.

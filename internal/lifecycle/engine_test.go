@@ -140,3 +140,53 @@ func TestEngineCountsInvalidAndDropped(t *testing.T) {
 		t.Errorf("published %d changes for an invalid item", n)
 	}
 }
+
+// TestEngineFeedGlitch: a snapshot feed that briefly answers with an empty
+// list expires nothing; one that stays empty is believed in the end; one
+// alert leaving a busy feed expires after the usual grace.
+func TestEngineFeedGlitch(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, m := newEngine(t, b, &clock{t0})
+	all := collectors.Result{Snapshot: true, Items: []collectors.Item{
+		heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate), heat("c", alert.SeverityModerate), heat("d", alert.SeverityModerate)}}
+	empty := collectors.Result{Snapshot: true}
+	e.Handle(ctx, info, all, nil)
+	for range 3 { // a glitch longer than the grace of 2
+		e.Handle(ctx, info, empty, nil)
+	}
+	e.Handle(ctx, info, all, nil)
+	if got := changes(published(t, b)); len(got) != 4 {
+		t.Fatalf("after a glitch: %v, want only the 4 news", got)
+	}
+	if n := testutil.ToFloat64(m.SuspectPolls.WithLabelValues("kma")); n != 3 {
+		t.Errorf("suspect polls counted %v, want 3", n)
+	}
+	// One alert leaves: the usual grace applies.
+	three := all
+	three.Items = all.Items[:3]
+	e.Handle(ctx, info, three, nil)
+	e.Handle(ctx, info, three, nil)
+	if got := changes(published(t, b)); len(got) != 5 || got[4] != "expire kma:d#2" {
+		t.Fatalf("one alert gone: %v, want d expired after 2 polls", got)
+	}
+	// The feed empties for good: after SuspectLimit polls it is believed,
+	// and the grace then runs.
+	for range lifecycle.SuspectLimit + 1 {
+		e.Handle(ctx, info, empty, nil)
+	}
+	if got := changes(published(t, b)); len(got) != 8 {
+		t.Fatalf("feed empty for good: %v, want a, b and c expired too", got)
+	}
+}
+
+func TestSuspectPoll(t *testing.T) {
+	for _, tt := range []struct {
+		active, missing int
+		want            bool
+	}{{0, 0, false}, {1, 1, false}, {2, 2, false}, {3, 2, true}, {4, 2, false}, {4, 3, true}, {100, 40, false}, {100, 100, true}} {
+		if got := lifecycle.SuspectPoll(tt.active, tt.missing); got != tt.want {
+			t.Errorf("SuspectPoll(%d, %d) = %v", tt.active, tt.missing, got)
+		}
+	}
+}
