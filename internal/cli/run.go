@@ -34,7 +34,7 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: log})
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, ConfigFile: *file})
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
@@ -49,7 +49,11 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 			case <-runCtx.Done():
 				return
 			case <-stdio.Reload:
-				log.Warn("reload requested, but live reload is not built yet: restart to apply a new config")
+				if err := d.ReloadFile(runCtx); err != nil {
+					log.Error("reload on SIGHUP rejected", "err", err)
+				} else {
+					log.Info("reloaded on SIGHUP", "config", *file)
+				}
 			}
 		}
 	}()

@@ -1,8 +1,13 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -106,12 +111,51 @@ type BuiltCollector struct {
 	Config    Collector
 	Info      collectors.Info
 	Collector collectors.Collector
+	// Fingerprint changes when anything that configures the collector
+	// changes, including the environment variables its entry names.
+	Fingerprint string
 }
 
 // BuiltExporter is one exporter ready to run.
 type BuiltExporter struct {
-	Config   Exporter
-	Exporter exporters.Exporter
+	Config      Exporter
+	Exporter    exporters.Exporter
+	Fingerprint string
+}
+
+// fingerprint digests an entry's decoded common keys, its YAML, and the
+// values of the environment variables its kind read, so a reload can tell
+// what changed.
+func fingerprint(common any, n *yaml.Node, env map[string]string) string {
+	h := sha256.New()
+	for _, v := range []any{common, n} {
+		var b []byte
+		var err error
+		if n, ok := v.(*yaml.Node); ok {
+			b, err = yaml.Marshal(n)
+		} else {
+			b, err = json.Marshal(v)
+		}
+		if err != nil {
+			b = []byte(err.Error())
+		}
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(h, "\x00%s=%s", k, env[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// recordEnv wraps lookupEnv to remember what it returned.
+func recordEnv(lookupEnv func(string) (string, bool)) (func(string) (string, bool), map[string]string) {
+	seen := map[string]string{}
+	return func(k string) (string, bool) {
+		v, ok := lookupEnv(k)
+		seen[k] = v
+		return v, ok
+	}, seen
 }
 
 // Build constructs every collector and exporter of c. It does no I/O; it
@@ -140,9 +184,10 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		env := collectors.Env{Info: info, URL: col.URL, Fetcher: client.NewFetcher(collectors.FetchOptions{Name: col.Name,
 			UserAgent: col.UserAgent, Accept: kind.Accept, MaxBody: int64(col.MaxBody)})}
 		decoded := false
+		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
 			decoded = true
-			return yamlx.Decode(col.node, opts, yamlx.Options{File: c.File, LookupEnv: lookupEnv, Ignore: collectorKeys}).Err()
+			return yamlx.Decode(col.node, opts, yamlx.Options{File: c.File, LookupEnv: lookup, Ignore: collectorKeys}).Err()
 		}
 		coll, err := kind.New(env, decode)
 		if err == nil && !decoded {
@@ -152,7 +197,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(col.node, "collector", col.Name, err)
 			continue
 		}
-		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll})
+		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fingerprint: fingerprint(col, col.node, used)})
 	}
 	for _, e := range c.Exporters {
 		kind, ok := exporters.Lookup(e.Kind)
@@ -160,9 +205,10 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			continue
 		}
 		decoded := false
+		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
 			decoded = true
-			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookupEnv, Ignore: exporterKeys}).Err()
+			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookup, Ignore: exporterKeys}).Err()
 		}
 		exp, err := kind.New(exporters.Env{Name: e.Name}, decode)
 		if err == nil && !decoded {
@@ -172,7 +218,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(e.node, "exporter", e.Name, err)
 			continue
 		}
-		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp})
+		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp, Fingerprint: fingerprint(e, e.node, used)})
 	}
 	if len(errs) > 0 {
 		return nil, errs

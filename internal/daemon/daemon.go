@@ -1,6 +1,7 @@
 // Package daemon assembles hazardwire: the bus, the lifecycle engine, the
 // collectors' scheduler, the exporters and the HTTP listener. It can be
-// started in a test on 127.0.0.1:0 with its own registry and clock.
+// started in a test on 127.0.0.1:0 with its own registry and clock, and it
+// applies a new configuration without stopping what did not change.
 package daemon
 
 import (
@@ -39,8 +40,10 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Transport is used by collectors for feeds (tests, proxies).
 	Transport http.RoundTripper
-	// LookupEnv resolves ${ENV} in kind options (default os.LookupEnv).
+	// LookupEnv resolves ${ENV} (default os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// ConfigFile is read again by ReloadFile (SIGHUP, POST /-/reload).
+	ConfigFile string
 	// SweepEvery is how often expiry is checked without a poll (default 5s).
 	SweepEvery time.Duration
 	// ShutdownTimeout bounds the drain on stop (default 20s).
@@ -53,26 +56,35 @@ type Options struct {
 
 // Daemon is one running hazardwire.
 type Daemon struct {
-	cfg   *config.Config
-	built *config.Built
-	opts  Options
-	log   *slog.Logger
-	reg   *prometheus.Registry
+	opts   Options
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	client *hwcollectors.Client
 
 	colMetrics *hwcollectors.Metrics
 	lcMetrics  *lifecycle.Metrics
 	expMetrics *exporters.Metrics
+	reloadOK   prometheus.Gauge
+	reloadTS   prometheus.Gauge
 
-	http  *httpapi.Server
-	ready atomic.Bool
-	up    chan struct{} // closed once Run has started everything
+	http    *httpapi.Server
+	ready   atomic.Bool
+	up      chan struct{} // closed once Run has started everything
+	reloads chan reloadRequest
 
-	mu        sync.Mutex
-	bus       *bus.Bus
-	engine    *lifecycle.Engine
-	sched     *hwcollectors.Scheduler
-	runners   []*exporters.Runner
-	stopSweep func()
+	mu         sync.Mutex
+	cfg        *config.Config
+	collectors map[string]config.BuiltCollector
+	exporters  map[string]*runningExporter
+	bus        *bus.Bus
+	engine     *lifecycle.Engine
+	sched      *hwcollectors.Scheduler
+	stopSweep  func()
+}
+
+type runningExporter struct {
+	built  config.BuiltExporter
+	runner *exporters.Runner
 }
 
 // New builds a daemon from cfg: every collector and exporter is constructed
@@ -98,31 +110,42 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Daemon{cfg: cfg, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{})}
+	d := &Daemon{opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{}), reloads: make(chan reloadRequest),
+		cfg: cfg, collectors: map[string]config.BuiltCollector{}, exporters: map[string]*runningExporter{}}
+	f := promauto.With(d.reg)
 	d.colMetrics = hwcollectors.NewMetrics(d.reg)
-	client := hwcollectors.NewClient(hwcollectors.ClientOptions{Transport: opts.Transport, UserAgent: "hazardwire/" + Version, Metrics: d.colMetrics})
-	built, err := cfg.Build(client, opts.LookupEnv)
+	d.lcMetrics = lifecycle.NewMetrics(d.reg)
+	d.expMetrics = exporters.NewMetrics(d.reg)
+	d.client = hwcollectors.NewClient(hwcollectors.ClientOptions{Transport: opts.Transport, UserAgent: "hazardwire/" + Version, Metrics: d.colMetrics})
+	built, err := cfg.Build(d.client, opts.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
-	d.built = built
-	promauto.With(d.reg).NewGaugeVec(prometheus.GaugeOpts{
+	for _, c := range built.Collectors {
+		d.collectors[c.Info.Name] = c
+	}
+	for _, e := range built.Exporters {
+		d.exporters[e.Config.Name] = &runningExporter{built: e}
+	}
+	f.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "hazardwire_build_info",
 		Help: "Build information; the value is always 1.",
 	}, []string{"version", "goversion"}).WithLabelValues(Version, runtime.Version()).Set(1)
-	reloadOK := promauto.With(d.reg).NewGauge(prometheus.GaugeOpts{
+	d.reloadOK = f.NewGauge(prometheus.GaugeOpts{
 		Name: "hazardwire_config_last_reload_successful",
 		Help: "Whether the last configuration load or reload succeeded (1) or failed (0).",
 	})
-	reloadTS := promauto.With(d.reg).NewGauge(prometheus.GaugeOpts{
+	d.reloadTS = f.NewGauge(prometheus.GaugeOpts{
 		Name: "hazardwire_config_last_reload_success_timestamp_seconds",
 		Help: "Unix time of the last successful configuration load or reload.",
 	})
-	reloadOK.Set(1)
-	reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
-	d.lcMetrics = lifecycle.NewMetrics(d.reg)
-	d.expMetrics = exporters.NewMetrics(d.reg)
-	d.http, err = httpapi.Listen(cfg.HTTP.Listen, httpapi.Options{Registry: d.reg, Ready: d.readiness, Extra: opts.Extra}, d.log.With("component", "http"))
+	d.reloadOK.Set(1)
+	d.reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
+	extra := map[string]http.Handler{"POST /-/reload": http.HandlerFunc(d.serveReload)}
+	for p, h := range opts.Extra {
+		extra[p] = h
+	}
+	d.http, err = httpapi.Listen(cfg.HTTP.Listen, httpapi.Options{Registry: d.reg, Ready: d.readiness, Extra: extra}, d.log.With("component", "http"))
 	if err != nil {
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTP.Listen, err)
 	}
@@ -164,7 +187,8 @@ func (d *Daemon) readiness() (bool, string) {
 
 // Run starts every component, serves until ctx is done, then stops them in
 // reverse order: collectors first (their runs finish), then exporters
-// (deliveries in flight finish), then HTTP, then the bus.
+// (deliveries in flight finish), then HTTP, then the bus. Reloads are
+// applied here, one at a time.
 func (d *Daemon) Run(ctx context.Context) error {
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- d.http.Serve() }()
@@ -174,11 +198,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err == nil {
 		d.ready.Store(true)
 		close(d.up)
-		d.log.Info("hazardwire running", "collectors", len(d.built.Collectors), "exporters", len(d.built.Exporters))
-		select {
-		case <-ctx.Done():
-		case err = <-httpErr:
-			err = fmt.Errorf("http: %w", err)
+		d.log.Info("hazardwire running", "collectors", len(d.collectors), "exporters", len(d.exporters))
+	loop:
+		for {
+			select {
+			case <-ctx.Done():
+				break loop
+			case err = <-httpErr:
+				err = fmt.Errorf("http: %w", err)
+				break loop
+			case req := <-d.reloads:
+				req.reply <- d.apply(ctx, req.cfg, req.err)
+			}
 		}
 	}
 	d.ready.Store(false)
@@ -190,10 +221,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 func (d *Daemon) start(ctx context.Context) error {
+	c := d.cfg.Bus
 	b, err := bus.Open(ctx, bus.Config{
-		StoreDir: d.cfg.Bus.StoreDir, URL: d.cfg.Bus.URL, Listen: d.cfg.Bus.Listen, Credentials: d.cfg.Bus.Credentials,
-		MaxMemory: int64(d.cfg.Bus.MaxMemory), MaxStore: int64(d.cfg.Bus.MaxStore), MaxAge: d.cfg.Bus.MaxAge,
-		MaxBytes: int64(d.cfg.Bus.MaxBytes), Duplicates: d.cfg.Bus.Duplicates, Replicas: d.cfg.Bus.Replicas,
+		StoreDir: c.StoreDir, URL: c.URL, Listen: c.Listen, Credentials: c.Credentials,
+		MaxMemory: int64(c.MaxMemory), MaxStore: int64(c.MaxStore), MaxAge: c.MaxAge,
+		MaxBytes: int64(c.MaxBytes), Duplicates: c.Duplicates, Replicas: c.Replicas,
 	}, d.log.With("component", "bus"))
 	if err != nil {
 		return err
@@ -206,30 +238,21 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
-	for _, c := range d.built.Collectors {
-		d.lcMetrics.Init(c.Info.Name)
-	}
 	d.mu.Lock()
 	d.engine = engine
 	d.mu.Unlock()
 
-	for _, e := range d.built.Exporters {
-		r := exporters.NewRunner(exporters.RunnerConfig{
-			Name: e.Config.Name, Exporter: e.Exporter, Filter: e.Config.Filter, Policy: e.Config.Retry,
-			Concurrency: e.Config.Concurrency, Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"},
-		}, b.JetStream(), b, d.expMetrics, d.log.With("component", "exporter"))
-		if err := r.Start(ctx); err != nil {
+	for _, e := range d.exporters {
+		if err := d.startExporter(ctx, e); err != nil {
 			return err
 		}
-		d.mu.Lock()
-		d.runners = append(d.runners, r)
-		d.mu.Unlock()
 	}
 
 	// Expiry first, so alerts that ended while the daemon was down end now.
 	engine.Sweep(ctx)
 	sched := hwcollectors.NewScheduler(ctx, engine, d.log.With("component", "scheduler"), d.colMetrics)
-	for _, c := range d.built.Collectors {
+	for _, c := range d.collectors {
+		d.lcMetrics.Init(c.Info.Name)
 		if err := sched.Add(c.Info, c.Collector); err != nil {
 			return err
 		}
@@ -244,15 +267,35 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.mu.Unlock()
 	sched.Start()
 	// A first run of every collector now, not at its first tick.
-	for _, c := range d.built.Collectors {
-		sched.RunNow(c.Info.Name)
+	for name := range d.collectors {
+		sched.RunNow(name)
 	}
+	return nil
+}
+
+// startExporter creates the runner of e and starts it.
+func (d *Daemon) startExporter(ctx context.Context, e *runningExporter) error {
+	b := e.built
+	r := exporters.NewRunner(exporters.RunnerConfig{
+		Name: b.Config.Name, Exporter: b.Exporter, Filter: b.Config.Filter, Policy: b.Config.Retry,
+		Concurrency: b.Config.Concurrency, Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"},
+	}, d.bus.JetStream(), d.bus, d.expMetrics, d.log.With("component", "exporter"))
+	if err := r.Start(ctx); err != nil {
+		return err
+	}
+	e.runner = r
 	return nil
 }
 
 func (d *Daemon) stop() {
 	d.mu.Lock()
-	sched, stopSweep, runners, b := d.sched, d.stopSweep, d.runners, d.bus
+	sched, stopSweep, b := d.sched, d.stopSweep, d.bus
+	var runners []*exporters.Runner
+	for _, e := range d.exporters {
+		if e.runner != nil {
+			runners = append(runners, e.runner)
+		}
+	}
 	d.mu.Unlock()
 	if sched != nil {
 		sched.Stop()
@@ -262,9 +305,12 @@ func (d *Daemon) stop() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
 	defer cancel()
-	for i := len(runners) - 1; i >= 0; i-- {
-		runners[i].Stop(ctx)
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Stop(ctx) }()
 	}
+	wg.Wait()
 	if b != nil {
 		b.Close()
 	}

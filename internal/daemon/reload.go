@@ -1,0 +1,187 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hazardwire/hazardwire/internal/config"
+)
+
+// reloadRequest asks Run's loop to apply a config; err is a load error to
+// record as a failed reload.
+type reloadRequest struct {
+	cfg   *config.Config
+	err   error
+	reply chan error
+}
+
+// ErrNoConfigFile is returned by ReloadFile when the daemon was not started
+// from a file.
+var ErrNoConfigFile = errors.New("the daemon was not started from a config file: nothing to reload")
+
+// ReloadFile reads the config file again and applies it. A config with any
+// error is rejected whole and the running one stays; the error lists every
+// problem.
+func (d *Daemon) ReloadFile(ctx context.Context) error {
+	if d.opts.ConfigFile == "" {
+		return ErrNoConfigFile
+	}
+	cfg, _, err := config.Load(d.opts.ConfigFile, d.client)
+	return d.send(ctx, reloadRequest{cfg: cfg, err: err})
+}
+
+// Reload applies cfg: every part is built first, and nothing live is touched
+// unless all of them build. Unchanged collectors and exporters keep running
+// untouched; removed ones stop after their work in flight; changed ones
+// restart.
+func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
+	return d.send(ctx, reloadRequest{cfg: cfg})
+}
+
+func (d *Daemon) send(ctx context.Context, req reloadRequest) error {
+	req.reply = make(chan error, 1)
+	select {
+	case <-d.up:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case d.reloads <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serveReload is POST /-/reload: 200 when applied, 400 with every error when
+// the new config was rejected.
+func (d *Daemon) serveReload(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+	defer cancel()
+	if err := d.ReloadFile(ctx); err != nil {
+		http.Error(w, "reload rejected; the running config is unchanged:\n"+err.Error(), http.StatusBadRequest)
+		return
+	}
+	_, _ = io.WriteString(w, "reloaded\n")
+}
+
+// apply runs in Run's loop.
+func (d *Daemon) apply(ctx context.Context, cfg *config.Config, loadErr error) error {
+	err := loadErr
+	var built *config.Built
+	if err == nil {
+		err = d.restartOnly(cfg)
+	}
+	if err == nil {
+		built, err = cfg.Build(d.client, d.opts.LookupEnv)
+	}
+	if err != nil {
+		d.reloadOK.Set(0)
+		d.log.Error("config reload rejected; the running config is unchanged", "err", err)
+		return err
+	}
+	d.swap(ctx, cfg, built)
+	d.reloadOK.Set(1)
+	d.reloadTS.Set(float64(d.opts.Now().UnixNano()) / 1e9)
+	return nil
+}
+
+// restartOnly rejects changes that a reload cannot apply.
+func (d *Daemon) restartOnly(cfg *config.Config) error {
+	var errs []error
+	if cfg.Bus != d.cfg.Bus {
+		errs = append(errs, errors.New("bus settings changed: they take effect only on a restart"))
+	}
+	if cfg.HTTP != d.cfg.HTTP {
+		errs = append(errs, errors.New("http settings changed: they take effect only on a restart"))
+	}
+	return errors.Join(errs...)
+}
+
+// swap applies a built config to the running parts, by name.
+func (d *Daemon) swap(ctx context.Context, cfg *config.Config, built *config.Built) {
+	var added, changed, removed []string
+	next := map[string]bool{}
+	for _, c := range built.Collectors {
+		name := c.Info.Name
+		next[name] = true
+		old, ok := d.collectors[name]
+		switch {
+		case ok && old.Fingerprint == c.Fingerprint:
+			continue // untouched: no missed poll, no extra poll
+		case ok:
+			d.sched.Remove(name) // its run in flight finishes; the name's guard keeps the new one from overlapping it
+			changed = append(changed, "collector "+name)
+		default:
+			d.lcMetrics.Init(name)
+			added = append(added, "collector "+name)
+		}
+		if err := d.sched.Add(c.Info, c.Collector); err != nil {
+			d.log.Error("collector not scheduled", "collector", name, "err", err)
+			continue
+		}
+		d.mu.Lock()
+		d.collectors[name] = c
+		d.mu.Unlock()
+		d.sched.RunNow(name)
+	}
+	for name := range d.collectors {
+		if !next[name] {
+			d.sched.Remove(name)
+			d.colMetrics.Delete(name)
+			d.mu.Lock()
+			delete(d.collectors, name)
+			d.mu.Unlock()
+			removed = append(removed, "collector "+name)
+		}
+	}
+
+	stopCtx, cancel := context.WithTimeout(ctx, d.opts.ShutdownTimeout)
+	defer cancel()
+	nextExp := map[string]bool{}
+	for _, e := range built.Exporters {
+		name := e.Config.Name
+		nextExp[name] = true
+		old, ok := d.exporters[name]
+		if ok && old.built.Fingerprint == e.Fingerprint {
+			continue
+		}
+		if ok {
+			old.runner.Stop(stopCtx) // unacknowledged changes stay on the durable consumer for the new runner
+			changed = append(changed, "exporter "+name)
+		} else {
+			added = append(added, "exporter "+name)
+		}
+		re := &runningExporter{built: e}
+		if err := d.startExporter(ctx, re); err != nil {
+			d.log.Error("exporter not started", "exporter", name, "err", err)
+			continue
+		}
+		d.mu.Lock()
+		d.exporters[name] = re
+		d.mu.Unlock()
+	}
+	for name, e := range d.exporters {
+		if !nextExp[name] {
+			e.runner.Stop(stopCtx)
+			d.expMetrics.Delete(name)
+			d.mu.Lock()
+			delete(d.exporters, name)
+			d.mu.Unlock()
+			removed = append(removed, "exporter "+name)
+		}
+	}
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	d.log.Info("config reloaded", "added", fmt.Sprint(added), "changed", fmt.Sprint(changed), "removed", fmt.Sprint(removed))
+}
