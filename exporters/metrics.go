@@ -11,6 +11,9 @@ const (
 	ResultRetry      = "retry"
 	ResultDeadLetter = "dead_letter"
 	ResultFiltered   = "filtered"
+	// ResultSuperseded counts changes not delivered because a newer version
+	// of the same alert arrived while they waited to be retried.
+	ResultSuperseded = "superseded"
 )
 
 // Metrics are the delivery engine's metrics, built once per registry.
@@ -20,6 +23,9 @@ type Metrics struct {
 	Pending    *prometheus.GaugeVec
 	Latency    *prometheus.HistogramVec
 	Failures   *prometheus.CounterVec
+	Circuit    *prometheus.GaugeVec
+	Disabled   *prometheus.GaugeVec
+	Heartbeats *prometheus.CounterVec
 }
 
 // NewMetrics registers the exporter metrics on reg.
@@ -48,6 +54,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_exporter_failures_total",
 			Help: "Failed delivery attempts by bounded reason (timeout, network, http_4xx, http_429, http_5xx, gone, encode, expired, max_attempts, max_age, invalid).",
 		}, []string{"exporter", "reason"}),
+		Circuit: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hazardwire_exporter_circuit_state",
+			Help: "The exporter's circuit breaker: 0 closed (delivering), 1 half-open (probing), 2 open (the partner keeps failing; waiting).",
+		}, []string{"exporter"}),
+		Disabled: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hazardwire_exporter_disabled",
+			Help: "1 when the partner answered 410 Gone and the exporter stopped delivering until the config is reloaded or the daemon restarted.",
+		}, []string{"exporter"}),
+		Heartbeats: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_exporter_heartbeats_total",
+			Help: "Heartbeat events sent to the partner, by result (success, error).",
+		}, []string{"exporter", "result"}),
 	}
 }
 
@@ -55,7 +73,7 @@ var failureReasons = []string{"timeout", "network", "http_4xx", "http_429", "htt
 
 // Init sets every series of an exporter to zero.
 func (m *Metrics) Init(exporter string) {
-	for _, r := range []string{ResultSuccess, ResultRetry, ResultDeadLetter, ResultFiltered} {
+	for _, r := range []string{ResultSuccess, ResultRetry, ResultDeadLetter, ResultFiltered, ResultSuperseded} {
 		m.Deliveries.WithLabelValues(exporter, r)
 	}
 	for _, r := range failureReasons {
@@ -64,11 +82,16 @@ func (m *Metrics) Init(exporter string) {
 	m.Duration.WithLabelValues(exporter)
 	m.Pending.WithLabelValues(exporter)
 	m.Latency.WithLabelValues(exporter)
+	m.Circuit.WithLabelValues(exporter)
+	m.Disabled.WithLabelValues(exporter)
+	for _, r := range []string{"success", "error"} {
+		m.Heartbeats.WithLabelValues(exporter, r)
+	}
 }
 
 // Delete removes the series of an exporter removed from the config.
 func (m *Metrics) Delete(exporter string) {
-	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures} {
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats} {
 		v.DeletePartialMatch(prometheus.Labels{"exporter": exporter})
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/time/rate"
 
 	"github.com/hazardwire/hazardwire/alert"
 )
@@ -18,6 +19,12 @@ import (
 // DeadLetterer stores a change that will not be delivered, with why.
 type DeadLetterer interface {
 	DeadLetter(ctx context.Context, exporter string, m jetstream.Msg, reason string, attempts int, lastErr string) error
+}
+
+// Heartbeater is implemented by exporters that can tell a partner the
+// pipeline is alive on a quiet day.
+type Heartbeater interface {
+	Heartbeat(ctx context.Context) error
 }
 
 // RunnerConfig configures the delivery engine of one exporter.
@@ -28,6 +35,16 @@ type RunnerConfig struct {
 	Policy   RetryPolicy
 	// Concurrency is the most deliveries in flight at once (default 8).
 	Concurrency int
+	// MaxRPS caps attempts per second (0: no cap).
+	MaxRPS float64
+	// Supersede delivers the newest version of an alert instead of older ones
+	// still waiting to be retried (default on; see NewRunner).
+	Supersede *bool
+	// BreakerThreshold is how many partner failures in a row open the
+	// circuit (default 5).
+	BreakerThreshold int
+	// Heartbeat is how often a heartbeat is sent (0: never).
+	Heartbeat time.Duration
 	// Stream and Subjects select what the durable consumer reads.
 	Stream   string
 	Subjects []string
@@ -42,48 +59,31 @@ type RunnerConfig struct {
 func ConsumerName(exporter string) string { return "hazardwire-exp-" + exporter }
 
 // Runner consumes one exporter's durable consumer and delivers each change:
-// changes of one key one after another, different keys concurrently.
+// changes of one key one after another, different keys concurrently, all
+// under the exporter's rate limit and circuit breaker.
 type Runner struct {
-	cfg     RunnerConfig
-	js      jetstream.JetStream
-	dl      DeadLetterer
-	metrics *Metrics
-	log     *slog.Logger
-	now     func() time.Time
+	cfg       RunnerConfig
+	supersede bool
+	js        jetstream.JetStream
+	dl        DeadLetterer
+	metrics   *Metrics
+	log       *slog.Logger
+	now       func() time.Time
+	breaker   *Breaker
+	limiter   *rate.Limiter // nil: no cap
 
-	cons jetstream.Consumer
-	iter jetstream.MessagesContext
-	ctx  context.Context // deliveries; cancelled when Stop's deadline passes
-	stop context.CancelFunc
-	sem  chan struct{}
-	wg   sync.WaitGroup // the read loop, the keep-alive loop and every delivery
+	cons     jetstream.Consumer
+	iter     jetstream.MessagesContext
+	ctx      context.Context // deliveries; cancelled when Stop's deadline passes
+	stop     context.CancelFunc
+	sem      chan struct{}
+	wg       sync.WaitGroup // the loops and every delivery
+	disabled atomic.Bool
+	stopOnce sync.Once
 
-	mu     sync.Mutex
-	queues map[string]*keyQueue
-}
-
-type headState int
-
-const (
-	headIdle       headState = iota // not yet dispatched
-	headDelivering                  // an attempt is in flight
-	headWaiting                     // nak'd with a delay; the bus will redeliver it
-)
-
-// keyQueue holds the unacknowledged changes of one key, oldest first. Only the
-// head is ever delivered.
-type keyQueue struct {
-	key   string
-	items []*pending
-	state headState
-}
-
-type pending struct {
-	seq       uint64
-	msg       jetstream.Msg
-	alert     *alert.Alert
-	published time.Time
-	attempt   int
+	mu         sync.Mutex
+	queues     map[string]*keyQueue
+	superseded map[uint64]time.Time // stream sequences acked as superseded, if their redelivery still comes
 }
 
 // NewRunner returns a runner; Start creates its consumer and starts it.
@@ -98,8 +98,17 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 	if cfg.MaxAckPending <= 0 {
 		cfg.MaxAckPending = 1000
 	}
-	return &Runner{cfg: cfg, js: js, dl: dl, metrics: m, log: log.With("exporter", cfg.Name), now: time.Now,
-		sem: make(chan struct{}, cfg.Concurrency), queues: map[string]*keyQueue{}}
+	if cfg.BreakerThreshold <= 0 {
+		cfg.BreakerThreshold = 5
+	}
+	r := &Runner{cfg: cfg, supersede: cfg.Supersede == nil || *cfg.Supersede, js: js, dl: dl, metrics: m,
+		log: log.With("exporter", cfg.Name), now: time.Now,
+		breaker: &Breaker{Threshold: cfg.BreakerThreshold, MinCooldown: max(cfg.Policy.MinBackoff, 5*time.Second), MaxCooldown: max(cfg.Policy.MaxBackoff, 5*time.Second)},
+		sem:     make(chan struct{}, cfg.Concurrency), queues: map[string]*keyQueue{}, superseded: map[uint64]time.Time{}}
+	if cfg.MaxRPS > 0 {
+		r.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRPS), max(1, int(cfg.MaxRPS)))
+	}
+	return r
 }
 
 // Start creates (or finds) the durable consumer and starts delivering.
@@ -138,6 +147,10 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.wg.Add(2)
 	go r.readLoop()
 	go r.keepAlive()
+	if hb, ok := r.cfg.Exporter.(Heartbeater); ok && r.cfg.Heartbeat > 0 {
+		r.wg.Add(1)
+		go r.heartbeat(hb)
+	}
 	return nil
 }
 
@@ -147,7 +160,7 @@ func (r *Runner) Stop(ctx context.Context) {
 	if r.iter == nil {
 		return
 	}
-	r.iter.Stop()
+	r.stopReading()
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
 	select {
@@ -159,14 +172,24 @@ func (r *Runner) Stop(ctx context.Context) {
 	r.stop()
 }
 
+func (r *Runner) stopReading() { r.stopOnce.Do(r.iter.Stop) }
+
+// Disabled reports whether the partner answered 410 Gone.
+func (r *Runner) Disabled() bool { return r.disabled.Load() }
+
+// CircuitState returns the breaker's state (CircuitClosed, ...).
+func (r *Runner) CircuitState() int { return r.breaker.State() }
+
 func (r *Runner) readLoop() {
 	defer r.wg.Done()
-	defer r.stop() // ends keepAlive
 	for {
 		m, err := r.iter.Next()
 		if err != nil {
 			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				r.log.Error("consumer stopped", "err", err)
+			}
+			if !r.disabled.Load() {
+				r.stop() // ends keepAlive and heartbeats
 			}
 			return
 		}
@@ -182,10 +205,19 @@ func (r *Runner) receive(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
+	seq := meta.Sequence.Stream
+	r.mu.Lock()
+	if _, ok := r.superseded[seq]; ok {
+		delete(r.superseded, seq)
+		r.mu.Unlock()
+		_ = m.Ack() // a redelivery of a change a newer version replaced
+		return
+	}
+	r.mu.Unlock()
 	var a alert.Alert
 	if err := json.Unmarshal(m.Data(), &a); err != nil || a.Key == "" {
 		r.metrics.Failures.WithLabelValues(r.cfg.Name, "invalid").Inc()
-		r.deadLetter(&pending{seq: meta.Sequence.Stream, msg: m, attempt: int(meta.NumDelivered)}, "invalid", fmt.Sprintf("not an alert: %v", err))
+		r.deadLetter(&pending{seq: seq, msg: m, attempt: int(meta.NumDelivered)}, "invalid", fmt.Sprintf("not an alert: %v", err))
 		return
 	}
 	if !r.cfg.Filter.Match(&a) {
@@ -193,167 +225,5 @@ func (r *Runner) receive(m jetstream.Msg) {
 		_ = m.Ack()
 		return
 	}
-	p := &pending{seq: meta.Sequence.Stream, msg: m, alert: &a, published: meta.Timestamp, attempt: int(meta.NumDelivered)}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	q := r.queues[a.Key]
-	if q == nil {
-		q = &keyQueue{key: a.Key}
-		r.queues[a.Key] = q
-	}
-	if i := slices.IndexFunc(q.items, func(x *pending) bool { return x.seq == p.seq }); i >= 0 {
-		q.items[i] = p // a redelivery of a change already held
-		if i == 0 && q.state == headWaiting {
-			r.dispatch(q)
-		}
-		return
-	}
-	// Insert in stream order behind the head, so a late redelivery of an
-	// older change still goes before newer ones not yet sent.
-	i, _ := slices.BinarySearchFunc(q.items, p.seq, func(x *pending, s uint64) int { return compareSeq(x.seq, s) })
-	if i == 0 && len(q.items) > 0 && q.state != headIdle {
-		i = 1
-	}
-	q.items = slices.Insert(q.items, i, p)
-	if q.state == headIdle {
-		r.dispatch(q)
-	}
-}
-
-func compareSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// dispatch starts delivering the head of q. r.mu is held.
-func (r *Runner) dispatch(q *keyQueue) {
-	q.state = headDelivering
-	p := q.items[0]
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		select {
-		case r.sem <- struct{}{}:
-		case <-r.ctx.Done():
-			return // left unacknowledged: redelivered on the next run
-		}
-		o := r.attempt(p)
-		<-r.sem
-		r.settle(q, p, o)
-	}()
-}
-
-func (r *Runner) attempt(p *pending) Outcome {
-	start := time.Now()
-	o := r.cfg.Exporter.Deliver(r.ctx, Delivery{Alert: p.alert, Body: p.msg.Data(), Attempt: p.attempt})
-	r.metrics.Duration.WithLabelValues(r.cfg.Name).Observe(time.Since(start).Seconds())
-	return o
-}
-
-// settle acks, naks or dead-letters the head after an attempt, then moves on.
-func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
-	if r.ctx.Err() != nil && o.Err != nil {
-		return // shutting down: leave it for the next run
-	}
-	if o.Err == nil {
-		if err := p.msg.Ack(); err != nil {
-			r.log.Warn("ack failed; the change may be delivered again with the same id", "id", p.alert.ID, "err", err)
-		}
-		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuccess).Inc()
-		r.metrics.Latency.WithLabelValues(r.cfg.Name).Observe(r.now().Sub(p.published).Seconds())
-		r.next(q)
-		return
-	}
-	r.metrics.Failures.WithLabelValues(r.cfg.Name, o.Reason).Inc()
-	wait, giveUp := r.cfg.Policy.Next(o, p.alert, p.attempt, p.published, r.now())
-	if giveUp != "" {
-		if giveUp != o.Reason {
-			r.metrics.Failures.WithLabelValues(r.cfg.Name, giveUp).Inc()
-		}
-		r.log.Warn("delivery failed for good", "id", p.alert.ID, "attempt", p.attempt, "reason", giveUp, "err", o.Err)
-		if r.deadLetter(p, giveUp, o.Err.Error()) {
-			r.next(q)
-			return
-		}
-		wait = r.cfg.Policy.MinBackoff
-	} else {
-		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultRetry).Inc()
-		r.log.Warn("delivery failed, will retry", "id", p.alert.ID, "attempt", p.attempt, "in", wait.Round(time.Millisecond), "reason", o.Reason, "err", o.Err)
-	}
-	r.mu.Lock()
-	q.state = headWaiting
-	r.mu.Unlock()
-	if err := p.msg.NakWithDelay(wait); err != nil {
-		r.log.Warn("nak failed; the bus redelivers after the ack wait", "id", p.alert.ID, "err", err)
-	}
-}
-
-// deadLetter stores p on the dead-letter stream and terminates it; it
-// reports false when the dead letter could not be stored (the change is then
-// kept and retried, never lost).
-func (r *Runner) deadLetter(p *pending, reason, lastErr string) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 10*time.Second)
-	defer cancel()
-	if err := r.dl.DeadLetter(ctx, r.cfg.Name, p.msg, reason, p.attempt, lastErr); err != nil {
-		r.log.Error("dead letter failed; keeping the change", "seq", p.seq, "err", err)
-		return false
-	}
-	r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultDeadLetter).Inc()
-	if err := p.msg.TermWithReason(reason); err != nil {
-		r.log.Warn("term failed", "seq", p.seq, "err", err)
-	}
-	return true
-}
-
-// next drops the head of q and dispatches the following change, if any.
-func (r *Runner) next(q *keyQueue) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	q.items = q.items[1:]
-	q.state = headIdle
-	if len(q.items) == 0 {
-		delete(r.queues, q.key)
-		return
-	}
-	r.dispatch(q)
-}
-
-// keepAlive tells the bus that held changes are still being worked on, so it
-// does not redeliver them while they wait behind their key's head.
-func (r *Runner) keepAlive() {
-	defer r.wg.Done()
-	t := time.NewTicker(min(r.cfg.AckWait/3, 5*time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-t.C:
-		}
-		r.mu.Lock()
-		for _, q := range r.queues {
-			for i, p := range q.items {
-				if i == 0 && q.state == headWaiting {
-					continue // the bus owns its redelivery timer
-				}
-				_ = p.msg.InProgress()
-			}
-		}
-		r.mu.Unlock()
-		r.updatePending()
-	}
-}
-
-// updatePending reads the consumer's backlog into the pending gauge.
-func (r *Runner) updatePending() {
-	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-	defer cancel()
-	if info, err := r.cons.Info(ctx); err == nil {
-		r.metrics.Pending.WithLabelValues(r.cfg.Name).Set(float64(info.NumPending + uint64(info.NumAckPending)))
-	}
+	r.file(&pending{seq: seq, msg: m, alert: &a, published: meta.Timestamp, attempt: int(meta.NumDelivered)})
 }

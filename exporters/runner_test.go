@@ -66,7 +66,7 @@ type rig struct {
 	runner  *exporters.Runner
 }
 
-func start(t *testing.T, p *partner, f exporters.Filter) *rig {
+func start(t *testing.T, p *partner, f exporters.Filter, opts ...func(*exporters.RunnerConfig)) *rig {
 	t.Helper()
 	b := testbus.Open(t)
 	srv := httptest.NewServer(p)
@@ -80,10 +80,14 @@ func start(t *testing.T, p *partner, f exporters.Filter) *rig {
 	}
 	reg := prometheus.NewRegistry()
 	m := exporters.NewMetrics(reg)
-	r := exporters.NewRunner(exporters.RunnerConfig{
+	cfg := exporters.RunnerConfig{
 		Name: "p1", Exporter: exp, Filter: f, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
 		Policy: exporters.RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 5},
-	}, b.JetStream(), b, m, testbus.Logger(t))
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r := exporters.NewRunner(cfg, b.JetStream(), b, m, testbus.Logger(t))
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +133,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestRetriesKeepOrderPerKey(t *testing.T) {
-	// The partner fails the first two attempts of every first version.
+	// The partner fails the first two attempts of every first version; with
+	// supersession off, every change is delivered, in order per key.
 	p := &partner{tries: map[string]int{}, fail: func(id string, try int) int {
 		if _, v, _ := alert.SplitID(id); v == 1 && try <= 2 {
 			return http.StatusServiceUnavailable
 		}
 		return 0
 	}}
-	r := start(t, p, exporters.Filter{})
+	off := false
+	r := start(t, p, exporters.Filter{}, func(c *exporters.RunnerConfig) { c.Supersede = &off })
 	r.publish(t, change("a", 1, alert.ChangeNew), change("a", 2, alert.ChangeUpdate), change("b", 1, alert.ChangeNew),
 		change("a", 3, alert.ChangeCancel), change("b", 2, alert.ChangeUpdate))
 	waitFor(t, "5 deliveries", func() bool { return len(p.ids()) == 5 })
@@ -234,5 +240,87 @@ func TestFilterSkipsAndCounts(t *testing.T) {
 	})
 	if got := p.ids(); got[0] != "heat#1" {
 		t.Errorf("delivered %v", got)
+	}
+}
+
+// TestSupersession: while v1 keeps failing, v2 and v3 arrive; the partner
+// gets v3, and v1 and v2 are never delivered after it.
+func TestSupersession(t *testing.T) {
+	var mu sync.Mutex
+	failing := true
+	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing && id == "k#1" {
+			return http.StatusServiceUnavailable
+		}
+		return 0
+	}}
+	r := start(t, p, exporters.Filter{})
+	r.publish(t, change("k", 1, alert.ChangeNew))
+	waitFor(t, "a failed attempt of v1", func() bool {
+		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultRetry)) >= 1
+	})
+	r.publish(t, change("k", 2, alert.ChangeUpdate), change("k", 3, alert.ChangeUpdate))
+	waitFor(t, "v3", func() bool { return slices.Contains(p.ids(), "k#3") })
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	time.Sleep(300 * time.Millisecond) // v1's redelivery would have come by now
+	got := p.ids()
+	if i := slices.Index(got, "k#3"); i < 0 || slices.ContainsFunc(got[i+1:], func(id string) bool { return id != "k#3" }) {
+		t.Fatalf("delivered %v: an older version came after v3", got)
+	}
+	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuperseded)); n < 1 {
+		t.Errorf("superseded counted %v", n)
+	}
+}
+
+// TestGoneDisablesTheExporter: a 410 stops deliveries and raises the metric;
+// the change is kept, not dead-lettered.
+func TestGoneDisablesTheExporter(t *testing.T) {
+	p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusGone }}
+	r := start(t, p, exporters.Filter{})
+	r.publish(t, change("g", 1, alert.ChangeNew))
+	waitFor(t, "the exporter to disable itself", func() bool {
+		return testutil.ToFloat64(r.metrics.Disabled.WithLabelValues("p1")) == 1
+	})
+	r.publish(t, change("h", 1, alert.ChangeNew))
+	time.Sleep(200 * time.Millisecond)
+	p.mu.Lock()
+	tries := p.tries["h#1"]
+	p.mu.Unlock()
+	if tries != 0 || !r.runner.Disabled() {
+		t.Errorf("a disabled exporter still delivered (%d attempts)", tries)
+	}
+	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)); n != 0 {
+		t.Errorf("a 410 dead-lettered %v changes", n)
+	}
+}
+
+// TestCircuitOpensOnAFailingPartner: after the threshold of partner failures
+// the runner stops attempting until the cool-down ends.
+func TestCircuitOpensOnAFailingPartner(t *testing.T) {
+	p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusBadGateway }}
+	r := start(t, p, exporters.Filter{}, func(c *exporters.RunnerConfig) {
+		c.BreakerThreshold = 3
+		c.Policy.MaxAttempts = 100
+		c.Policy.MinBackoff = 10 * time.Millisecond
+		c.Policy.MaxBackoff = 10 * time.Millisecond
+	})
+	r.publish(t, change("c", 1, alert.ChangeNew))
+	waitFor(t, "the circuit to open", func() bool { return r.runner.CircuitState() == exporters.CircuitOpen })
+	p.mu.Lock()
+	before := p.tries["c#1"]
+	p.mu.Unlock()
+	time.Sleep(300 * time.Millisecond) // well inside the 5 s minimum cool-down
+	p.mu.Lock()
+	after := p.tries["c#1"]
+	p.mu.Unlock()
+	if before != 3 || after != before {
+		t.Errorf("attempts: %d when the circuit opened, %d after; want 3 and no more", before, after)
+	}
+	if v := testutil.ToFloat64(r.metrics.Circuit.WithLabelValues("p1")); v != exporters.CircuitOpen {
+		t.Errorf("circuit gauge %v", v)
 	}
 }

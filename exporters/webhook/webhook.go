@@ -121,18 +121,40 @@ func ContentType(format string) string {
 	return "application/json"
 }
 
+// Heartbeat POSTs a signed org.hazardwire.heartbeat CloudEvent, so that a
+// partner can tell a quiet day from a dead pipeline.
+func (w *Webhook) Heartbeat(ctx context.Context) error {
+	now := w.now()
+	id := fmt.Sprintf("heartbeat-%s-%d", w.name, now.Unix())
+	body, err := json.Marshal(map[string]any{
+		"specversion": "1.0", "id": id, "type": "org.hazardwire.heartbeat", "source": "/hazardwire",
+		"time": now.UTC().Format(time.RFC3339), "datacontenttype": "application/json",
+		"data": map[string]string{"exporter": w.name},
+	})
+	if err != nil {
+		return err
+	}
+	o := w.post(ctx, id, ContentType(FormatCloudEvents), body)
+	return o.Err
+}
+
 // Deliver POSTs one change.
 func (w *Webhook) Deliver(ctx context.Context, d exporters.Delivery) exporters.Outcome {
 	body, err := Render(w.format, d.Alert, d.Body)
 	if err != nil {
 		return exporters.Outcome{Err: err, Reason: "encode"}
 	}
+	return w.post(ctx, d.Alert.ID, ContentType(w.format), body)
+}
+
+// post sends one signed request with webhook-id id.
+func (w *Webhook) post(ctx context.Context, id, contentType string, body []byte) exporters.Outcome {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {
 		return exporters.Outcome{Err: err, Reason: "encode"}
 	}
 	ts := w.now().Unix()
-	req.Header.Set("Content-Type", ContentType(w.format))
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "hazardwire")
 	for k, v := range w.headers {
 		req.Header.Set(k, v)
@@ -140,9 +162,9 @@ func (w *Webhook) Deliver(ctx context.Context, d exporters.Delivery) exporters.O
 	if w.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+w.bearer)
 	}
-	req.Header.Set(HeaderID, d.Alert.ID)
+	req.Header.Set(HeaderID, id)
 	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
-	req.Header.Set(HeaderSignature, SignatureHeader(w.keys, d.Alert.ID, ts, body))
+	req.Header.Set(HeaderSignature, SignatureHeader(w.keys, id, ts, body))
 	res, err := w.client.Do(req)
 	if err != nil {
 		return classifyError(err)

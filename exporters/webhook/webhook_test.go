@@ -3,7 +3,9 @@ package webhook
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,5 +134,33 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 		if _, err := build("p", tt.o, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
 		}
+	}
+}
+
+func TestHeartbeatIsASignedCloudEvent(t *testing.T) {
+	key := []byte("0123456789abcdef")
+	got := make(chan map[string]any, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := Verify(key, r.Header, body, time.Now(), time.Minute); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		var ev map[string]any
+		_ = json.Unmarshal(body, &ev)
+		ev["content-type"] = r.Header.Get("Content-Type")
+		got <- ev
+	}))
+	defer srv.Close()
+	w, err := build("portal", Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(key)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Heartbeat(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ev := <-got
+	if ev["type"] != "org.hazardwire.heartbeat" || ev["specversion"] != "1.0" || ev["content-type"] != "application/cloudevents+json" {
+		t.Errorf("heartbeat %v", ev)
 	}
 }

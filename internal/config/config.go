@@ -77,6 +77,9 @@ type Exporter struct {
 	Filter      exporters.Filter      `yaml:"filter"`
 	Retry       exporters.RetryPolicy `yaml:"retry"`
 	Concurrency int                   `yaml:"concurrency"`
+	MaxRPS      float64               `yaml:"max_rps"`
+	Supersede   *bool                 `yaml:"supersede"`
+	Heartbeat   time.Duration         `yaml:"heartbeat"`
 
 	node *yaml.Node
 }

@@ -1,0 +1,310 @@
+package exporters
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hazardwire/hazardwire/alert"
+)
+
+type headState int
+
+const (
+	headIdle       headState = iota // not yet dispatched
+	headDelivering                  // an attempt is in flight
+	headWaiting                     // failed and nak'd with a delay; the bus will redeliver it
+)
+
+// keyQueue holds the unacknowledged changes of one key, oldest first. Only the
+// head is ever delivered, so a key's changes never overtake each other.
+type keyQueue struct {
+	key   string
+	items []*pending
+	state headState
+}
+
+type pending struct {
+	seq       uint64
+	msg       jetstream.Msg
+	alert     *alert.Alert
+	published time.Time
+	attempt   int
+}
+
+// file puts p in its key's queue and dispatches what can go.
+func (r *Runner) file(p *pending) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	q := r.queues[p.alert.Key]
+	if q == nil {
+		q = &keyQueue{key: p.alert.Key}
+		r.queues[p.alert.Key] = q
+	}
+	if i := slices.IndexFunc(q.items, func(x *pending) bool { return x.seq == p.seq }); i >= 0 {
+		q.items[i] = p // a redelivery of a change already held
+		if i == 0 && q.state == headWaiting {
+			r.dispatch(q)
+		}
+		return
+	}
+	// Insert in stream order behind the head, so a late redelivery of an
+	// older change still goes before newer ones not yet sent.
+	i, _ := slices.BinarySearchFunc(q.items, p.seq, func(x *pending, s uint64) int { return compareSeq(x.seq, s) })
+	if i == 0 && len(q.items) > 0 && q.state != headIdle {
+		i = 1
+	}
+	q.items = slices.Insert(q.items, i, p)
+	switch {
+	case q.state == headIdle:
+		r.dispatch(q)
+	case q.state == headWaiting && r.supersede && i == len(q.items)-1:
+		// The head keeps failing and a newer version is here: the partner
+		// gets the newer one, and the older ones are never sent after it.
+		r.supersedeOlder(q)
+		r.dispatch(q)
+	}
+}
+
+func compareSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// supersedeOlder acks every change of q but the newest. r.mu is held.
+func (r *Runner) supersedeOlder(q *keyQueue) {
+	last := q.items[len(q.items)-1]
+	for i, p := range q.items[:len(q.items)-1] {
+		if i == 0 && q.state == headWaiting {
+			// Its redelivery may already be on the way: ack that too.
+			r.superseded[p.seq] = r.now()
+		}
+		_ = p.msg.Ack()
+		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuperseded).Inc()
+		r.log.Info("change superseded by a newer version before it could be delivered", "id", p.alert.ID, "by", last.alert.ID)
+	}
+	q.items = []*pending{last}
+	q.state = headIdle
+}
+
+// dispatch starts delivering the head of q. r.mu is held.
+func (r *Runner) dispatch(q *keyQueue) {
+	q.state = headDelivering
+	p := q.items[0]
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		if !r.admit() {
+			return // shutting down: left unacknowledged, redelivered on the next run
+		}
+		o := r.attempt(p)
+		<-r.sem
+		r.settle(q, p, o)
+	}()
+}
+
+// admit waits for a delivery slot, the circuit breaker and the rate limit.
+func (r *Runner) admit() bool {
+	for {
+		wait := r.breaker.Wait(r.now())
+		r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(float64(r.breaker.State()))
+		if wait == 0 {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			t.Stop()
+			return false
+		}
+	}
+	if r.limiter != nil && r.limiter.Wait(r.ctx) != nil {
+		r.breaker.Record(false, false, r.now()) // release a probe slot
+		return false
+	}
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	case <-r.ctx.Done():
+		r.breaker.Record(false, false, r.now())
+		return false
+	}
+}
+
+func (r *Runner) attempt(p *pending) Outcome {
+	start := time.Now()
+	o := r.cfg.Exporter.Deliver(r.ctx, Delivery{Alert: p.alert, Body: p.msg.Data(), Attempt: p.attempt})
+	r.metrics.Duration.WithLabelValues(r.cfg.Name).Observe(time.Since(start).Seconds())
+	r.breaker.Record(o.Err == nil, o.Retry, r.now())
+	r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(float64(r.breaker.State()))
+	return o
+}
+
+// settle acks, naks or dead-letters the head after an attempt, then moves on.
+func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
+	if r.ctx.Err() != nil && o.Err != nil {
+		return // shutting down: leave it for the next run
+	}
+	if o.Err == nil {
+		if err := p.msg.Ack(); err != nil {
+			r.log.Warn("ack failed; the change may be delivered again with the same id", "id", p.alert.ID, "err", err)
+		}
+		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuccess).Inc()
+		r.metrics.Latency.WithLabelValues(r.cfg.Name).Observe(r.now().Sub(p.published).Seconds())
+		r.next(q)
+		return
+	}
+	r.metrics.Failures.WithLabelValues(r.cfg.Name, o.Reason).Inc()
+	if o.Reason == "gone" {
+		r.disable(p, o)
+		return
+	}
+	wait, giveUp := r.cfg.Policy.Next(o, p.alert, p.attempt, p.published, r.now())
+	if giveUp != "" {
+		if giveUp != o.Reason {
+			r.metrics.Failures.WithLabelValues(r.cfg.Name, giveUp).Inc()
+		}
+		r.log.Warn("delivery failed for good", "id", p.alert.ID, "attempt", p.attempt, "reason", giveUp, "err", o.Err)
+		if r.deadLetter(p, giveUp, o.Err.Error()) {
+			r.next(q)
+			return
+		}
+		wait = r.cfg.Policy.MinBackoff
+	} else {
+		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultRetry).Inc()
+		r.log.Warn("delivery failed, will retry", "id", p.alert.ID, "attempt", p.attempt, "in", wait.Round(time.Millisecond), "reason", o.Reason, "err", o.Err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.supersede && len(q.items) > 1 && giveUp == "" {
+		// Newer versions arrived while this one was in flight: send the newest.
+		q.state = headWaiting
+		r.supersedeOlder(q)
+		r.dispatch(q)
+		return
+	}
+	q.state = headWaiting
+	if err := p.msg.NakWithDelay(wait); err != nil {
+		r.log.Warn("nak failed; the bus redelivers after the ack wait", "id", p.alert.ID, "err", err)
+	}
+}
+
+// disable stops the exporter after a 410 Gone: the partner said the endpoint
+// is gone for good. Changes stay on the durable consumer until a reload or
+// restart brings the exporter back.
+func (r *Runner) disable(p *pending, o Outcome) {
+	if r.disabled.Swap(true) {
+		_ = p.msg.NakWithDelay(time.Minute)
+		return
+	}
+	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(1)
+	r.log.Error("partner answered 410 Gone: exporter disabled until the config is reloaded or the daemon restarted",
+		"id", p.alert.ID, "err", o.Err)
+	_ = p.msg.NakWithDelay(time.Minute)
+	r.stopReading()
+}
+
+// deadLetter stores p on the dead-letter stream and terminates it; it
+// reports false when the dead letter could not be stored (the change is then
+// kept and retried, never lost).
+func (r *Runner) deadLetter(p *pending, reason, lastErr string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 10*time.Second)
+	defer cancel()
+	if err := r.dl.DeadLetter(ctx, r.cfg.Name, p.msg, reason, p.attempt, lastErr); err != nil {
+		r.log.Error("dead letter failed; keeping the change", "seq", p.seq, "err", err)
+		return false
+	}
+	r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultDeadLetter).Inc()
+	if err := p.msg.TermWithReason(reason); err != nil {
+		r.log.Warn("term failed", "seq", p.seq, "err", err)
+	}
+	return true
+}
+
+// next drops the head of q and dispatches the following change, if any.
+func (r *Runner) next(q *keyQueue) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	q.items = q.items[1:]
+	q.state = headIdle
+	if len(q.items) == 0 {
+		delete(r.queues, q.key)
+		return
+	}
+	r.dispatch(q)
+}
+
+// keepAlive tells the bus that held changes are still being worked on, so it
+// does not redeliver them while they wait behind their key's head, and keeps
+// the pending gauge fresh.
+func (r *Runner) keepAlive() {
+	defer r.wg.Done()
+	t := time.NewTicker(min(r.cfg.AckWait/3, 5*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		for _, q := range r.queues {
+			for i, p := range q.items {
+				if i == 0 && q.state == headWaiting {
+					continue // the bus owns its redelivery timer
+				}
+				_ = p.msg.InProgress()
+			}
+		}
+		for seq, at := range r.superseded {
+			if r.now().Sub(at) > 2*r.cfg.AckWait+r.cfg.Policy.MaxBackoff {
+				delete(r.superseded, seq) // its redelivery would have come by now
+			}
+		}
+		r.mu.Unlock()
+		r.updatePending()
+	}
+}
+
+// updatePending reads the consumer's backlog into the pending gauge.
+func (r *Runner) updatePending() {
+	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+	defer cancel()
+	if info, err := r.cons.Info(ctx); err == nil {
+		r.metrics.Pending.WithLabelValues(r.cfg.Name).Set(float64(info.NumPending + uint64(info.NumAckPending)))
+	}
+}
+
+// heartbeat sends the partner a heartbeat every cfg.Heartbeat.
+func (r *Runner) heartbeat(hb Heartbeater) {
+	defer r.wg.Done()
+	t := time.NewTicker(r.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if r.disabled.Load() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
+		err := hb.Heartbeat(ctx)
+		cancel()
+		if err != nil {
+			r.metrics.Heartbeats.WithLabelValues(r.cfg.Name, "error").Inc()
+			r.log.Warn("heartbeat failed", "err", err)
+			continue
+		}
+		r.metrics.Heartbeats.WithLabelValues(r.cfg.Name, "success").Inc()
+	}
+}
