@@ -3,12 +3,14 @@ package exporters
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hazardwire/hazardwire/alert"
 )
 
 // Filter selects the changes an exporter delivers. Every rule is optional;
-// rules combine with AND.
+// rules combine with AND, except where: the region and the geocodes both say
+// where the partner is, and an alert matching either is in.
 type Filter struct {
 	// Hazards lists the hazards delivered (empty: all).
 	Hazards []alert.Hazard `yaml:"hazards"`
@@ -17,10 +19,25 @@ type Filter struct {
 	MinSeverity alert.Severity `yaml:"min_severity"`
 	// Status lists the statuses delivered (default: actual only).
 	Status []alert.Status `yaml:"status"`
+	// Urgency and Certainty list the values delivered (empty: all).
+	Urgency   []alert.Urgency   `yaml:"urgency"`
+	Certainty []alert.Certainty `yaml:"certainty"`
+	// Events lists agency event names delivered, case-insensitive (empty: all).
+	Events []string `yaml:"events"`
+	// Sources lists collector names delivered (empty: all).
+	Sources []string `yaml:"sources"`
+	// Geocodes maps a code system to code prefixes: an alert with an area
+	// code starting with one of them is in ("KMA_REG": ["L11"] takes every
+	// Seoul zone; "UGC": ["TXZ"] every Texas zone).
+	Geocodes map[string][]string `yaml:"geocodes"`
+	// Region takes alerts whose geometry touches it. An alert known only by
+	// geocodes is matched by Geocodes; with no Geocodes rule it is delivered
+	// rather than silently dropped.
+	Region Region `yaml:"region"`
 }
 
-// Validate checks the filter's values.
-func (f Filter) Validate() error {
+// Validate checks the filter's values and prepares its region.
+func (f *Filter) Validate() error {
 	for _, h := range f.Hazards {
 		if !slices.Contains(alert.Hazards, h) {
 			return fmt.Errorf("filter.hazards: %q is not one of %v", h, alert.Hazards)
@@ -34,20 +51,87 @@ func (f Filter) Validate() error {
 			return fmt.Errorf("filter.status: %q is not one of %v", s, alert.Statuses)
 		}
 	}
-	return nil
+	for _, u := range f.Urgency {
+		if !slices.Contains(alert.Urgencies, u) {
+			return fmt.Errorf("filter.urgency: %q is not one of %v", u, alert.Urgencies)
+		}
+	}
+	for _, c := range f.Certainty {
+		if !slices.Contains(alert.Certainties, c) {
+			return fmt.Errorf("filter.certainty: %q is not one of %v", c, alert.Certainties)
+		}
+	}
+	return f.Region.compile()
 }
 
-// Match reports whether a passes the filter.
-func (f Filter) Match(a *alert.Alert) bool {
+// Match reports whether a passes the filter; why names the first rule that
+// failed, for logs and tests.
+func (f *Filter) Match(a *alert.Alert) (ok bool) {
+	_, ok = f.why(a)
+	return ok
+}
+
+// why returns the rule that rejects a, or ok.
+func (f *Filter) why(a *alert.Alert) (string, bool) {
 	if len(f.Hazards) > 0 && !slices.Contains(f.Hazards, a.Hazard) {
-		return false
+		return "hazards", false
 	}
 	if f.MinSeverity != "" && f.MinSeverity != alert.SeverityUnknown && a.Severity.Rank() < f.MinSeverity.Rank() {
-		return false
+		return "min_severity", false
 	}
 	status := f.Status
 	if len(status) == 0 {
 		status = []alert.Status{alert.StatusActual}
 	}
-	return slices.Contains(status, a.Status)
+	if !slices.Contains(status, a.Status) {
+		return "status", false
+	}
+	if len(f.Urgency) > 0 && !slices.Contains(f.Urgency, a.Urgency) {
+		return "urgency", false
+	}
+	if len(f.Certainty) > 0 && !slices.Contains(f.Certainty, a.Certainty) {
+		return "certainty", false
+	}
+	if len(f.Events) > 0 && !slices.ContainsFunc(f.Events, func(e string) bool { return strings.EqualFold(e, a.Event) }) {
+		return "events", false
+	}
+	if len(f.Sources) > 0 && !slices.Contains(f.Sources, a.Source) {
+		return "sources", false
+	}
+	if !f.where(a) {
+		return "where", false
+	}
+	return "", true
+}
+
+// where applies the region and geocode rules.
+func (f *Filter) where(a *alert.Alert) bool {
+	region, codes := f.Region.set(), len(f.Geocodes) > 0
+	switch {
+	case !region && !codes:
+		return true
+	case codes && f.geocodeMatch(a):
+		return true
+	case region && a.Geometry != nil:
+		return f.Region.Intersects(a.Geometry)
+	case region && !codes:
+		return true // cannot be placed: delivered, never silently dropped
+	}
+	return false
+}
+
+func (f *Filter) geocodeMatch(a *alert.Alert) bool {
+	for _, ar := range a.Areas {
+		for system, values := range ar.Geocodes {
+			prefixes := f.Geocodes[system]
+			for _, v := range values {
+				for _, p := range prefixes {
+					if strings.HasPrefix(v, p) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

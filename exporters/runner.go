@@ -114,6 +114,9 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 // Start creates (or finds) the durable consumer and starts delivering.
 func (r *Runner) Start(ctx context.Context) error {
 	r.metrics.Init(r.cfg.Name)
+	if err := r.cfg.Filter.Validate(); err != nil {
+		return fmt.Errorf("exporter %q: %w", r.cfg.Name, err)
+	}
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:        ConsumerName(r.cfg.Name),
 		Description:    "hazardwire exporter " + r.cfg.Name,

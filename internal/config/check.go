@@ -61,8 +61,9 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 		}
 		// Each filter rule is checked alone, to point at its own value.
 		f := e.Filter
-		for key, one := range map[string]exporters.Filter{
+		for key, one := range map[string]*exporters.Filter{
 			"hazards": {Hazards: f.Hazards}, "min_severity": {MinSeverity: f.MinSeverity}, "status": {Status: f.Status},
+			"urgency": {Urgency: f.Urgency}, "certainty": {Certainty: f.Certainty}, "region": {Region: f.Region},
 		} {
 			if err := one.Validate(); err != nil {
 				at(field(field(n, "filter"), key), "exporter %q: %v", e.Name, err)

@@ -1,0 +1,91 @@
+package exporters
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+)
+
+func filterAlert(mod ...func(*alert.Alert)) *alert.Alert {
+	a := &alert.Alert{Key: "kma:L1100000/12", Source: "kma", Hazard: alert.HazardHeat, Event: "폭염경보",
+		Status: alert.StatusActual, Severity: alert.SeveritySevere, Urgency: alert.UrgencyExpected,
+		Certainty: alert.CertaintyLikely, Sent: time.Now(),
+		Areas: []alert.Area{{Description: "서울", Geocodes: map[string][]string{"KMA_REG": {"L1100100"}}}}}
+	for _, m := range mod {
+		m(a)
+	}
+	return a
+}
+
+// seoul is a square around central Seoul.
+var seoul = &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{126.9, 37.5}, {127.1, 37.5}, {127.1, 37.6}, {126.9, 37.6}, {126.9, 37.5}}}}}
+
+// TestFilterRules: one table row per rule, each with a pass and a fail.
+func TestFilterRules(t *testing.T) {
+	withGeom := func(g *alert.Geometry) func(*alert.Alert) { return func(a *alert.Alert) { a.Geometry = g } }
+	busan := &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{129.0, 35.1}, {129.1, 35.1}, {129.1, 35.2}, {129.0, 35.2}, {129.0, 35.1}}}}}
+	// A big polygon around Seoul: the alert's square lies wholly inside it.
+	around := &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{126, 37}, {128, 37}, {128, 38}, {126, 38}, {126, 37}}}}}
+	tests := []struct {
+		name string
+		f    Filter
+		a    *alert.Alert
+		want bool
+		rule string
+	}{
+		{"empty filter takes actual", Filter{}, filterAlert(), true, ""},
+		{"empty filter leaves exercises", Filter{}, filterAlert(func(a *alert.Alert) { a.Status = alert.StatusExercise }), false, "status"},
+		{"status listed", Filter{Status: []alert.Status{alert.StatusExercise}}, filterAlert(func(a *alert.Alert) { a.Status = alert.StatusExercise }), true, ""},
+		{"hazard in", Filter{Hazards: []alert.Hazard{alert.HazardHeat}}, filterAlert(), true, ""},
+		{"hazard out", Filter{Hazards: []alert.Hazard{alert.HazardFlood}}, filterAlert(), false, "hazards"},
+		{"severity at minimum", Filter{MinSeverity: alert.SeveritySevere}, filterAlert(), true, ""},
+		{"severity below", Filter{MinSeverity: alert.SeverityExtreme}, filterAlert(), false, "min_severity"},
+		{"unknown severity below any minimum", Filter{MinSeverity: alert.SeverityMinor}, filterAlert(func(a *alert.Alert) { a.Severity = alert.SeverityUnknown }), false, "min_severity"},
+		{"urgency in", Filter{Urgency: []alert.Urgency{alert.UrgencyExpected}}, filterAlert(), true, ""},
+		{"urgency out", Filter{Urgency: []alert.Urgency{alert.UrgencyImmediate}}, filterAlert(), false, "urgency"},
+		{"certainty out", Filter{Certainty: []alert.Certainty{alert.CertaintyObserved}}, filterAlert(), false, "certainty"},
+		{"event any case", Filter{Events: []string{"폭염경보", "heat advisory"}}, filterAlert(), true, ""},
+		{"event out", Filter{Events: []string{"호우경보"}}, filterAlert(), false, "events"},
+		{"source in", Filter{Sources: []string{"kma"}}, filterAlert(), true, ""},
+		{"source out", Filter{Sources: []string{"nws"}}, filterAlert(), false, "sources"},
+		{"geocode prefix", Filter{Geocodes: map[string][]string{"KMA_REG": {"L11"}}}, filterAlert(), true, ""},
+		{"geocode other prefix", Filter{Geocodes: map[string][]string{"KMA_REG": {"L12"}}}, filterAlert(), false, "where"},
+		{"geocode other system", Filter{Geocodes: map[string][]string{"UGC": {"L11"}}}, filterAlert(), false, "where"},
+		{"bbox touches", Filter{Region: Region{BBox: []float64{127.0, 37.55, 127.5, 38}}}, filterAlert(withGeom(seoul)), true, ""},
+		{"bbox apart", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}}, filterAlert(withGeom(seoul)), false, "where"},
+		{"polygon contains the alert", Filter{Region: Region{GeoJSON: `{"type":"Polygon","coordinates":[[[126.95,37.52],[127.05,37.52],[127.05,37.58],[126.95,37.58],[126.95,37.52]]]}`}}, filterAlert(withGeom(around)), true, ""},
+		{"multipolygon apart", Filter{Region: Region{GeoJSON: map[string]any{"type": "MultiPolygon", "coordinates": []any{[]any{[]any{[]any{126.0, 33.0}, []any{127.0, 33.0}, []any{127.0, 34.0}, []any{126.0, 33.0}}}}}}}, filterAlert(withGeom(busan)), false, "where"},
+		{"no geometry, region only: delivered, not dropped", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}}, filterAlert(), true, ""},
+		{"no geometry, region and geocode: by geocode", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}, Geocodes: map[string][]string{"KMA_REG": {"L12"}}}, filterAlert(), false, "where"},
+		{"geometry apart but geocode matches", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}, Geocodes: map[string][]string{"KMA_REG": {"L11"}}}, filterAlert(withGeom(seoul)), true, ""},
+		{"rules combine with AND", Filter{Hazards: []alert.Hazard{alert.HazardHeat}, Sources: []string{"nws"}}, filterAlert(), false, "sources"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.f.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			rule, ok := tt.f.why(tt.a)
+			if ok != tt.want || rule != tt.rule {
+				t.Fatalf("match = %v (rule %q), want %v (rule %q)", ok, rule, tt.want, tt.rule)
+			}
+		})
+	}
+}
+
+func TestFilterValidate(t *testing.T) {
+	for _, f := range []Filter{
+		{Hazards: []alert.Hazard{"fire"}},
+		{MinSeverity: "huge"},
+		{Urgency: []alert.Urgency{"now"}},
+		{Region: Region{BBox: []float64{1, 2, 3}}},
+		{Region: Region{BBox: []float64{3, 2, 1, 4}}},
+		{Region: Region{GeoJSON: `{"type":"Point","coordinates":[1,2]}`}},
+		{Region: Region{BBox: []float64{1, 2, 3, 4}, GeoJSON: `{}`}},
+	} {
+		if err := f.Validate(); err == nil {
+			t.Errorf("%+v: accepted", f)
+		}
+	}
+}
