@@ -66,6 +66,7 @@ type Daemon struct {
 	expMetrics *exporters.Metrics
 	reloadOK   prometheus.Gauge
 	reloadTS   prometheus.Gauge
+	reload     ReloadStatus // under mu
 
 	http    *httpapi.Server
 	ready   atomic.Bool
@@ -141,7 +142,9 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	})
 	d.reloadOK.Set(1)
 	d.reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
-	extra := map[string]http.Handler{"POST /-/reload": http.HandlerFunc(d.serveReload)}
+	d.reload = ReloadStatus{Successful: true, LastSuccess: opts.Now()}
+	extra := d.apiHandlers()
+	extra["POST /-/reload"] = http.HandlerFunc(d.serveReload)
 	for p, h := range opts.Extra {
 		extra[p] = h
 	}

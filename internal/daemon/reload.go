@@ -86,12 +86,19 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config, loadErr error) e
 	}
 	if err != nil {
 		d.reloadOK.Set(0)
+		d.mu.Lock()
+		d.reload.Successful, d.reload.LastError = false, err.Error()
+		d.mu.Unlock()
 		d.log.Error("config reload rejected; the running config is unchanged", "err", err)
 		return err
 	}
 	d.swap(ctx, cfg, built)
+	now := d.opts.Now()
 	d.reloadOK.Set(1)
-	d.reloadTS.Set(float64(d.opts.Now().UnixNano()) / 1e9)
+	d.reloadTS.Set(float64(now.UnixNano()) / 1e9)
+	d.mu.Lock()
+	d.reload = ReloadStatus{Successful: true, LastSuccess: now}
+	d.mu.Unlock()
 	return nil
 }
 

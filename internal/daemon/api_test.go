@@ -1,0 +1,98 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hazardwire/hazardwire/internal/config"
+	"github.com/hazardwire/hazardwire/internal/daemon"
+	"github.com/hazardwire/hazardwire/internal/testbus"
+)
+
+func TestStatusPageAndAPI(t *testing.T) {
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/broken" {
+			http.Error(w, "upstream down", http.StatusBadGateway)
+			return
+		}
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	defer feed.Close()
+	yaml := fmt.Sprintf(`bus: {store_dir: %q}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: kma, kind: cap, schedule: "@every 1h", url: %q}
+  - {name: broken, kind: cap, schedule: "@every 1h", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: "http://127.0.0.1:1/hook", secret: "whsec_%s"}
+`, t.TempDir(), feed.URL+"/kma", feed.URL+"/broken", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
+	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-d.Started()
+	base := "http://" + d.Addr().String()
+	waitUntil(t, "both collectors to run", func() bool {
+		s := d.Status()
+		return len(s.Collectors) == 2 && !s.Collectors[0].LastRun.IsZero() && !s.Collectors[1].LastRun.IsZero() && len(d.Active()) == 1
+	})
+
+	var st daemon.Status
+	_, body := get(t, base+"/api/v1/status")
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Collectors[0].Name != "broken" || !st.Collectors[0].Failing || !strings.Contains(st.Collectors[0].LastError, "HTTP 502") {
+		t.Errorf("broken collector status: %+v", st.Collectors[0])
+	}
+	if st.Collectors[1].Name != "kma" || st.Collectors[1].Failing || st.Collectors[1].Items != 1 {
+		t.Errorf("kma collector status: %+v", st.Collectors[1])
+	}
+	if st.Active["heat/moderate"] != 1 || len(st.Exporters) != 1 || !st.Reload.Successful {
+		t.Errorf("status: %+v", st)
+	}
+
+	code, page := get(t, base+"/")
+	if code != 200 || !strings.Contains(page, `data-collector="kma"`) || !strings.Contains(page, "attention needed") {
+		t.Errorf("status page %d:\n%s", code, page)
+	}
+	if !strings.Contains(page, `<tr class="failing" data-collector="broken">`) {
+		t.Error("the failing collector is not shown as failing")
+	}
+	if strings.Contains(page, "http://") && strings.Contains(page, "<script src") {
+		t.Error("the status page loads external assets")
+	}
+
+	for q, want := range map[string]int{"": 1, "?hazard=heat": 1, "?hazard=flood": 0, "?min_severity=severe": 0,
+		"?geocode=KMA_REG:L11": 1, "?geocode=KMA_REG:L12": 0, "?source=kma,nws": 1} {
+		var res struct {
+			Count int `json:"count"`
+		}
+		_, body := get(t, base+"/api/v1/alerts"+q)
+		if err := json.Unmarshal([]byte(body), &res); err != nil || res.Count != want {
+			t.Errorf("/api/v1/alerts%s: count %d (%v), want %d", q, res.Count, err, want)
+		}
+	}
+	if code, _ := get(t, base+"/api/v1/alerts?bbox=1,2"); code != http.StatusBadRequest {
+		t.Errorf("bad bbox: %d", code)
+	}
+}
