@@ -10,7 +10,10 @@ import (
 
 // Filter selects the changes an exporter delivers. Every rule is optional;
 // rules combine with AND, except where: the region and the geocodes both say
-// where the partner is, and an alert matching either is in.
+// where the partner is, and an alert matching either is in. The content rules
+// (min_severity, urgency, certainty, events) do not hold back a cancel or an
+// expire: the end of an alert always reaches a partner that takes its hazard,
+// status, source and place.
 type Filter struct {
 	// Hazards lists the hazards delivered (empty: all).
 	Hazards []alert.Hazard `yaml:"hazards"`
@@ -76,7 +79,11 @@ func (f *Filter) why(a *alert.Alert) (string, bool) {
 	if len(f.Hazards) > 0 && !slices.Contains(f.Hazards, a.Hazard) {
 		return "hazards", false
 	}
-	if f.MinSeverity != "" && f.MinSeverity != alert.SeverityUnknown && a.Severity.Rank() < f.MinSeverity.Rank() {
+	// The end of an alert is delivered whatever its content rules say: an
+	// agency's cancel is often "minor" or renamed ("Warning no Longer in
+	// Force"), and a partner must not keep a warning it once received.
+	ending := a.Change == alert.ChangeCancel || a.Change == alert.ChangeExpire
+	if !ending && f.MinSeverity != "" && f.MinSeverity != alert.SeverityUnknown && a.Severity.Rank() < f.MinSeverity.Rank() {
 		return "min_severity", false
 	}
 	status := f.Status
@@ -86,13 +93,13 @@ func (f *Filter) why(a *alert.Alert) (string, bool) {
 	if !slices.Contains(status, a.Status) {
 		return "status", false
 	}
-	if len(f.Urgency) > 0 && !slices.Contains(f.Urgency, a.Urgency) {
+	if !ending && len(f.Urgency) > 0 && !slices.Contains(f.Urgency, a.Urgency) {
 		return "urgency", false
 	}
-	if len(f.Certainty) > 0 && !slices.Contains(f.Certainty, a.Certainty) {
+	if !ending && len(f.Certainty) > 0 && !slices.Contains(f.Certainty, a.Certainty) {
 		return "certainty", false
 	}
-	if len(f.Events) > 0 && !slices.ContainsFunc(f.Events, func(e string) bool { return strings.EqualFold(e, a.Event) }) {
+	if !ending && len(f.Events) > 0 && !slices.ContainsFunc(f.Events, func(e string) bool { return strings.EqualFold(e, a.Event) }) {
 		return "events", false
 	}
 	if len(f.Sources) > 0 && !slices.Contains(f.Sources, a.Source) {

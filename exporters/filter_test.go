@@ -59,6 +59,10 @@ func TestFilterRules(t *testing.T) {
 		{"no geometry, region only: delivered, not dropped", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}}, filterAlert(), true, ""},
 		{"no geometry, region and geocode: by geocode", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}, Geocodes: map[string][]string{"KMA_REG": {"L12"}}}, filterAlert(), false, "where"},
 		{"geometry apart but geocode matches", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}, Geocodes: map[string][]string{"KMA_REG": {"L11"}}}, filterAlert(withGeom(seoul)), true, ""},
+		{"a cancel passes the content rules", Filter{MinSeverity: alert.SeverityModerate, Events: []string{"Flood Warning"}}, filterAlert(func(a *alert.Alert) {
+			a.Change, a.Severity, a.Event = alert.ChangeCancel, alert.SeverityMinor, "Warning no Longer in Force"
+		}), true, ""},
+		{"a cancel still meets the hazard rule", Filter{Hazards: []alert.Hazard{alert.HazardFlood}}, filterAlert(func(a *alert.Alert) { a.Change = alert.ChangeCancel }), false, "hazards"},
 		{"rules combine with AND", Filter{Hazards: []alert.Hazard{alert.HazardHeat}, Sources: []string{"nws"}}, filterAlert(), false, "sources"},
 	}
 	for _, tt := range tests {
