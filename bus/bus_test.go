@@ -26,10 +26,16 @@ func TestPublishDedupAndHeaders(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
 	a := sample(1)
+	var seqs []uint64
 	for range 3 { // a crash between publish and state repeats the same id
-		if err := b.Publish(ctx, a); err != nil {
+		seq, err := b.Publish(ctx, a)
+		if err != nil {
 			t.Fatal(err)
 		}
+		seqs = append(seqs, seq)
+	}
+	if seqs[0] != 1 || seqs[1] != 1 || seqs[2] != 1 {
+		t.Errorf("sequences of a repeated id %v, want the original's each time", seqs)
 	}
 	s, err := b.JetStream().Stream(ctx, bus.StreamAlerts)
 	if err != nil {
@@ -69,7 +75,7 @@ func TestOpenIsIdempotentAcrossRestarts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
-		if err := b.Publish(ctx, sample(i+1)); err != nil {
+		if _, err := b.Publish(ctx, sample(i+1)); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.States().Put(ctx, "nws", "nws:K#x/y", []byte(`{"n":1}`)); err != nil {
@@ -118,7 +124,7 @@ func TestExternalServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.Publish(ctx, sample(1)); err != nil {
+	if _, err := b.Publish(ctx, sample(1)); err != nil {
 		t.Fatal(err)
 	}
 	if !b.Ready() {

@@ -53,9 +53,12 @@ func EventSource(source string) string { return "/hazardwire/collectors/" + sour
 // Publish stores one change on the alert stream and waits for the ack. The
 // message id is the alert id, so a change published twice (after a crash
 // between publish and state) is stored once.
-func (b *Bus) Publish(ctx context.Context, a *alert.Alert) error {
-	_, err := b.publish(ctx, a)
-	return err
+func (b *Bus) Publish(ctx context.Context, a *alert.Alert) (uint64, error) {
+	ack, err := b.publish(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
 }
 
 func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, error) {

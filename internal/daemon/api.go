@@ -17,9 +17,11 @@ import (
 // apiHandlers are the JSON API's routes.
 func (d *Daemon) apiHandlers() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /api/v1/alerts": http.HandlerFunc(d.serveAlerts),
-		"GET /api/v1/status": http.HandlerFunc(d.serveStatus),
-		"GET /{$}":           http.HandlerFunc(d.serveStatusPage),
+		"GET /api/v1/alerts":          http.HandlerFunc(d.serveAlerts),
+		"GET /api/v1/status":          http.HandlerFunc(d.serveStatus),
+		"GET /api/v1/alerts/{key...}": http.HandlerFunc(d.serveVersions),
+		"GET /api/v1/stream":          http.HandlerFunc(d.serveStream),
+		"GET /{$}":                    http.HandlerFunc(d.serveStatusPage),
 	}
 }
 

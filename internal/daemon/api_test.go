@@ -1,12 +1,14 @@
 package daemon_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -94,5 +96,68 @@ exporters:
 	}
 	if code, _ := get(t, base+"/api/v1/alerts?bbox=1,2"); code != http.StatusBadRequest {
 		t.Errorf("bad bbox: %d", code)
+	}
+}
+
+func TestVersionsAndEventStream(t *testing.T) {
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	defer feed.Close()
+	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
+	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-d.Started()
+	base := "http://" + d.Addr().String()
+	waitUntil(t, "the alert", func() bool { return len(d.Active()) == 1 })
+
+	key := "kma:kma@example,KMA-1/ko-KR"
+	var v struct {
+		Versions []struct {
+			ID string `json:"id"`
+		} `json:"versions"`
+	}
+	_, body := get(t, base+"/api/v1/alerts/"+url.PathEscape(key))
+	if err := json.Unmarshal([]byte(body), &v); err != nil || len(v.Versions) != 1 || v.Versions[0].ID != key+"#1" {
+		t.Fatalf("versions: %s (%v)", body, err)
+	}
+	if code, _ := get(t, base+"/api/v1/alerts/nope"); code != http.StatusNotFound {
+		t.Errorf("unknown key: %d", code)
+	}
+
+	// A client that saw nothing (Last-Event-ID 0) gets the first change.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/stream?hazard=heat", nil)
+	req.Header.Set("Last-Event-ID", "0")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			break
+		}
+	}
+	got := strings.Join(lines, "\n")
+	if !strings.Contains(got, "id: 1\nevent: new\ndata: {") || !strings.Contains(got, key+"#1") {
+		t.Fatalf("event stream:\n%s", got)
 	}
 }

@@ -68,10 +68,12 @@ type Daemon struct {
 	reloadTS   prometheus.Gauge
 	reload     ReloadStatus // under mu
 
-	http    *httpapi.Server
-	ready   atomic.Bool
-	up      chan struct{} // closed once Run has started everything
-	reloads chan reloadRequest
+	http          *httpapi.Server
+	ready         atomic.Bool
+	up            chan struct{} // closed once Run has started everything
+	stopping      context.Context
+	cancelStreams context.CancelFunc // ends long-lived requests (event streams) at shutdown
+	reloads       chan reloadRequest
 
 	mu         sync.Mutex
 	cfg        *config.Config
@@ -111,7 +113,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Daemon{opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{}), reloads: make(chan reloadRequest),
+	stopping, cancelStreams := context.WithCancel(context.Background())
+	d := &Daemon{stopping: stopping, cancelStreams: cancelStreams, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{}), reloads: make(chan reloadRequest),
 		cfg: cfg, collectors: map[string]config.BuiltCollector{}, exporters: map[string]*runningExporter{}}
 	f := promauto.With(d.reg)
 	d.colMetrics = hwcollectors.NewMetrics(d.reg)
@@ -216,7 +219,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.ready.Store(false)
-	d.stop()
+	d.cancelStreams()
+	d.stopAll()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = d.http.Shutdown(sctx)
@@ -291,7 +295,7 @@ func (d *Daemon) startExporter(ctx context.Context, e *runningExporter) error {
 	return nil
 }
 
-func (d *Daemon) stop() {
+func (d *Daemon) stopAll() {
 	d.mu.Lock()
 	sched, stopSweep, b := d.sched, d.stopSweep, d.bus
 	var runners []*exporters.Runner

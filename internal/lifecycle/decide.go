@@ -34,7 +34,13 @@ type Record struct {
 	Missing int `json:"missing,omitempty"`
 	// Alert is the last published alert, used to announce an expiry.
 	Alert alert.Alert `json:"alert"`
+	// Seqs are the stream sequences of the published versions, oldest first
+	// (the API's history of the key); the last few hundred are kept.
+	Seqs []uint64 `json:"seqs,omitempty"`
 }
+
+// maxSeqs bounds the history kept per key.
+const maxSeqs = 256
 
 // Decision is what to do for one key.
 type Decision struct {
@@ -156,7 +162,13 @@ func publish(prev *Record, change alert.Change, content alert.Alert, why string)
 	if out.Geometry == nil {
 		out.Geometry = alert.GeometryOf(out.Areas)
 	}
+	var seqs []uint64
+	if prev != nil {
+		seqs = prev.Seqs[max(0, len(prev.Seqs)-maxSeqs+1):]
+		seqs = append([]uint64(nil), seqs...)
+	}
 	rec := &Record{
+		Seqs:    seqs,
 		Key:     out.Key,
 		Source:  out.Source,
 		Version: version,

@@ -18,9 +18,9 @@ import (
 )
 
 // Publisher publishes one change on the bus and returns once the bus has
-// stored it.
+// stored it, with its stream sequence.
 type Publisher interface {
-	Publish(ctx context.Context, a *alert.Alert) error
+	Publish(ctx context.Context, a *alert.Alert) (seq uint64, err error)
 }
 
 // Store keeps records across restarts, as opaque values.
@@ -228,6 +228,17 @@ func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
 	}
 }
 
+// Seqs returns the stream sequences of a key's published versions, oldest
+// first, or nil for a key never seen.
+func (e *Engine) Seqs(key string) []uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.recs[key]; r != nil {
+		return slices.Clone(r.Seqs)
+	}
+	return nil
+}
+
 // Active returns the alerts in force now, ordered by key.
 func (e *Engine) Active() []alert.Alert {
 	e.mu.Lock()
@@ -248,11 +259,13 @@ func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 		return
 	}
 	if a := d.Publish; a != nil {
-		if err := e.pub.Publish(ctx, a); err != nil {
+		seq, err := e.pub.Publish(ctx, a)
+		if err != nil {
 			e.metrics.PublishErrors.WithLabelValues(source, "publish").Inc()
 			e.log.Error("publish failed; will retry on the next poll", "collector", source, "id", a.ID, "err", err)
 			return
 		}
+		d.Record.Seqs = append(d.Record.Seqs, seq)
 	}
 	value, err := json.Marshal(d.Record)
 	if err == nil {

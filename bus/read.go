@@ -1,0 +1,85 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hazardwire/hazardwire/alert"
+)
+
+// ErrGone is returned for a change no longer on the stream (aged out).
+var ErrGone = errors.New("no longer on the stream")
+
+// AlertAt reads the change stored at seq on the alert stream.
+func (b *Bus) AlertAt(ctx context.Context, seq uint64) (*alert.Alert, error) {
+	s, err := b.js.Stream(ctx, StreamAlerts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, ErrGone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read change %d: %w", seq, err)
+	}
+	var a alert.Alert
+	if err := json.Unmarshal(m.Data, &a); err != nil {
+		return nil, fmt.Errorf("decode change %d: %w", seq, err)
+	}
+	return &a, nil
+}
+
+// Change is one change read from the stream, with its sequence.
+type Change struct {
+	Seq   uint64
+	Time  time.Time
+	Alert alert.Alert
+}
+
+// Follow calls fn for every change on the alert stream from sequence from
+// on (0: only changes published from now on), in order, until ctx is done or
+// fn returns an error. It reads with an ordered consumer, which the server
+// forgets when the reader goes.
+func (b *Bus) Follow(ctx context.Context, from uint64, fn func(Change) error) error {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{SubjectAlerts + ".>"}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := b.js.OrderedConsumer(ctx, StreamAlerts, cfg)
+	if err != nil {
+		return fmt.Errorf("follow the alert stream: %w", err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("follow the alert stream: %w", err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		var a alert.Alert
+		if err := json.Unmarshal(m.Data(), &a); err != nil {
+			continue
+		}
+		if err := fn(Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a}); err != nil {
+			return err
+		}
+	}
+}

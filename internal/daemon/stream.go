@@ -1,0 +1,125 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
+)
+
+// serveVersions is GET /api/v1/alerts/{key}: every version of one alert
+// still on the stream, oldest first.
+func (d *Daemon) serveVersions(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	d.mu.Lock()
+	e, b := d.engine, d.bus
+	d.mu.Unlock()
+	if e == nil || b == nil {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	seqs := e.Seqs(key)
+	if seqs == nil {
+		http.Error(w, fmt.Sprintf("no alert with key %q", key), http.StatusNotFound)
+		return
+	}
+	versions := []alert.Alert{}
+	for _, seq := range seqs {
+		a, err := b.AlertAt(r.Context(), seq)
+		if errors.Is(err, bus.ErrGone) {
+			continue // aged out of the stream
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		versions = append(versions, *a)
+	}
+	writeJSON(w, map[string]any{"key": key, "versions": versions})
+}
+
+// serveStream is GET /api/v1/stream: server-sent events of every change that
+// passes the query's filter, each with its stream sequence as id, so that a
+// client reconnecting with Last-Event-ID misses nothing still on the stream.
+func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
+	f, err := FilterFromQuery(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var from uint64 // 0: from now on
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		last, err := strconv.ParseUint(id, 10, 64)
+		if err != nil {
+			http.Error(w, "Last-Event-ID: want the id of the last event received", http.StatusBadRequest)
+			return
+		}
+		from = last + 1
+	}
+	d.mu.Lock()
+	b := d.bus
+	d.mu.Unlock()
+	flusher, ok := w.(http.Flusher)
+	if b == nil || !ok {
+		http.Error(w, "streaming unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprint(w, "retry: 2000\n\n")
+	flusher.Flush()
+
+	// The stream ends when the client goes or the daemon stops.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(d.stopping, cancel)
+	defer stop()
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	events := make(chan bus.Change)
+	go func() {
+		defer close(events)
+		_ = b.Follow(ctx, from, func(c bus.Change) error {
+			select {
+			case events <- c:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			for range events { // let the follower end
+			}
+			return
+		case <-ping.C:
+			_, _ = fmt.Fprint(w, ": ping\n\n")
+			flusher.Flush()
+		case c, ok := <-events:
+			if !ok {
+				return
+			}
+			if !f.Match(&c.Alert) {
+				continue
+			}
+			data, err := json.Marshal(c.Alert)
+			if err != nil {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", c.Seq, c.Alert.Change, data); err != nil {
+				cancel()
+				continue
+			}
+			flusher.Flush()
+		}
+	}
+}
