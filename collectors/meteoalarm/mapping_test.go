@@ -1,0 +1,77 @@
+package meteoalarm
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hazardwire/hazardwire/collectors"
+)
+
+// docOf writes a message whose info blocks are given as (language,
+// awareness_type, level, responseType, area) rows.
+func docOf(msgType string, infos ...[5]string) []byte {
+	var b []byte
+	for _, in := range infos {
+		b = fmt.Appendf(b, `<info><language>%s</language><event>E%s</event>%s<urgency>Future</urgency><severity>Moderate</severity>
+<certainty>Likely</certainty><expires>2030-01-01T00:00:00+01:00</expires>
+<parameter><valueName>awareness_type</valueName><value>%s</value></parameter>
+<parameter><valueName>awareness_level</valueName><value>%s</value></parameter>
+<area><areaDesc>%s</areaDesc></area></info>`, in[0], in[1], responseType(in[3]), in[1], in[2], in[4])
+	}
+	return fmt.Appendf(nil, `<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>ID</identifier><sender>s</sender>
+<sent>2024-07-10T06:00:00+02:00</sent><status>Actual</status><msgType>%s</msgType>%s</alert>`, msgType, b)
+}
+
+func responseType(r string) string {
+	if r == "" {
+		return ""
+	}
+	return "<responseType>" + r + "</responseType>"
+}
+
+func mapDoc(t *testing.T, body []byte) *docResult {
+	t.Helper()
+	a, err := parseCAP(body, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mapper{source: "test"}
+	return m.mapAlert(a, nil)
+}
+
+// In one language, the blocks in force win over the all-clear ones: the
+// story goes on for the areas still warned.
+func TestCombineActiveOverAllClear(t *testing.T) {
+	d := mapDoc(t, docOf("Update",
+		[5]string{"en-GB", "12", "3", "AllClear", "Cleared"},
+		[5]string{"en-GB", "12", "2", "Monitor", "Warned"},
+		[5]string{"fr-FR", "12", "2", "AllClear", "Cleared"},
+	))
+	wantEq(t, "items, fetched, dropped", []any{len(d.items), d.fetched, len(d.dropped)}, []any{2, 3, 0})
+	en, fr := d.items[0], d.items[1]
+	wantEq(t, "en-GB", []any{en.Alert.Key, en.Intent, en.Alert.Severity, len(en.Alert.Areas), en.Alert.Areas[0].Description},
+		[]any{"test:ID/en-GB", collectors.IntentActive, "moderate", 1, "Warned"})
+	wantEq(t, "fr-FR", []any{fr.Alert.Key, fr.Intent}, []any{"test:ID/fr-FR", collectors.IntentCancel})
+}
+
+// A block of the other hazard in the same language cannot share the key:
+// the more severe block is kept and the other dropped as invalid.
+func TestCombineHazardConflict(t *testing.T) {
+	d := mapDoc(t, docOf("Alert",
+		[5]string{"en-GB", "5", "2", "", "A"},
+		[5]string{"en-GB", "12", "3", "", "B"},
+	))
+	wantEq(t, "items, dropped", []any{len(d.items), d.dropped}, []any{1, map[string]int{invalid: 1}})
+	wantEq(t, "kept", []any{d.items[0].Alert.Hazard, d.items[0].Alert.Areas[0].Description}, []any{"flood", "B"})
+	if len(d.problems) != 1 {
+		t.Fatalf("problems = %v", d.problems)
+	}
+	wantEq(t, "problem", d.problems[0].Error(), "info 0: a heat warning beside a flood warning in language en-GB")
+}
+
+// A message without info blocks (a Cancel, in some profiles) cannot be
+// told flood or heat.
+func TestMessageWithoutInfo(t *testing.T) {
+	d := mapDoc(t, docOf("Cancel"))
+	wantEq(t, "fetched, dropped, items", []any{d.fetched, d.dropped, len(d.items)}, []any{1, map[string]int{unmapped: 1}, 0})
+}
