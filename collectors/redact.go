@@ -3,13 +3,29 @@ package collectors
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // Redact removes secrets from s: every configured secret, and the values of
 // query parameters that usually carry keys.
 func (f *Fetcher) Redact(s string) string {
-	return RedactString(s, f.opts.Secrets)
+	f.mu.Lock()
+	secrets := f.opts.Secrets
+	f.mu.Unlock()
+	return RedactString(s, secrets)
+}
+
+// AddSecret registers a secret (a service key from a kind's options) that
+// must never appear in this fetcher's errors, including where a server
+// echoes it in an error body. Kinds call it in their factory.
+func (f *Fetcher) AddSecret(secret string) {
+	if secret == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.opts.Secrets = append(slices.Clip(f.opts.Secrets), secret)
 }
 
 // secretParams are the query parameters, in any case, whose values are keys.

@@ -118,3 +118,18 @@ func TestRedactString(t *testing.T) {
 		t.Errorf("escaped secret: %q", got)
 	}
 }
+
+func TestAddSecretRedactsEchoedKeys(t *testing.T) {
+	const key = "Zm9vYmFyLWtleS0xMjM0NQ=="
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, "<error>SERVICE KEY IS NOT REGISTERED: %s</error>", key)
+	}))
+	defer srv.Close()
+	f := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
+	f.AddSecret(key)
+	_, err := f.Get(t.Context(), srv.URL+"/api/"+key+"/list.json")
+	if err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), url.PathEscape(key)) {
+		t.Fatalf("error %v shows the key", err)
+	}
+}

@@ -114,7 +114,7 @@ func change(key string, v int, c alert.Change, mod ...func(*alert.Alert)) *alert
 func (r *rig) publish(t *testing.T, as ...*alert.Alert) {
 	t.Helper()
 	for _, a := range as {
-		if err := r.b.Publish(context.Background(), a); err != nil {
+		if _, err := r.b.Publish(context.Background(), a); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,6 +18,10 @@ func env(vars map[string]string) func(string) (string, bool) {
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
+// shippedEnv holds the secrets the shipped configs name.
+var shippedEnv = map[string]string{"PARTNER_A_SECRET": secret, "MOIS_SERVICE_KEY": "mois-test-key",
+	"KMA_SERVICE_KEY": "kma-test-key", "KMA_APIHUB_KEY": "kmahub-test-key", "HRFCO_SERVICE_KEY": "hrfco-test-key"}
+
 // TestShippedConfigsBuild checks every YAML in configs/ as `hazardwire check`
 // does, with the secrets it names set.
 func TestShippedConfigsBuild(t *testing.T) {
@@ -31,11 +35,11 @@ func TestShippedConfigsBuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := config.Parse(f, data, env(map[string]string{"PARTNER_A_SECRET": secret}))
+			cfg, err := config.Parse(f, data, env(shippedEnv))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := cfg.Build(collectors.NewClient(collectors.ClientOptions{}), env(map[string]string{"PARTNER_A_SECRET": secret})); err != nil {
+			if _, err := cfg.Build(collectors.NewClient(collectors.ClientOptions{}), env(shippedEnv)); err != nil {
 				t.Fatal(err)
 			}
 		})
