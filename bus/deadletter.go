@@ -2,12 +2,15 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hazardwire/hazardwire/alert"
 )
 
 // Headers added to a dead letter beside the original message's own.
@@ -59,4 +62,62 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// DeadLetter is one stored dead letter.
+type DeadLetter struct {
+	Seq       uint64      `json:"seq"`
+	Alert     alert.Alert `json:"alert"`
+	Reason    string      `json:"reason"`
+	Attempts  int         `json:"attempts"`
+	LastError string      `json:"lastError"`
+	Time      time.Time   `json:"time"`
+	// Body is the change exactly as published.
+	Body []byte `json:"-"`
+}
+
+// DeadLetters lists the dead letters of an exporter, oldest first (at most
+// limit, the newest ones when there are more).
+func (b *Bus) DeadLetters(ctx context.Context, exporter string, limit int) ([]DeadLetter, error) {
+	s, err := b.js.Stream(ctx, StreamDeadLetter)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{DeadLetterSubject(exporter)}})
+	if err != nil {
+		return nil, fmt.Errorf("read dead letters: %w", err)
+	}
+	var out []DeadLetter
+	for {
+		m, err := cons.Next(jetstream.FetchMaxWait(300 * time.Millisecond))
+		if err != nil { // no more messages
+			break
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		h := m.Headers()
+		dl := DeadLetter{Seq: meta.Sequence.Stream, Reason: h.Get(HeaderDLReason), LastError: h.Get(HeaderDLLastError), Time: meta.Timestamp}
+		dl.Attempts, _ = strconv.Atoi(h.Get(HeaderDLAttempts))
+		dl.Body = m.Data()
+		_ = json.Unmarshal(dl.Body, &dl.Alert)
+		out = append(out, dl)
+		if meta.NumPending == 0 {
+			break
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return out, nil
+}
+
+// DeleteDeadLetter removes a dead letter once it has been delivered.
+func (b *Bus) DeleteDeadLetter(ctx context.Context, seq uint64) error {
+	s, err := b.js.Stream(ctx, StreamDeadLetter)
+	if err != nil {
+		return err
+	}
+	return s.DeleteMsg(ctx, seq)
 }

@@ -40,6 +40,8 @@ type Change struct {
 	Seq   uint64
 	Time  time.Time
 	Alert alert.Alert
+	// Body is the change exactly as published.
+	Body []byte
 }
 
 // Follow calls fn for every change on the alert stream from sequence from
@@ -78,8 +80,36 @@ func (b *Bus) Follow(ctx context.Context, from uint64, fn func(Change) error) er
 		if err := json.Unmarshal(m.Data(), &a); err != nil {
 			continue
 		}
-		if err := fn(Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a}); err != nil {
+		if err := fn(Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a, Body: m.Data()}); err != nil {
 			return err
 		}
 	}
+}
+
+// Bounds returns the first sequence on the alert stream published at or
+// after t, and the stream's last sequence; first is 0 when nothing was
+// published since t.
+func (b *Bus) Bounds(ctx context.Context, t time.Time) (first, last uint64, err error) {
+	s, err := b.js.Stream(ctx, StreamAlerts)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	last = info.State.LastSeq
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t})
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := cons.Next(jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		return 0, last, nil // nothing since t
+	}
+	meta, err := m.Metadata()
+	if err != nil {
+		return 0, 0, err
+	}
+	return meta.Sequence.Stream, last, nil
 }

@@ -32,6 +32,11 @@ Usage:
   hazardwire collect --config FILE NAME     fetch and normalize one collector once; print alerts as JSON lines
   hazardwire demo    [--duration D]         everything in one process on bundled recorded feeds
   hazardwire config  sample [KIND]          print the sample config of a kind (all kinds without KIND)
+  hazardwire dlq     list --exporter NAME   list an exporter's dead letters (asks the running daemon)
+  hazardwire dlq     replay --exporter NAME --id ID | --all
+                                            deliver dead letters again; delivered ones are removed
+  hazardwire replay  --exporter NAME --since 2h
+                                            resend what the stream holds since then, with the original ids
   hazardwire version                        print the version
 
 Common flags: --log-format text|json, --log-level debug|info|warn|error
@@ -55,6 +60,10 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 		return demoCmd(ctx, rest, stdio)
 	case "config":
 		return configCmd(rest, stdio)
+	case "dlq":
+		return dlqCmd(rest, stdio)
+	case "replay":
+		return replayCmd(rest, stdio)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdio.Stdout, "hazardwire %s %s\n", daemon.Version, runtime.Version())
 		return 0

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -147,6 +148,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d.reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
 	d.reload = ReloadStatus{Successful: true, LastSuccess: opts.Now()}
 	extra := d.apiHandlers()
+	maps.Copy(extra, d.dlqHandlers())
 	extra["POST /-/reload"] = http.HandlerFunc(d.serveReload)
 	for p, h := range opts.Extra {
 		extra[p] = h
