@@ -5,6 +5,8 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +46,46 @@ type Options struct {
 	BearerToken string            `yaml:"bearer_token"`
 	Headers     map[string]string `yaml:"headers"`
 	Timeout     time.Duration     `yaml:"timeout"`
+	TLS         TLSOptions        `yaml:"tls"`
+}
+
+// TLSOptions configure the connection to the partner: a client certificate
+// for mutual TLS, and the CA that signs the partner's certificate when it is
+// not a public one.
+type TLSOptions struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	CAFile   string `yaml:"ca_file"`
+}
+
+// config builds the TLS client configuration, or nil when none is set.
+func (o TLSOptions) config() (*tls.Config, error) {
+	if o == (TLSOptions{}) {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return nil, errors.New("tls: set both cert_file and key_file for a client certificate")
+	}
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls: ca_file %q holds no PEM certificate", o.CAFile)
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
 }
 
 // Webhook delivers changes by HTTP POST.
@@ -104,9 +147,14 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
+	tlsConfig, err := o.TLS.config()
+	if err != nil {
+		return nil, err
+	}
 	if transport == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
+		t.TLSClientConfig = tlsConfig
 		transport = t
 	}
 	return &Webhook{name: name, url: o.URL, keys: keys, format: o.Format, bearer: o.BearerToken, headers: o.Headers,
@@ -255,8 +303,14 @@ func Render(format string, a *alert.Alert, published []byte) ([]byte, error) {
 		Subject         string          `json:"subject"`
 		Time            string          `json:"time"`
 		DataContentType string          `json:"datacontenttype"`
+		ExpiryTime      string          `json:"expirytime,omitempty"`
+		Sequence        string          `json:"sequence"`
 		Data            json.RawMessage `json:"data"`
-	}{"1.0", a.ID, "org.hazardwire.alert." + string(a.Change), "/hazardwire/collectors/" + a.Source, a.Key,
-		a.Sent.Format(time.RFC3339), "application/json", published}
+	}{SpecVersion: "1.0", ID: a.ID, Type: "org.hazardwire.alert." + string(a.Change), Source: "/hazardwire/collectors/" + a.Source,
+		Subject: a.Key, Time: a.Sent.Format(time.RFC3339), DataContentType: "application/json",
+		Sequence: strconv.Itoa(a.Version), Data: published}
+	if end := a.End(); !end.IsZero() {
+		ev.ExpiryTime = end.Format(time.RFC3339)
+	}
 	return json.Marshal(ev)
 }

@@ -90,7 +90,8 @@ func TestClassify(t *testing.T) {
 
 func TestRenderCloudEvents(t *testing.T) {
 	sent := time.Date(2026, 7, 1, 9, 0, 0, 0, time.FixedZone("", 9*3600))
-	a := &alert.Alert{ID: "kma:L1100000/12#2", Key: "kma:L1100000/12", Version: 2, Change: alert.ChangeUpdate, Source: "kma", Sent: sent}
+	exp := sent.Add(6 * time.Hour)
+	a := &alert.Alert{ID: "kma:L1100000/12#2", Key: "kma:L1100000/12", Version: 2, Change: alert.ChangeUpdate, Source: "kma", Sent: sent, Expires: &exp}
 	published := []byte(`{"id":"kma:L1100000/12#2","version":2}`)
 	if b, err := Render(FormatJSON, a, published); err != nil || string(b) != string(published) {
 		t.Fatalf("json body %s, %v: want the published bytes unchanged", b, err)
@@ -104,7 +105,8 @@ func TestRenderCloudEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{"specversion": "1.0", "id": a.ID, "type": "org.hazardwire.alert.update",
-		"source": "/hazardwire/collectors/kma", "subject": a.Key, "time": "2026-07-01T09:00:00+09:00", "datacontenttype": "application/json"}
+		"source": "/hazardwire/collectors/kma", "subject": a.Key, "time": "2026-07-01T09:00:00+09:00", "datacontenttype": "application/json",
+		"expirytime": "2026-07-01T15:00:00+09:00", "sequence": "2"}
 	for k, v := range want {
 		if ev[k] != v {
 			t.Errorf("%s = %v, want %v", k, ev[k], v)
