@@ -70,6 +70,19 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 			}
 		}
 	}
+	names := map[string]bool{}
+	for i, tok := range c.HTTP.Tokens {
+		n := c.node(fmt.Sprintf("http.tokens[%d]", i))
+		switch {
+		case tok.Name == "" || tok.Token == "":
+			at(n, "http.tokens: every token needs a name and a token")
+		case names[tok.Name]:
+			at(n, "http.tokens: name %q is used twice", tok.Name)
+		case len(tok.Token) < 16:
+			at(n, "http.tokens: the token of %q is shorter than 16 characters", tok.Name)
+		}
+		names[tok.Name] = true
+	}
 	if c.Bus.URL != "" && c.Bus.Listen != "" {
 		at(nil, "bus: set url (an external NATS) or listen (the embedded server's client port), not both")
 	}

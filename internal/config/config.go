@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -29,6 +31,30 @@ type Config struct {
 
 	// File is the path the config was read from.
 	File string `yaml:"-"`
+
+	root *yaml.Node
+}
+
+// node returns the node at a dotted path such as "http.tokens[0]", or the
+// root when the path is not found, for error positions.
+func (c *Config) node(path string) *yaml.Node {
+	n := c.root
+	for _, part := range strings.Split(path, ".") {
+		name, idx, _ := strings.Cut(strings.TrimSuffix(part, "]"), "[")
+		next := field(n, name)
+		if next == n {
+			return c.root
+		}
+		n = next
+		if idx != "" {
+			i, err := strconv.Atoi(idx)
+			if err != nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+				return c.root
+			}
+			n = n.Content[i]
+		}
+	}
+	return n
 }
 
 // Bus configures the NATS connection.
@@ -48,6 +74,17 @@ type Bus struct {
 // HTTP configures the daemon's listener.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// Tokens are the bearer tokens that open the pull API (/api/v1, /feeds)
+	// and the operator endpoints to other hosts; without any, those answer
+	// only to loopback clients. /metrics, /healthz, /readyz and the status
+	// page are open to all.
+	Tokens []Token `yaml:"tokens"`
+}
+
+// Token is one API client's bearer token.
+type Token struct {
+	Name  string `yaml:"name"`
+	Token string `yaml:"token"`
 }
 
 // Collector is one collectors entry: the keys every kind shares. The kind's
@@ -114,7 +151,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	cfg := &Config{File: file}
+	cfg := &Config{File: file, root: root}
 	if root == nil { // an empty file: every default
 		cfg.defaults()
 		return cfg, nil

@@ -150,6 +150,11 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	extra := d.apiHandlers()
 	maps.Copy(extra, d.dlqHandlers())
 	extra["POST /-/reload"] = http.HandlerFunc(d.serveReload)
+	for p, h := range extra {
+		if p != "GET /{$}" && p != "GET /api/v1/status" {
+			extra[p] = d.guard(h) // the pull API and the operator endpoints
+		}
+	}
 	for p, h := range opts.Extra {
 		extra[p] = h
 	}

@@ -108,8 +108,8 @@ func (d *Daemon) restartOnly(cfg *config.Config) error {
 	if cfg.Bus != d.cfg.Bus {
 		errs = append(errs, errors.New("bus settings changed: they take effect only on a restart"))
 	}
-	if cfg.HTTP != d.cfg.HTTP {
-		errs = append(errs, errors.New("http settings changed: they take effect only on a restart"))
+	if cfg.HTTP.Listen != d.cfg.HTTP.Listen {
+		errs = append(errs, errors.New("http.listen changed: it takes effect only on a restart"))
 	}
 	return errors.Join(errs...)
 }

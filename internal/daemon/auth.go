@@ -1,0 +1,48 @@
+package daemon
+
+import (
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/hazardwire/hazardwire/internal/config"
+)
+
+// guard lets a request through to h when it carries one of the configured
+// bearer tokens, or, when none is configured, when it comes from loopback.
+func (d *Daemon) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.mu.Lock()
+		tokens := d.cfg.HTTP.Tokens
+		d.mu.Unlock()
+		if allowed(tokens, r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if len(tokens) == 0 {
+			http.Error(w, "the API answers only to this host until http.tokens are configured", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hazardwire"`)
+		http.Error(w, "a valid bearer token is required", http.StatusUnauthorized)
+	})
+}
+
+func allowed(tokens []config.Token, r *http.Request) bool {
+	if len(tokens) == 0 {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		ip := net.ParseIP(host)
+		return err == nil && ip != nil && ip.IsLoopback()
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || got == "" {
+		return false
+	}
+	for _, t := range tokens {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(t.Token)) == 1 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,37 @@
+package daemon
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/hazardwire/hazardwire/internal/config"
+)
+
+func TestAllowed(t *testing.T) {
+	tokens := []config.Token{{Name: "a", Token: "tok-a"}, {Name: "b", Token: "tok-b"}}
+	for _, tt := range []struct {
+		name   string
+		tokens []config.Token
+		remote string
+		auth   string
+		want   bool
+	}{
+		{"no tokens: loopback v4", nil, "127.0.0.1:5000", "", true},
+		{"no tokens: loopback v6", nil, "[::1]:5000", "", true},
+		{"no tokens: another host", nil, "192.0.2.7:5000", "", false},
+		{"no tokens: another host with a token", nil, "192.0.2.7:5000", "Bearer tok-a", false},
+		{"tokens: right token from anywhere", tokens, "192.0.2.7:5000", "Bearer tok-b", true},
+		{"tokens: wrong token", tokens, "192.0.2.7:5000", "Bearer tok-c", false},
+		{"tokens: loopback needs one too", tokens, "127.0.0.1:5000", "", false},
+		{"tokens: not bearer", tokens, "127.0.0.1:5000", "Basic tok-a", false},
+	} {
+		r := httptest.NewRequest("GET", "/api/v1/alerts", nil)
+		r.RemoteAddr = tt.remote
+		if tt.auth != "" {
+			r.Header.Set("Authorization", tt.auth)
+		}
+		if got := allowed(tt.tokens, r); got != tt.want {
+			t.Errorf("%s: allowed = %v", tt.name, got)
+		}
+	}
+}
