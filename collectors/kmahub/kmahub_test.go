@@ -1,0 +1,167 @@
+package kmahub
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/kmacode"
+	"github.com/hazardwire/hazardwire/internal/yamlx"
+)
+
+func noKey(t *testing.T, what, s string) {
+	t.Helper()
+	if strings.Contains(s, testKey) || strings.Contains(s, "Zk9tesT") {
+		t.Errorf("%s holds the key: %s", what, s)
+	}
+}
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     func(e *collectors.Env)
+		options string
+		err     string
+	}{
+		{name: "defaults"},
+		{name: "every option", options: "heavy_rain_flood: false\nkinds:\n  열대야: heat\n  폭풍해일: flood\n"},
+		{name: "no key", options: "auth_key: \"\"\n", err: "auth_key is required"},
+		{name: "key with a space", options: "auth_key: \"Zk9tesT KEY\"\n", err: "white space"},
+		{name: "no name", env: func(e *collectors.Env) { e.Info.Name = "" }, err: "name is empty"},
+		{name: "key in url", env: func(e *collectors.Env) { e.URL = DefaultURL + "?authkey=" + testKey }, err: "must not carry authKey"},
+		{name: "relative url", env: func(e *collectors.Env) { e.URL = "wrn_now_data.php" }, err: "not an absolute http(s) URL"},
+		{name: "kinds, unknown", options: "kinds:\n  홍수: flood\n", err: `"홍수" is not a KMA warning kind`},
+		{name: "kinds, heat moved", options: "kinds:\n  폭염: flood\n", err: "always heat"},
+		{name: "unknown option", options: "authkey: x\n", err: `unknown key "authkey"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := testEnv("", nil)
+			if tt.env != nil {
+				tt.env(&env)
+			}
+			calls := 0
+			c, err := New(env, yamlDecode(withKey(tt.options), &calls))
+			eq(t, "decode calls", calls, 1)
+			if tt.err == "" {
+				if err != nil || c == nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("New error = %v, want %q", err, tt.err)
+			}
+			noKey(t, "New error", err.Error())
+		})
+	}
+}
+
+func TestRequestURL(t *testing.T) {
+	c := newTestCollector(t, "", "", nil)
+	eq(t, "default", c.requestURL(), DefaultURL+"?disp=1&fe=f&help=0&authKey="+testKey)
+	if h, ok := c.mapper.classifier.Hazard(kmacode.HeavyRain); !ok || h != alert.HazardFlood {
+		t.Errorf("호우 = %q, %v; want flood by default", h, ok)
+	}
+	// The url's own parameters win; the key is encoded once.
+	c = newTestCollector(t, DefaultURL+"?fe=e&tm=202608051000", "auth_key: \"a+b/c\"\n", nil)
+	u, err := url.Parse(c.requestURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	eq(t, "fe", q.Get("fe"), "e")
+	eq(t, "tm", q.Get("tm"), "202608051000")
+	eq(t, "disp", q.Get("disp"), "1")
+	eq(t, "authKey", q.Get("authKey"), "a+b/c")
+}
+
+func TestRegistered(t *testing.T) {
+	k, ok := collectors.Lookup("kmahub")
+	if !ok {
+		t.Fatal(`kind "kmahub" is not registered`)
+	}
+	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
+	eq(t, "Snapshot", k.Snapshot, true)
+	eq(t, "Accept", k.Accept, "text/plain")
+	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
+		t.Error("Sample is not the embedded sample.yaml")
+	}
+	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
+		t.Error(err)
+	}
+}
+
+var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
+
+// TestSample builds a collector from sample.yaml as the daemon would, with
+// KMA_APIHUB_KEY set, then again with its commented options turned on.
+func TestSample(t *testing.T) {
+	lookup := func(name string) (string, bool) {
+		if name == "KMA_APIHUB_KEY" {
+			return testKey, true
+		}
+		return "", false
+	}
+	build := func(t *testing.T, src string) *collector {
+		t.Helper()
+		node, errs := yamlx.Load("sample.yaml", []byte(src))
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		var common struct {
+			Name     string `yaml:"name"`
+			Kind     string `yaml:"kind"`
+			Schedule string `yaml:"schedule"`
+			URL      string `yaml:"url"`
+		}
+		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
+			t.Fatal(errs)
+		}
+		eq(t, "kind", common.Kind, "kmahub")
+		eq(t, "url", common.URL, DefaultURL)
+		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
+			t.Error(err)
+		}
+		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
+		c, err := New(env, func(v any) error {
+			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml", LookupEnv: lookup}).Err()
+		})
+		if err != nil {
+			t.Fatalf("New from sample: %v", err)
+		}
+		return c.(*collector)
+	}
+	eq(t, "key from ${KMA_APIHUB_KEY}", build(t, string(sample)).key, testKey)
+	before, after, ok := strings.Cut(string(sample), "# The kmahub kind's own options")
+	if !ok {
+		t.Fatal("sample.yaml lost its options marker")
+	}
+	_, after, _ = strings.Cut(after, "\n")
+	var lines []string
+	for _, l := range strings.Split(after, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "# "))
+	}
+	c := build(t, before+strings.Join(lines, "\n"))
+	if h, ok := c.mapper.classifier.Hazard(kmacode.TropicalNight); !ok || h != alert.HazardHeat {
+		t.Errorf("sample's kinds option not applied: %q, %v", h, ok)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	for cmd, lifts := range map[string]bool{"": false, "1": false, "2": false, "5": false, "6": false, "발표": false, "대치": false,
+		"연장": false, "변경": false, "3": true, "4": true, "7": true, "해제": true, "대치해제": true, "변경 해제": true} {
+		got, ok := commandLifts(cmd)
+		if !ok || got != lifts {
+			t.Errorf("commandLifts(%q) = %v, %v; want %v", cmd, got, ok, lifts)
+		}
+	}
+	for _, cmd := range []string{"8", "취소", "x"} {
+		if _, ok := commandLifts(cmd); ok {
+			t.Errorf("commandLifts(%q) read a command", cmd)
+		}
+	}
+}
