@@ -343,11 +343,11 @@ func (f *Fetcher) transportError(rawURL string, err error) error {
 // detail turns the start of an error body into one printable line.
 func (f *Fetcher) detail(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "?")
-	s = strings.Join(strings.Fields(s), " ")
+	s = f.Redact(strings.Join(strings.Fields(s), " ")) // redact before cutting: a cut key is still a key
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
-	return f.Redact(s)
+	return s
 }
 
 // Forget drops the cached body of rawURL, for a collector whose index no

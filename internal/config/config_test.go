@@ -20,7 +20,7 @@ const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // shippedEnv holds the secrets the shipped configs name.
 var shippedEnv = map[string]string{"PARTNER_A_SECRET": secret, "MOIS_SERVICE_KEY": "mois-test-key",
-	"KMA_SERVICE_KEY": "kma-test-key", "KMA_APIHUB_KEY": "kmahub-test-key", "HRFCO_SERVICE_KEY": "hrfco-test-key"}
+	"KMA_SERVICE_KEY": "kma-test-key-123", "KMA_APIHUB_KEY": "kmahub-test-key", "HRFCO_SERVICE_KEY": "hrfco-test-key-1"}
 
 // TestShippedConfigsBuild checks every YAML in configs/ as `hazardwire check`
 // does, with the secrets it names set.

@@ -1,0 +1,247 @@
+package gdacs
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/lifecycle"
+)
+
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		in, want string // want "" for an error
+	}{
+		{"Tue, 14 Mar 2023 12:00:00 GMT", "2023-03-14T12:00:00Z"},
+		{"Tue, 14 Mar 2023 12:00:00 UTC", "2023-03-14T12:00:00Z"},
+		{"Tue, 14 Mar 2023 12:00:00 gmt", "2023-03-14T12:00:00Z"},
+		{"Tue, 4 Mar 2023 12:00:00 GMT", "2023-03-04T12:00:00Z"},
+		{"14 Mar 2023 12:00:00 GMT", "2023-03-14T12:00:00Z"},
+		{"Tue, 14 Mar 2023 12:00:00 +0000", "2023-03-14T12:00:00Z"},
+		{"Tue, 14 Mar 2023 13:00:00 +0100", "2023-03-14T13:00:00+01:00"},
+		{"  Tue, 14 Mar 2023 12:00:00 GMT \n", "2023-03-14T12:00:00Z"},
+		// The event API's ISO dates have no offset: GDACS works in UTC.
+		{"2015-01-05T00:00:00", "2015-01-05T00:00:00Z"},
+		{"2026-10-04T20:27:25.123", "2026-10-04T20:27:25.123Z"},
+		{"2015-01-05 00:00:00", "2015-01-05T00:00:00Z"},
+		{"2015-01-05", "2015-01-05T00:00:00Z"},
+		{"2015-01-05T00:00:00Z", "2015-01-05T00:00:00Z"},
+		{"2015-01-05T09:00:00+09:00", "2015-01-05T09:00:00+09:00"},
+		// Zone names Go would silently read as UTC are refused.
+		{"Tue, 14 Mar 2023 12:00:00 CET", ""},
+		{"Tue, 14 Mar 2023 12:00:00 EST", ""},
+		{"Tue, 14 Mar 2023 12:00:00", ""},
+		{"14/03/2023", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, err := parseTime(tt.in)
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("parseTime(%q) = %s, want an error", tt.in, got.Format(time.RFC3339Nano))
+		case tt.want != "" && err != nil:
+			t.Errorf("parseTime(%q): %v", tt.in, err)
+		case tt.want != "" && got.Format(time.RFC3339Nano) != tt.want:
+			t.Errorf("parseTime(%q) = %s, want %s", tt.in, got.Format(time.RFC3339Nano), tt.want)
+		}
+	}
+}
+
+func TestSeverityOf(t *testing.T) {
+	for level, want := range map[string]alert.Severity{
+		"Green": alert.SeverityMinor, "green": alert.SeverityMinor, "GREEN": alert.SeverityMinor,
+		"Orange": alert.SeverityModerate, "ORANGE": alert.SeverityModerate, " orange ": alert.SeverityModerate,
+		"Red": alert.SeveritySevere, "RED": alert.SeveritySevere, "rEd": alert.SeveritySevere,
+		"": alert.SeverityUnknown, "Yellow": alert.SeverityUnknown, "3": alert.SeverityUnknown,
+	} {
+		eq(t, fmt.Sprintf("severityOf(%q)", level), severityOf(level), want)
+	}
+}
+
+// episode returns the one item of a one-flood RSS body built from the
+// options-radius-bbox input, with the replacements made (old, new pairs).
+func episode(t *testing.T, m *mapper, replace ...string) collectors.Item {
+	t.Helper()
+	body := string(caseInput(t, "options-radius-bbox"))
+	for i := 0; i < len(replace); i += 2 {
+		if !strings.Contains(body, replace[i]) {
+			t.Fatalf("input has no %q", replace[i])
+		}
+		body = strings.ReplaceAll(body, replace[i], replace[i+1])
+	}
+	res, problems, err := m.parse([]byte(body), "application/rss+xml; charset=utf-8")
+	if err != nil || len(res.Items) != 1 {
+		t.Fatalf("parse: %v, %v, %d items", err, problems, len(res.Items))
+	}
+	return res.Items[0]
+}
+
+// nextEpisode is what changes between two episodes that say the same thing:
+// ids, version, scores and the time it was sent.
+var nextEpisode = []string{
+	"<gdacs:episodeid>3<", "<gdacs:episodeid>4<",
+	"<gdacs:version>3<", "<gdacs:version>4<",
+	"<gdacs:alertscore>2<", "<gdacs:alertscore>2.1<",
+	"<gdacs:episodealertscore>1<", "<gdacs:episodealertscore>1.5<",
+	"_3_tn.png", "_4_tn.png",
+	"<pubDate>Tue, 14 Mar 2023 12:00:00 GMT<", "<pubDate>Wed, 15 Mar 2023 06:00:00 GMT<",
+}
+
+// TestEpisodeContentHash: a new episode changes the content hash only
+// through real fields (level, dates, text), never through its ids.
+func TestEpisodeContentHash(t *testing.T) {
+	m := &newTestCollector(t, "", "", nil).mapper
+	base := episode(t, m)
+	same := episode(t, m, nextEpisode...)
+	eq(t, "key", same.Alert.Key, base.Alert.Key)
+	eq(t, "episodeid", same.Alert.Parameters["episodeid"][0], "4")
+	eq(t, "identical episode: hash", same.Alert.ContentHash(), base.Alert.ContentHash())
+
+	for name, change := range map[string][]string{
+		"todate":      {"<gdacs:todate>Tue, 14 Mar 2023 12:00:00 GMT<", "<gdacs:todate>Wed, 15 Mar 2023 06:00:00 GMT<"},
+		"fromdate":    {"<gdacs:fromdate>Mon, 06 Mar 2023 00:00:00 GMT<", "<gdacs:fromdate>Sun, 05 Mar 2023 00:00:00 GMT<"},
+		"alertlevel":  {"<gdacs:alertlevel>orange<", "<gdacs:alertlevel>Red<"},
+		"description": {"19000 displaced", "25000 displaced"},
+		"country":     {"<gdacs:iso3>MWI<", "<gdacs:iso3>MWI,MOZ<"},
+		"point":       {"<geo:lat>-15.78<", "<geo:lat>-16.2<"},
+	} {
+		changed := episode(t, m, append(slices.Clone(nextEpisode), change...)...)
+		if changed.Alert.ContentHash() == base.Alert.ContentHash() {
+			t.Errorf("a new episode with another %s has the same content hash", name)
+		}
+	}
+	// The level in any case is the same level.
+	upper := episode(t, m, append(slices.Clone(nextEpisode), "<gdacs:alertlevel>orange<", "<gdacs:alertlevel>ORANGE<")...)
+	eq(t, "ORANGE vs orange: hash", upper.Alert.ContentHash(), base.Alert.ContentHash())
+}
+
+// TestLifecycleEpisodes runs episodes of one event through the lifecycle's
+// own decisions: an identical episode publishes nothing, a changed one is an
+// update, iscurrent=false ends it.
+func TestLifecycleEpisodes(t *testing.T) {
+	m := &newTestCollector(t, "", "", nil).mapper
+	now := time.Date(2023, 3, 15, 8, 0, 0, 0, time.UTC)
+	step := func(prev *lifecycle.Record, it collectors.Item, want alert.Change) *lifecycle.Record {
+		t.Helper()
+		d := lifecycle.Decide(prev, it, now)
+		got := alert.Change("none")
+		if d.Publish != nil {
+			got = d.Publish.Change
+		}
+		if got != want {
+			t.Fatalf("change = %s (%s), want %s", got, d.Why, want)
+		}
+		if d.Record == nil {
+			return prev
+		}
+		return d.Record
+	}
+	rec := step(nil, episode(t, m), alert.ChangeNew)
+	rec = step(rec, episode(t, m, nextEpisode...), "none")
+	rec = step(rec, episode(t, m, append(slices.Clone(nextEpisode),
+		"<gdacs:todate>Tue, 14 Mar 2023 12:00:00 GMT<", "<gdacs:todate>Wed, 15 Mar 2023 06:00:00 GMT<")...), alert.ChangeUpdate)
+	eq(t, "version", rec.Version, 2)
+	ended := episode(t, m, "<gdacs:iscurrent>true<", "<gdacs:iscurrent>false<",
+		"<pubDate>Tue, 14 Mar 2023 12:00:00 GMT<", "<pubDate>Wed, 15 Mar 2023 07:00:00 GMT<")
+	eq(t, "intent", ended.Intent, collectors.IntentExpire)
+	rec = step(rec, ended, alert.ChangeExpire)
+	eq(t, "active", rec.Active, false)
+}
+
+// TestPageLimit: a list of 100 features may have been cut by the API, so it
+// is not taken as the whole set (nothing it lacks may be expired).
+func TestPageLimit(t *testing.T) {
+	m := &newTestCollector(t, "", "", nil).mapper
+	body := func(n int) []byte {
+		var fs []string
+		for i := range n {
+			fs = append(fs, fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[35,-16]},"properties":`+
+				`{"eventtype":"FL","eventid":%d,"episodeid":1,"alertlevel":"Green","fromdate":"2023-03-13T00:00:00","todate":"2023-03-14T00:00:00"}}`, 1000+i))
+		}
+		return []byte(`{"type":"FeatureCollection","features":[` + strings.Join(fs, ",") + `]}`)
+	}
+	for n, want := range map[int]bool{99: true, 100: false, 0: true} {
+		res, _, err := m.parse(body(n), "application/json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, fmt.Sprintf("%d features: items", n), len(res.Items), n)
+		eq(t, fmt.Sprintf("%d features: Snapshot", n), res.Snapshot, want)
+	}
+	off := &newTestCollector(t, "", "snapshot: false\n", nil).mapper
+	res, _, _ := off.parse(body(3), "")
+	eq(t, "snapshot: false", res.Snapshot, false)
+}
+
+// TestCSVMatchesGeoJSON ties the hand-made GeoJSON of the geojson-csv-floods
+// case to the real rows it was built from: every CSV column that the event
+// API also sends has the same value in the feature.
+func TestCSVMatchesGeoJSON(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "floods-normalized-rows.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(l, "#") && l != "" {
+			lines = append(lines, l)
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.Join(lines, "\n"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Features []struct {
+			Geometry struct {
+				Coordinates []float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(caseInput(t, "geojson-csv-floods"), &fc); err != nil {
+		t.Fatal(err)
+	}
+	head, rows := rows[0], rows[1:]
+	if len(rows) != len(fc.Features) || len(rows) == 0 {
+		t.Fatalf("%d rows, %d features", len(rows), len(fc.Features))
+	}
+	col := func(row []string, name string) string {
+		for i, h := range head {
+			if h == name {
+				return row[i]
+			}
+		}
+		t.Fatalf("no column %q", name)
+		return ""
+	}
+	for i, row := range rows {
+		p := fc.Features[i].Properties
+		for _, name := range []string{"country", "iso3", "alertlevel", "fromdate", "todate"} {
+			eq(t, fmt.Sprintf("row %d %s", i, name), fmt.Sprint(p[name]), col(row, name))
+		}
+		for _, name := range []string{"eventid", "alertscore"} {
+			eq(t, fmt.Sprintf("row %d %s", i, name), fmt.Sprint(p[name]), col(row, name))
+		}
+		urls := p["url"].(map[string]any)
+		eq(t, fmt.Sprintf("row %d report_url", i), urls["report"].(string), col(row, "report_url"))
+		eq(t, fmt.Sprintf("row %d geometry_url", i), urls["geometry"].(string), col(row, "geometry_url"))
+		eq(t, fmt.Sprintf("row %d details_url", i), urls["details"].(string), col(row, "details_url"))
+		c := fc.Features[i].Geometry.Coordinates
+		want := fmt.Sprintf("{'type': 'Point', 'coordinates': [%s, %s]}", strconv.FormatFloat(c[0], 'f', -1, 64), strconv.FormatFloat(c[1], 'f', -1, 64))
+		eq(t, fmt.Sprintf("row %d geometry", i), want, col(row, "geometry"))
+		if !strings.Contains(col(row, "geometry_url"), fmt.Sprintf("episodeid=%v&", p["episodeid"])) &&
+			!strings.HasSuffix(col(row, "geometry_url"), fmt.Sprintf("episodeid=%v", p["episodeid"])) {
+			t.Errorf("row %d: episodeid %v is not the one in geometry_url", i, p["episodeid"])
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package hrfco
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/yamlx"
+)
+
+// testKey is the service key of every test collector. Tests check that it
+// appears in no error.
+const testKey = "TEST-KEY-5A1B-4C2D-9E8F-0123456789AB"
+
+// testNow is the clock of the golden cases: a few minutes after their
+// latest readings (2023-07-15 14:50 KST).
+var testNow = time.Date(2023, 7, 15, 15, 0, 0, 0, alert.KST)
+
+// yamlDecode returns a Decode that reads src strictly with the daemon's own
+// decoder, and counts its calls in *calls (when calls is not nil).
+func yamlDecode(src string, calls *int) collectors.Decode {
+	return func(v any) error {
+		if calls != nil {
+			*calls++
+		}
+		node, errs := yamlx.Load("options.yaml", []byte(src))
+		if errs != nil {
+			return errs.Err()
+		}
+		return yamlx.Decode(node, v, yamlx.Options{File: "options.yaml"}).Err()
+	}
+}
+
+// testEnv is the environment of a collector named "hrfco" for url.
+func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
+	return collectors.Env{Info: collectors.Info{Name: "hrfco", Kind: kindName}, URL: url, Fetcher: fetcher}
+}
+
+// newTestCollector builds a collector configured with optionsYAML plus the
+// test key, on the test clock.
+func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors.Fetcher) *collector {
+	t.Helper()
+	c, err := New(testEnv(url, fetcher), yamlDecode("service_key: "+testKey+"\n"+optionsYAML, nil))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	cc := c.(*collector)
+	cc.now = func() time.Time { return testNow }
+	return cc
+}
+
+// readCase returns testdata/<name>/<file>, or nil when the case has none.
+func readCase(t testing.TB, name, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name, file))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// runCase parses golden case name as one run would: info.json gives the
+// stations, fldfct.json the forecasts, levels.json the levels (from an empty
+// state), read at testNow.
+func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
+	t.Helper()
+	c := newTestCollector(t, "", string(readCase(t, name, "options.yaml")), nil)
+	return parseCase(&c.mapper, readCase(t, name, "info.json"), readCase(t, name, "fldfct.json"), readCase(t, name, "levels.json"))
+}
+
+// parseCase is the whole parse of one run, from bodies (nil: not read).
+func parseCase(m *mapper, info, fldfct, levels []byte) (collectors.Result, []error, error) {
+	var stations map[string]station
+	if info != nil {
+		raws, err := rows(info, "application/json", testKey)
+		if err != nil {
+			return collectors.Result{}, nil, err
+		}
+		if stations, err = parseStations(raws); err != nil {
+			return collectors.Result{}, nil, err
+		}
+	}
+	res := collectors.Result{Snapshot: true}
+	var problems []error
+	if fldfct != nil {
+		raws, err := rows(fldfct, "application/json; charset=utf-8", testKey)
+		if err != nil {
+			return collectors.Result{}, nil, err
+		}
+		r, p := m.forecasts(raws, stations)
+		res, problems = r, p
+	}
+	if levels != nil {
+		raws, err := rows(levels, "application/json", testKey)
+		if err != nil {
+			return collectors.Result{}, nil, err
+		}
+		r, _, p := m.levels(raws, stations, nil, testNow)
+		res.Items = append(res.Items, r.Items...)
+		res.Fetched += r.Fetched
+		for k, n := range r.Dropped {
+			if res.Dropped == nil {
+				res.Dropped = map[string]int{}
+			}
+			res.Dropped[k] += n
+		}
+		problems = append(problems, p...)
+	}
+	return res, problems, nil
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	return string(b)
+}
+
+// rfc3339 formats an optional time as the alert JSON does, offset kept.
+func rfc3339(t *time.Time) string {
+	if t == nil {
+		return "<nil>"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func eq[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
