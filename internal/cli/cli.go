@@ -28,7 +28,9 @@ const usage = `hazardwire: flood and heat alerts from public agencies, on a NATS
 
 Usage:
   hazardwire run     --config FILE          run the daemon (SIGINT/SIGTERM drain and exit 0)
-  hazardwire check   --config FILE          validate the config; exit 1 with file:line:col errors
+  hazardwire check   --config FILE [--fetch]
+                                            validate the config; exit 1 with file:line:col errors;
+                                            --fetch also polls every collector once and says what it would publish
   hazardwire collect --config FILE NAME     fetch and normalize one collector once; print alerts as JSON lines
   hazardwire demo    [--duration D]         everything in one process on bundled recorded feeds
   hazardwire config  sample [KIND]          print the sample config of a kind (all kinds without KIND)

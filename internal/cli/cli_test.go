@@ -89,6 +89,10 @@ func TestCollectPrintsAlertsAndPublishesNothing(t *testing.T) {
 	if code, _, errs := run(t, "collect", "--config", cfg, "b"); code != 1 || !strings.Contains(errs, "HTTP 502") {
 		t.Errorf("collect of a failing feed: exit %d, stderr %q", code, errs)
 	}
+	code, out, _ = run(t, "check", "--fetch", "--config", cfg)
+	if code != 1 || !strings.Contains(out, "1 new (flood/severe 1)") || !strings.Contains(out, "unmapped 1") || !strings.Contains(out, "HTTP 502") {
+		t.Errorf("check --fetch: exit %d\n%s", code, out)
+	}
 	if code, _, errs := run(t, "collect", "--config", cfg, "zzz"); code != 1 || !strings.Contains(errs, `no collector "zzz"`) {
 		t.Errorf("collect of an unknown name: exit %d, stderr %q", code, errs)
 	}

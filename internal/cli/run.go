@@ -69,6 +69,7 @@ func checkCmd(args []string, stdio IO) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stdio.Stderr)
 	file := fs.String("config", "", "config file (YAML)")
+	fetch := fs.Bool("fetch", false, "also fetch every collector once and print what it would publish")
 	if !parse(fs, args) {
 		return 2
 	}
@@ -76,11 +77,14 @@ func checkCmd(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "check: --config FILE is required")
 		return 2
 	}
-	_, err := loadAndBuild(*file)
+	built, err := loadAndBuild(*file)
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
 	fmt.Fprintf(stdio.Stdout, "%s: ok\n", *file)
+	if *fetch && !fetchAll(built, stdio) {
+		return 1
+	}
 	return 0
 }
