@@ -36,6 +36,9 @@ type Kind struct {
 	DefaultSchedule string
 	// Accept is the Accept header the kind's fetcher sends (empty: none).
 	Accept string
+	// Options is a zero value of the kind's options struct, for the config's
+	// JSON Schema.
+	Options any
 	// Snapshot says whether the kind's feeds are snapshots (for docs and check).
 	Snapshot bool
 }

@@ -61,6 +61,9 @@ type Kind struct {
 	Name   string
 	New    Factory
 	Sample []byte
+	// Options is a zero value of the kind's options struct, for the config's
+	// JSON Schema.
+	Options any
 }
 
 var (

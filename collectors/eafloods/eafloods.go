@@ -30,9 +30,10 @@ var sample []byte
 
 func init() {
 	collectors.Register(collectors.Kind{
-		Name:   kindName,
-		New:    New,
-		Sample: sample,
+		Name:    kindName,
+		Options: Options{},
+		New:     New,
+		Sample:  sample,
 		// The EA refreshes the warnings list every 15 minutes; polling every 5
 		// catches a change within a third of that and costs the agency little.
 		DefaultSchedule: "@every 5m",

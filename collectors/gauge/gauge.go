@@ -51,9 +51,10 @@ var sample []byte
 
 func init() {
 	collectors.Register(collectors.Kind{
-		Name:   kindName,
-		New:    New,
-		Sample: sample,
+		Name:    kindName,
+		Options: Options{},
+		New:     New,
+		Sample:  sample,
 		// USGS and EA gauges report every 15 minutes (often less often):
 		// polling faster only asks the agencies for the same reading again.
 		DefaultSchedule: "0 */15 * * * *",

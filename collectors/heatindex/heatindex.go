@@ -51,9 +51,10 @@ var sample []byte
 
 func init() {
 	collectors.Register(collectors.Kind{
-		Name:   kindName,
-		New:    New,
-		Sample: sample,
+		Name:    kindName,
+		Options: Options{},
+		New:     New,
+		Sample:  sample,
 		// KMA observations (초단기실황) are hourly, available at about 40
 		// minutes past the hour; polling every 10 minutes sees each within
 		// minutes without asking for the same hour many times.

@@ -54,6 +54,7 @@ var sample []byte
 func init() {
 	collectors.Register(collectors.Kind{
 		Name:            kindName,
+		Options:         Options{},
 		New:             New,
 		Sample:          sample,
 		DefaultSchedule: "@every 5m",

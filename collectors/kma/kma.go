@@ -49,6 +49,7 @@ var sample []byte
 func init() {
 	collectors.Register(collectors.Kind{
 		Name:            kindName,
+		Options:         Options{},
 		New:             New,
 		Sample:          sample,
 		DefaultSchedule: "@every 2m",

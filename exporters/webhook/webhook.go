@@ -28,7 +28,7 @@ import (
 var sample []byte
 
 func init() {
-	exporters.Register(exporters.Kind{Name: "webhook", New: New, Sample: sample})
+	exporters.Register(exporters.Kind{Name: "webhook", New: New, Sample: sample, Options: Options{}})
 }
 
 // Body formats.

@@ -34,6 +34,7 @@ Usage:
   hazardwire collect --config FILE NAME     fetch and normalize one collector once; print alerts as JSON lines
   hazardwire demo    [--duration D]         everything in one process on bundled recorded feeds
   hazardwire config  sample [KIND]          print the sample config of a kind (all kinds without KIND)
+  hazardwire config  schema                 print the config's JSON Schema (configs/hazardwire.schema.json)
   hazardwire dlq     list --exporter NAME   list an exporter's dead letters (asks the running daemon)
   hazardwire dlq     replay --exporter NAME --id ID | --all
                                             deliver dead letters again; delivered ones are removed

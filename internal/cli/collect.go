@@ -83,8 +83,17 @@ func collectCmd(ctx context.Context, args []string, stdio IO) int {
 }
 
 func configCmd(args []string, stdio IO) int {
+	if len(args) == 1 && args[0] == "schema" {
+		b, err := json.MarshalIndent(config.Schema(), "", "  ")
+		if err != nil {
+			fmt.Fprintln(stdio.Stderr, err)
+			return 1
+		}
+		fmt.Fprintln(stdio.Stdout, string(b))
+		return 0
+	}
 	if len(args) == 0 || args[0] != "sample" || len(args) > 2 {
-		fmt.Fprintln(stdio.Stderr, "usage: hazardwire config sample [KIND]")
+		fmt.Fprintln(stdio.Stderr, "usage: hazardwire config sample [KIND] | hazardwire config schema")
 		return 2
 	}
 	var want string
