@@ -159,10 +159,18 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 		}
 		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuccess).Inc()
 		r.metrics.Latency.WithLabelValues(r.cfg.Name).Observe(r.now().Sub(p.published).Seconds())
+		r.mu.Lock()
+		r.stats.Delivered++
+		r.stats.LastDelivery = r.now()
+		r.mu.Unlock()
 		r.next(q)
 		return
 	}
 	r.metrics.Failures.WithLabelValues(r.cfg.Name, o.Reason).Inc()
+	r.mu.Lock()
+	r.stats.Failures++
+	r.stats.LastError = o.Err.Error()
+	r.mu.Unlock()
 	if o.Reason == "gone" {
 		r.disable(p, o)
 		return
@@ -223,6 +231,9 @@ func (r *Runner) deadLetter(p *pending, reason, lastErr string) bool {
 		return false
 	}
 	r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultDeadLetter).Inc()
+	r.mu.Lock()
+	r.stats.DeadLetters++
+	r.mu.Unlock()
 	if err := p.msg.TermWithReason(reason); err != nil {
 		r.log.Warn("term failed", "seq", p.seq, "err", err)
 	}
@@ -279,7 +290,11 @@ func (r *Runner) updatePending() {
 	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
 	defer cancel()
 	if info, err := r.cons.Info(ctx); err == nil {
-		r.metrics.Pending.WithLabelValues(r.cfg.Name).Set(float64(info.NumPending + uint64(info.NumAckPending)))
+		n := info.NumPending + uint64(info.NumAckPending)
+		r.metrics.Pending.WithLabelValues(r.cfg.Name).Set(float64(n))
+		r.mu.Lock()
+		r.stats.Pending = n
+		r.mu.Unlock()
 	}
 }
 

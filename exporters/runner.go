@@ -81,6 +81,7 @@ type Runner struct {
 	disabled atomic.Bool
 	stopOnce sync.Once
 
+	stats      Stats // under mu
 	mu         sync.Mutex
 	queues     map[string]*keyQueue
 	superseded map[uint64]time.Time // stream sequences acked as superseded, if their redelivery still comes
@@ -176,6 +177,23 @@ func (r *Runner) Stop(ctx context.Context) {
 }
 
 func (r *Runner) stopReading() { r.stopOnce.Do(r.iter.Stop) }
+
+// Stats is what the status page shows of an exporter.
+type Stats struct {
+	Pending      uint64    `json:"pending"`
+	LastDelivery time.Time `json:"lastDelivery,omitzero"`
+	Delivered    uint64    `json:"delivered"`
+	Failures     uint64    `json:"failures"`
+	DeadLetters  uint64    `json:"deadLetters"`
+	LastError    string    `json:"lastError,omitempty"`
+}
+
+// Stats returns the runner's counters since it started.
+func (r *Runner) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
+}
 
 // Disabled reports whether the partner answered 410 Gone.
 func (r *Runner) Disabled() bool { return r.disabled.Load() }

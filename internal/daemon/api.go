@@ -132,6 +132,7 @@ type ExporterStatus struct {
 	Kind     string `json:"kind"`
 	Circuit  string `json:"circuit"`
 	Disabled bool   `json:"disabled"`
+	exporters.Stats
 }
 
 // Status returns the daemon's state for the status page and API.
@@ -145,6 +146,7 @@ func (d *Daemon) Status() Status {
 		if e.runner != nil {
 			es.Circuit = [...]string{"closed", "half-open", "open"}[e.runner.CircuitState()]
 			es.Disabled = e.runner.Disabled()
+			es.Stats = e.runner.Stats()
 		}
 		st.Exporters = append(st.Exporters, es)
 	}

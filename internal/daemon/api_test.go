@@ -58,6 +58,10 @@ exporters:
 		return len(s.Collectors) == 2 && !s.Collectors[0].LastRun.IsZero() && !s.Collectors[1].LastRun.IsZero() && len(d.Active()) == 1
 	})
 
+	waitUntil(t, "a failed delivery to the unreachable partner", func() bool {
+		s := d.Status()
+		return len(s.Exporters) == 1 && s.Exporters[0].Failures > 0
+	})
 	var st daemon.Status
 	_, body := get(t, base+"/api/v1/status")
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
@@ -68,6 +72,9 @@ exporters:
 	}
 	if st.Collectors[1].Name != "kma" || st.Collectors[1].Failing || st.Collectors[1].Items != 1 {
 		t.Errorf("kma collector status: %+v", st.Collectors[1])
+	}
+	if e := st.Exporters[0]; e.Name != "portal" || e.Delivered != 0 || e.LastError == "" {
+		t.Errorf("exporter status: %+v", e)
 	}
 	if st.Active["heat/moderate"] != 1 || len(st.Exporters) != 1 || !st.Reload.Successful {
 		t.Errorf("status: %+v", st)
