@@ -115,6 +115,9 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 // Start creates (or finds) the durable consumer and starts delivering.
 func (r *Runner) Start(ctx context.Context) error {
 	r.metrics.Init(r.cfg.Name)
+	// A runner replacing a disabled or tripped one (a reload) starts clean.
+	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(0)
+	r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(CircuitClosed)
 	if err := r.cfg.Filter.Validate(); err != nil {
 		return fmt.Errorf("exporter %q: %w", r.cfg.Name, err)
 	}

@@ -324,3 +324,25 @@ func TestCircuitOpensOnAFailingPartner(t *testing.T) {
 		t.Errorf("circuit gauge %v", v)
 	}
 }
+
+// TestRestartedRunnerClearsDisabled: a runner started after a 410 (a
+// reload) sets the disabled gauge back to 0.
+func TestRestartedRunnerClearsDisabled(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := exporters.NewMetrics(reg)
+	m.Disabled.WithLabelValues("p1").Set(1)
+	m.Circuit.WithLabelValues("p1").Set(exporters.CircuitOpen)
+	b := testbus.Open(t)
+	r := exporters.NewRunner(exporters.RunnerConfig{Name: "p1", Exporter: nil, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"}},
+		b.JetStream(), b, m, testbus.Logger(t))
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	if v := testutil.ToFloat64(m.Disabled.WithLabelValues("p1")); v != 0 {
+		t.Errorf("disabled = %v after a new start", v)
+	}
+	if v := testutil.ToFloat64(m.Circuit.WithLabelValues("p1")); v != exporters.CircuitClosed {
+		t.Errorf("circuit = %v after a new start", v)
+	}
+}
