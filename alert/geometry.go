@@ -111,14 +111,16 @@ func CircleRing(c Circle, n int) [][2]float64 {
 	return append(ring, ring[0])
 }
 
+// normLon brings a longitude into [-180, 180] in constant time (a loop of
+// ±360 steps never ends for huge or infinite values).
 func normLon(lon float64) float64 {
-	for lon > 180 {
-		lon -= 360
+	if math.IsNaN(lon) || math.IsInf(lon, 0) {
+		return lon // Validate reports it
 	}
-	for lon < -180 {
-		lon += 360
+	if lon >= -180 && lon <= 180 {
+		return lon
 	}
-	return lon
+	return math.Remainder(lon, 360)
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

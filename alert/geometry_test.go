@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 )
@@ -300,4 +301,24 @@ func FuzzParseCAPPolygon(f *testing.F) {
 		}
 		_ = a.ContentHash()
 	})
+}
+
+// TestCircleRingHugeLongitudeReturns: a circle at an absurd longitude must
+// not hang the caller.
+func TestCircleRingHugeLongitudeReturns(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, lon := range []float64{1e300, -1e300, math.Inf(1), 540} {
+			alert.CircleRing(alert.Circle{Lon: lon, Lat: 10, RadiusKm: 5}, 8)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("CircleRing did not return")
+	}
+	if got := alert.CircleRing(alert.Circle{Lon: 540, Lat: 0, RadiusKm: 0.001}, 4)[0][0]; math.Abs(math.Abs(got)-180) > 0.01 {
+		t.Errorf("longitude 540 drawn at %v, want ±180", got)
+	}
 }
