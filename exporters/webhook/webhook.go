@@ -35,6 +35,7 @@ func init() {
 const (
 	FormatJSON        = "json"
 	FormatCloudEvents = "cloudevents"
+	FormatCAP         = "cap"
 )
 
 // Options are the webhook kind's configuration keys.
@@ -47,6 +48,9 @@ type Options struct {
 	Headers     map[string]string `yaml:"headers"`
 	Timeout     time.Duration     `yaml:"timeout"`
 	TLS         TLSOptions        `yaml:"tls"`
+	// CAPSender is the sender of CAP documents (format cap), default
+	// "hazardwire@localhost": hazardwire re-publishes, so it names itself.
+	CAPSender string `yaml:"cap_sender"`
 }
 
 // TLSOptions configure the connection to the partner: a client certificate
@@ -90,14 +94,15 @@ func (o TLSOptions) config() (*tls.Config, error) {
 
 // Webhook delivers changes by HTTP POST.
 type Webhook struct {
-	name    string
-	url     string
-	keys    [][]byte
-	format  string
-	bearer  string
-	headers map[string]string
-	client  *http.Client
-	now     func() time.Time
+	capSender string
+	name      string
+	url       string
+	keys      [][]byte
+	format    string
+	bearer    string
+	headers   map[string]string
+	client    *http.Client
+	now       func() time.Time
 }
 
 // New builds a webhook exporter from its options.
@@ -139,10 +144,15 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 	case "":
 		o.Format = FormatJSON
 	case FormatJSON, FormatCloudEvents:
-	case "cap":
-		return nil, errors.New(`format "cap" is not available yet: use json or cloudevents`)
+	case FormatCAP:
+		if o.CAPSender == "" {
+			o.CAPSender = "hazardwire@localhost"
+		}
+		if strings.ContainsAny(o.CAPSender, " ,<&") {
+			return nil, fmt.Errorf("cap_sender %q: CAP forbids spaces, commas, '<' and '&' in a sender", o.CAPSender)
+		}
 	default:
-		return nil, fmt.Errorf("format %q: want json or cloudevents", o.Format)
+		return nil, fmt.Errorf("format %q: want json, cloudevents or cap", o.Format)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -157,14 +167,17 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 		t.TLSClientConfig = tlsConfig
 		transport = t
 	}
-	return &Webhook{name: name, url: o.URL, keys: keys, format: o.Format, bearer: o.BearerToken, headers: o.Headers,
+	return &Webhook{capSender: o.CAPSender, name: name, url: o.URL, keys: keys, format: o.Format, bearer: o.BearerToken, headers: o.Headers,
 		client: &http.Client{Transport: transport, Timeout: o.Timeout}, now: time.Now}, nil
 }
 
 // ContentType returns the Content-Type of a format.
 func ContentType(format string) string {
-	if format == FormatCloudEvents {
+	switch format {
+	case FormatCloudEvents:
 		return "application/cloudevents+json"
+	case FormatCAP:
+		return "application/cap+xml"
 	}
 	return "application/json"
 }
@@ -188,7 +201,13 @@ func (w *Webhook) Heartbeat(ctx context.Context) error {
 
 // Deliver POSTs one change.
 func (w *Webhook) Deliver(ctx context.Context, d exporters.Delivery) exporters.Outcome {
-	body, err := Render(w.format, d.Alert, d.Body)
+	var body []byte
+	var err error
+	if w.format == FormatCAP {
+		body, err = alert.EncodeCAP(d.Alert, alert.CAPOptions{Sender: w.capSender})
+	} else {
+		body, err = Render(w.format, d.Alert, d.Body)
+	}
 	if err != nil {
 		return exporters.Outcome{Err: err, Reason: "encode"}
 	}

@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/exporters"
 )
 
 // The Standard Webhooks reference vector; the npm package standardwebhooks
@@ -131,6 +133,7 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 		{Options{URL: "https://p.example/h", Secret: "plain"}, `must start with "whsec_"`},
 		{Options{URL: "https://p.example/h", Secret: "whsec_c2hvcnQ="}, "at least 16"},
 		{Options{URL: "https://p.example/h", Secret: good, Format: "xml"}, `format "xml"`},
+		{Options{URL: "https://p.example/h", Secret: good, Format: "cap", CAPSender: "a b"}, "cap_sender"},
 		{Options{URL: "https://p.example/h", Secret: good, SecretFile: "/x"}, "at most one of"},
 	} {
 		if _, err := build("p", tt.o, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -164,5 +167,48 @@ func TestHeartbeatIsASignedCloudEvent(t *testing.T) {
 	ev := <-got
 	if ev["type"] != "org.hazardwire.heartbeat" || ev["specversion"] != "1.0" || ev["content-type"] != "application/cloudevents+json" {
 		t.Errorf("heartbeat %v", ev)
+	}
+}
+
+// TestCAPDelivery: format cap posts a CAP 1.2 document whose identifier and
+// msgType follow the change.
+func TestCAPDelivery(t *testing.T) {
+	type capAlert struct {
+		Identifier string `xml:"identifier"`
+		Sender     string `xml:"sender"`
+		MsgType    string `xml:"msgType"`
+		References string `xml:"references"`
+	}
+	got := make(chan capAlert, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var c capAlert
+		if r.Header.Get("Content-Type") != "application/cap+xml" || xml.Unmarshal(body, &c) != nil {
+			http.Error(w, "not CAP", http.StatusUnsupportedMediaType)
+			return
+		}
+		got <- c
+	}))
+	defer srv.Close()
+	w, err := build("p", Options{URL: srv.URL, Format: FormatCAP, CAPSender: "hazardwire@example.org",
+		Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Date(2026, 8, 1, 9, 0, 0, 0, alert.KST)
+	exp := sent.Add(3 * time.Hour)
+	a := &alert.Alert{ID: "kma:L1100000/12#2", Key: "kma:L1100000/12", Version: 2, Change: alert.ChangeCancel, State: alert.StateEnded,
+		Source: "kma", SourceKind: "kma", Hazard: alert.HazardHeat, Event: "폭염주의보", Status: alert.StatusActual,
+		Severity: alert.SeverityModerate, Urgency: alert.UrgencyPast, Certainty: alert.CertaintyObserved, Sent: sent, Expires: &exp,
+		Language: "ko-KR", References: []string{"kma:L1100000/12#1"}}
+	if o := w.Deliver(t.Context(), exporters.Delivery{Alert: a, Body: []byte(`{}`)}); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	c := <-got
+	if id, ok := alert.ParseCAPIdentifier(c.Identifier); !ok || id != a.ID || c.MsgType != "Cancel" || c.Sender != "hazardwire@example.org" {
+		t.Errorf("CAP document: %+v", c)
+	}
+	if !strings.Contains(c.References, alert.CAPIdentifier("kma:L1100000/12#1")) {
+		t.Errorf("references %q lack the first version", c.References)
 	}
 }

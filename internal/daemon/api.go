@@ -21,6 +21,8 @@ func (d *Daemon) apiHandlers() map[string]http.Handler {
 		"GET /api/v1/status":          http.HandlerFunc(d.serveStatus),
 		"GET /api/v1/alerts/{key...}": http.HandlerFunc(d.serveVersions),
 		"GET /api/v1/stream":          http.HandlerFunc(d.serveStream),
+		"GET /feeds/cap.atom":         http.HandlerFunc(d.serveCAPAtom),
+		"GET /feeds/alerts/{id}":      http.HandlerFunc(d.serveCAPAlert),
 		"GET /{$}":                    http.HandlerFunc(d.serveStatusPage),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/internal/config"
 	"github.com/hazardwire/hazardwire/internal/daemon"
 	"github.com/hazardwire/hazardwire/internal/testbus"
@@ -141,6 +143,37 @@ func TestVersionsAndEventStream(t *testing.T) {
 	}
 	if code, _ := get(t, base+"/api/v1/alerts/nope"); code != http.StatusNotFound {
 		t.Errorf("unknown key: %d", code)
+	}
+
+	// The CAP feed: an Atom index of the alerts in force linking each as CAP 1.2.
+	code, atom := get(t, base+"/feeds/cap.atom")
+	if code != 200 || !strings.Contains(atom, `type="application/cap+xml"`) || !strings.Contains(atom, "폭염주의보 발표") {
+		t.Fatalf("cap.atom %d:\n%s", code, atom)
+	}
+	var index struct {
+		Entries []struct {
+			Link struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(atom), &index); err != nil || len(index.Entries) != 1 {
+		t.Fatalf("cap.atom entries: %v %+v", err, index)
+	}
+	code, doc := get(t, index.Entries[0].Link.Href)
+	var capDoc struct {
+		Identifier string `xml:"identifier"`
+		MsgType    string `xml:"msgType"`
+		Event      string `xml:"info>event"`
+	}
+	if err := xml.Unmarshal([]byte(doc), &capDoc); code != 200 || err != nil || capDoc.MsgType != "Alert" || capDoc.Event != "폭염주의보" {
+		t.Fatalf("CAP document %d (%v):\n%s", code, err, doc)
+	}
+	if id, ok := alert.ParseCAPIdentifier(capDoc.Identifier); !ok || id != key+"#1" {
+		t.Errorf("CAP identifier %q", capDoc.Identifier)
+	}
+	if code, _ := get(t, base+"/feeds/alerts/"+url.PathEscape("nope#1")+".xml"); code != http.StatusNotFound {
+		t.Errorf("unknown CAP document: %d", code)
 	}
 
 	// A client that saw nothing (Last-Event-ID 0) gets the first change.
