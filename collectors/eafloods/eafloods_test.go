@@ -1,12 +1,11 @@
 package eafloods
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestNew(t *testing.T) {
@@ -44,8 +43,8 @@ func TestNew(t *testing.T) {
 				tt.env(&env)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(tt.options, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(tt.options, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("New error = %v, want %q", err, tt.err)
@@ -55,64 +54,30 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
-			eq(t, "url", c.(*collector).url, tt.url)
+			golden.Eq(t, "url", c.(*collector).url, tt.url)
 		})
 	}
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup(kindName)
-	if !ok {
-		t.Fatal(`kind "eafloods" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 5m")
-	eq(t, "Snapshot", k.Snapshot, true)
-	eq(t, "Accept", k.Accept, "application/json")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, kindName, sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 5m")
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
+	golden.Eq(t, "Accept", k.Accept, "application/json")
 }
-
-// commonKeys are the collector keys the daemon reads itself; the kind's
-// decode sees the rest.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, then
 // again with its commented options turned on.
 func TestSample(t *testing.T) {
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "eafloods")
-		eq(t, "url", common.URL, DefaultURL)
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml"}).Err()
-		})
+		c, err := New(golden.Sample(t, src, "eafloods", DefaultURL, nil))
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
-	eq(t, "sample url", build(t, string(sample)).url, DefaultURL)
+	golden.Eq(t, "sample url", build(t, string(sample)).url, DefaultURL)
 
 	// Turn the commented options on: every line after the marker, "# " removed.
 	before, after, ok := strings.Cut(string(sample), "# The eafloods kind's own options, with their defaults:\n")
@@ -123,5 +88,5 @@ func TestSample(t *testing.T) {
 	for _, l := range strings.Split(after, "\n") {
 		lines = append(lines, strings.TrimPrefix(l, "# "))
 	}
-	eq(t, "sample url with options", build(t, before+strings.Join(lines, "\n")).url, DefaultURL+"?min-severity=4")
+	golden.Eq(t, "sample url with options", build(t, before+strings.Join(lines, "\n")).url, DefaultURL+"?min-severity=4")
 }

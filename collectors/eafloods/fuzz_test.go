@@ -2,12 +2,11 @@ package eafloods
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the parser arbitrary bodies, seeded with every testdata
@@ -15,13 +14,7 @@ import (
 // lifecycle can take: valid flood alerts, one item per key, drops within the
 // count, level 4 and only level 4 a cancel.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "input.json"))
-	for _, path := range append(seeds, inputs...) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*.json", "*/input.json") {
 		f.Add(b)
 	}
 	m := mapper{source: "ea"}

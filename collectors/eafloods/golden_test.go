@@ -1,20 +1,13 @@
 package eafloods
 
 import (
-	"bytes"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -51,25 +44,25 @@ var naburn = item{"ea:122FWF723", active, alert.SeveritySevere, "Flood Warning",
 var cases = map[string]facts{
 	"id-floods": {fetched: 3, items: []item{ouse, nidd, naburn}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "headline", a.Headline, "Flood Alert – Upper River Ouse")
+		golden.Eq(t, "headline", a.Headline, "Flood Alert – Upper River Ouse")
 		if !strings.HasPrefix(a.Description, "This flood alert remains in force due to high levels on the River Ouse.") {
 			t.Errorf("description = %q, want the message", a.Description)
 		}
-		eq(t, "effective", rfc3339(a.Effective), "2015-11-29T11:06:00Z")
-		eq(t, "expires (none in the feed)", rfc3339(a.Expires), "<nil>")
-		eq(t, "ends (none in the feed)", rfc3339(a.Ends), "<nil>")
-		eq(t, "urgency", a.Urgency, alert.UrgencyExpected)
-		eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
-		eq(t, "language", a.Language, "en-GB")
-		eq(t, "senderName", a.SenderName, "Environment Agency")
-		eq(t, "web", a.Web, "https://check-for-flooding.service.gov.uk/target-area/122WAF946")
-		eq(t, "eventCodes", mustJSON(t, a.EventCodes), mustJSON(t, map[string][]string{"severityLevel": {"3"}}))
-		eq(t, "areas", mustJSON(t, a.Areas), mustJSON(t, []alert.Area{{Description: "Upper River Ouse",
+		golden.Eq(t, "effective", golden.RFC3339(a.Effective), "2015-11-29T11:06:00Z")
+		golden.Eq(t, "expires (none in the feed)", golden.RFC3339(a.Expires), "<nil>")
+		golden.Eq(t, "ends (none in the feed)", golden.RFC3339(a.Ends), "<nil>")
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyExpected)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
+		golden.Eq(t, "language", a.Language, "en-GB")
+		golden.Eq(t, "senderName", a.SenderName, "Environment Agency")
+		golden.Eq(t, "web", a.Web, "https://check-for-flooding.service.gov.uk/target-area/122WAF946")
+		golden.Eq(t, "eventCodes", golden.JSON(t, a.EventCodes), golden.JSON(t, map[string][]string{"severityLevel": {"3"}}))
+		golden.Eq(t, "areas", golden.JSON(t, a.Areas), golden.JSON(t, []alert.Area{{Description: "Upper River Ouse",
 			Geocodes: map[string][]string{"EA_FLOOD_AREA": {"122WAF946"}}}}))
 		if a.Geometry != nil {
 			t.Errorf("geometry = %+v, want null (polygons are not fetched)", a.Geometry)
 		}
-		eq(t, "parameters", mustJSON(t, a.Parameters), mustJSON(t, map[string][]string{
+		golden.Eq(t, "parameters", golden.JSON(t, a.Parameters), golden.JSON(t, map[string][]string{
 			"attribution":  {"This uses Environment Agency flood and river level data from the real-time data API (Beta)"},
 			"licence":      {"Open Government Licence v3.0"},
 			"@id":          {"http://environment.data.gov.uk/flood-monitoring/id/floods/93487"},
@@ -82,16 +75,16 @@ var cases = map[string]facts{
 			"floodArea":    {"http://environment.data.gov.uk/flood-monitoring/id/floodAreas/122WAF946"},
 			"polygon":      {"http://environment.data.gov.uk/flood-monitoring/id/floodAreas/122WAF946/polygon"},
 		}))
-		eq(t, "Flood Warning urgency", res.Items[2].Alert.Urgency, alert.UrgencyImmediate)
-		eq(t, "Flood Warning certainty", res.Items[2].Alert.Certainty, alert.CertaintyLikely)
+		golden.Eq(t, "Flood Warning urgency", res.Items[2].Alert.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "Flood Warning certainty", res.Items[2].Alert.Certainty, alert.CertaintyLikely)
 	}},
 	"id-floods-single-expanded-area": {fetched: 1, items: []item{
 		{"ea:031WAF114", active, alert.SeverityModerate, "Flood Alert", "2015-12-10T09:14:00Z", "2015-11-28T16:12:00Z"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "county", strings.Join(a.Parameters["county"], "|"), "Shropshire")
-		eq(t, "riverOrSea", strings.Join(a.Parameters["riverOrSea"], "|"), "River Severn, River Vyrnwy")
-		eq(t, "area", a.Areas[0].Description, "Severn Vyrnwy Confluence")
+		golden.Eq(t, "county", strings.Join(a.Parameters["county"], "|"), "Shropshire")
+		golden.Eq(t, "riverOrSea", strings.Join(a.Parameters["riverOrSea"], "|"), "River Severn, River Vyrnwy")
+		golden.Eq(t, "area", a.Areas[0].Description, "Severn Vyrnwy Confluence")
 		if !strings.Contains(a.Description, "\n\nAt 8:30 am today;\n") {
 			t.Errorf("description lost its line breaks: %q", a.Description)
 		}
@@ -100,33 +93,33 @@ var cases = map[string]facts{
 		{"ea:122FWF723", cancel, alert.SeverityMinor, "Warning no Longer in Force", "2015-12-11T09:30:00Z", "2015-12-11T09:30:00Z"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[2].Alert
-		eq(t, "urgency", a.Urgency, alert.UrgencyPast)
-		eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
-		eq(t, "severityLevel", strings.Join(a.EventCodes["severityLevel"], ""), "4")
-		eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["EA_FLOOD_AREA"], ""), "122FWF723")
-		eq(t, "headline", a.Headline, "Warning no Longer in Force – River Ouse at Naburn Lock")
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyPast)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
+		golden.Eq(t, "severityLevel", strings.Join(a.EventCodes["severityLevel"], ""), "4")
+		golden.Eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["EA_FLOOD_AREA"], ""), "122FWF723")
+		golden.Eq(t, "headline", a.Headline, "Warning no Longer in Force – River Ouse at Naburn Lock")
 	}},
 	"time-zones": {fetched: 3, items: []item{
 		{"ea:122WAF946", active, alert.SeverityModerate, "Flood Alert", "2026-08-27T16:09:00Z", "2026-08-27T15:00:00Z"},
 		{"ea:122WAF933", active, alert.SeverityModerate, "Flood Alert", "2026-08-27T17:09:00+01:00", "2026-08-27T16:00:00+01:00"},
 		{"ea:122FWF723", active, alert.SeveritySevere, "Flood Warning", "2026-08-27T16:09:22Z", "2026-08-27T16:09:00Z"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "timeRaised (+01:00 kept)", strings.Join(res.Items[1].Alert.Parameters["timeRaised"], ""), "2026-08-27T17:09:22+01:00")
-		eq(t, "timeRaised (naive, fraction dropped to seconds)", strings.Join(res.Items[2].Alert.Parameters["timeRaised"], ""), "2026-08-27T16:09:22Z")
+		golden.Eq(t, "timeRaised (+01:00 kept)", strings.Join(res.Items[1].Alert.Parameters["timeRaised"], ""), "2026-08-27T17:09:22+01:00")
+		golden.Eq(t, "timeRaised (naive, fraction dropped to seconds)", strings.Join(res.Items[2].Alert.Parameters["timeRaised"], ""), "2026-08-27T16:09:22Z")
 		if !res.Items[0].Alert.Sent.Equal(res.Items[1].Alert.Sent) {
 			t.Error("16:09Z and 17:09+01:00 are one instant")
 		}
 	}},
 	"tolerant-fields": {fetched: 3, items: []item{ouse, nidd, naburn}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a, b, c := res.Items[0].Alert, res.Items[1].Alert, res.Items[2].Alert
-		eq(t, "isTidal from a string", strings.Join(a.Parameters["isTidal"], ""), "true")
-		eq(t, "floodArea as a URL", strings.Join(a.Parameters["floodArea"], ""), "http://environment.data.gov.uk/flood-monitoring/id/floodAreas/122WAF946")
-		eq(t, "no county without an area object", len(a.Parameters["county"]), 0)
-		eq(t, "area from a list: the one of the warning's code", strings.Join(b.Parameters["county"], "|"), "North Yorkshire, City of York")
-		eq(t, "isTidal null", len(c.Parameters["isTidal"]), 0)
-		eq(t, "eaAreaName null", len(c.Parameters["eaAreaName"]), 0)
-		eq(t, "inline polygon not read", len(c.Parameters["polygon"]), 0)
-		eq(t, "severityLevel from \" 2 \"", strings.Join(c.EventCodes["severityLevel"], ""), "2")
+		golden.Eq(t, "isTidal from a string", strings.Join(a.Parameters["isTidal"], ""), "true")
+		golden.Eq(t, "floodArea as a URL", strings.Join(a.Parameters["floodArea"], ""), "http://environment.data.gov.uk/flood-monitoring/id/floodAreas/122WAF946")
+		golden.Eq(t, "no county without an area object", len(a.Parameters["county"]), 0)
+		golden.Eq(t, "area from a list: the one of the warning's code", strings.Join(b.Parameters["county"], "|"), "North Yorkshire, City of York")
+		golden.Eq(t, "isTidal null", len(c.Parameters["isTidal"]), 0)
+		golden.Eq(t, "eaAreaName null", len(c.Parameters["eaAreaName"]), 0)
+		golden.Eq(t, "inline polygon not read", len(c.Parameters["polygon"]), 0)
+		golden.Eq(t, "severityLevel from \" 2 \"", strings.Join(c.EventCodes["severityLevel"], ""), "2")
 	}},
 	"missing-level": {fetched: 3, dropped: map[string]int{collectors.DropInvalid: 1}, items: []item{
 		{"ea:122WAF946", active, alert.SeverityModerate, "Flood alert", "2015-12-10T14:14:00Z", "2015-11-29T11:06:00Z"},
@@ -149,20 +142,20 @@ var cases = map[string]facts{
 		{"ea:122WAF933", active, alert.SeverityModerate, "Flood Alert", "2015-12-10T12:09:00Z", "2015-11-29T11:18:00Z"},
 		naburn,
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "sender without meta", res.Items[0].Alert.SenderName, "Environment Agency")
-		eq(t, "event from the level", res.Items[1].Alert.Headline, "Flood Alert – The Lower River Nidd")
-		eq(t, "area named by its code", res.Items[2].Alert.Areas[0].Description, "122FWF723")
-		eq(t, "headline without an area name", res.Items[2].Alert.Headline, "Flood Warning")
+		golden.Eq(t, "sender without meta", res.Items[0].Alert.SenderName, "Environment Agency")
+		golden.Eq(t, "event from the level", res.Items[1].Alert.Headline, "Flood Alert – The Lower River Nidd")
+		golden.Eq(t, "area named by its code", res.Items[2].Alert.Areas[0].Description, "122FWF723")
+		golden.Eq(t, "headline without an area name", res.Items[2].Alert.Headline, "Flood Warning")
 	}},
 	"newer-shape": {fetched: 2, items: []item{
 		{"ea:034WAF428", active, alert.SeverityModerate, "Flood alert", "2026-08-27T16:09:00Z", "2026-08-27T16:09:00Z"},
 		{"ea:034WAB424", cancel, alert.SeverityMinor, "Warning no longer in force", "2025-01-04T10:28:00Z", "2025-01-04T10:28:00Z"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "eaRegionName as sent", strings.Join(a.Parameters["eaRegionName"], ""), "No longer used")
-		eq(t, "@id by area code", strings.Join(a.Parameters["@id"], ""), "http://environment.data.gov.uk/flood-monitoring/id/floods/034WAF428")
-		eq(t, "timeRaised", strings.Join(a.Parameters["timeRaised"], ""), "2026-08-27T16:09:22Z")
-		eq(t, "empty message", res.Items[1].Alert.Description, "")
+		golden.Eq(t, "eaRegionName as sent", strings.Join(a.Parameters["eaRegionName"], ""), "No longer used")
+		golden.Eq(t, "@id by area code", strings.Join(a.Parameters["@id"], ""), "http://environment.data.gov.uk/flood-monitoring/id/floods/034WAF428")
+		golden.Eq(t, "timeRaised", strings.Join(a.Parameters["timeRaised"], ""), "2026-08-27T16:09:22Z")
+		golden.Eq(t, "empty message", res.Items[1].Alert.Description, "")
 	}},
 	"empty-items":    {fetched: 0},
 	"no-items":       {err: `not a flood-monitoring list: no "items"`},
@@ -173,105 +166,38 @@ var cases = map[string]facts{
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A case is a folder, or a verbatim capture testdata/<case>.json whose
-	// folder holds only the golden file.
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if name, ok := strings.CutSuffix(d.Name(), ".json"); ok && !d.IsDir() {
-			seen[name] = true
-		} else if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases, CaptureExt: ".json"}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
-	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
 	}
 	for _, p := range problems {
 		t.Logf("problem: %v", p)
 	}
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: true, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
-		got := item{key: a.Key, intent: it.Intent, severity: a.Severity, event: a.Event, sent: rfc3339(&a.Sent), onset: rfc3339(a.Onset)}
+		got := item{key: a.Key, intent: it.Intent, severity: a.Severity, event: a.Event, sent: golden.RFC3339(&a.Sent), onset: golden.RFC3339(a.Onset)}
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "hazard", a.Hazard, alert.HazardFlood)
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "source", a.Source, "ea")
-		eq(t, "sourceKind", a.SourceKind, "eafloods")
-		eq(t, "language", a.Language, "en-GB")
-		eq(t, "effective = onset", rfc3339(a.Effective), rfc3339(a.Onset))
-		eq(t, "attribution", len(a.Parameters["attribution"]), 1)
+		golden.Eq(t, "hazard", a.Hazard, alert.HazardFlood)
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "source", a.Source, "ea")
+		golden.Eq(t, "sourceKind", a.SourceKind, "eafloods")
+		golden.Eq(t, "language", a.Language, "en-GB")
+		golden.Eq(t, "effective = onset", golden.RFC3339(a.Effective), golden.RFC3339(a.Onset))
+		golden.Eq(t, "attribution", len(a.Parameters["attribution"]), 1)
 		native := strings.TrimPrefix(a.Key, "ea:")
-		eq(t, "geocode = key", strings.Join(a.Areas[0].Geocodes["EA_FLOOD_AREA"], ","), native)
+		golden.Eq(t, "geocode = key", strings.Join(a.Areas[0].Geocodes["EA_FLOOD_AREA"], ","), native)
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}

@@ -1,31 +1,11 @@
 package eafloods
 
 import (
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-// yamlDecode returns a Decode that reads src strictly with the daemon's own
-// decoder, and counts its calls in *calls (when calls is not nil).
-func yamlDecode(src string, calls *int) collectors.Decode {
-	return func(v any) error {
-		if calls != nil {
-			*calls++
-		}
-		node, errs := yamlx.Load("options.yaml", []byte(src))
-		if errs != nil {
-			return errs.Err()
-		}
-		return yamlx.Decode(node, v, yamlx.Options{File: "options.yaml"}).Err()
-	}
-}
 
 // testEnv is the environment of a collector named "ea" for url.
 func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
@@ -35,7 +15,7 @@ func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
 // newTestCollector builds a collector configured with optionsYAML.
 func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors.Fetcher) *collector {
 	t.Helper()
-	c, err := New(testEnv(url, fetcher), yamlDecode(optionsYAML, nil))
+	c, err := New(testEnv(url, fetcher), golden.Decode(optionsYAML, nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -46,14 +26,7 @@ func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors
 // or for the verbatim captures, testdata/<name>.json.
 func caseInput(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name, "input.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		b, err = os.ReadFile(filepath.Join("testdata", name+".json"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return golden.At(name).Input(t, "input.json", ".json")
 }
 
 // runCase parses the input of golden case name as a collector named "ea"
@@ -61,28 +34,4 @@ func caseInput(t testing.TB, name string) []byte {
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
 	return newTestCollector(t, "", "", nil).mapper.parse(caseInput(t, name), "application/json")
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	return string(b)
-}
-
-// rfc3339 formats an optional time as the alert JSON does, offset kept.
-func rfc3339(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.Format(time.RFC3339Nano)
-}
-
-func eq[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
 }

@@ -6,51 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-// feed serves flood-monitoring answers and records what it was asked.
-type feed struct {
-	mu          sync.Mutex
-	status      int
-	contentType string
-	body        []byte
-	etag        string
-	requests    []*http.Request
-}
-
-func (f *feed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests = append(f.requests, r.Clone(context.Background()))
-	if f.etag != "" {
-		if r.Header.Get("If-None-Match") == f.etag {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Header().Set("ETag", f.etag)
-	}
-	w.Header().Set("Content-Type", f.contentType)
-	w.WriteHeader(f.status)
-	_, _ = w.Write(f.body)
-}
-
-func (f *feed) last(t *testing.T) *http.Request {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.requests) == 0 {
-		t.Fatal("the feed got no request")
-	}
-	return f.requests[len(f.requests)-1]
-}
 
 // serve starts a feed server and a collector that reads path there through a
 // real fetcher, built as the daemon builds it (the kind's Accept header).
-func serve(t *testing.T, f *feed, path, options string) (*collector, *httptest.Server) {
+func serve(t *testing.T, f *golden.Feed, path, options string) (*collector, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -58,37 +22,37 @@ func serve(t *testing.T, f *feed, path, options string) (*collector, *httptest.S
 	if !ok {
 		t.Fatal("kind not registered")
 	}
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Accept: k.Accept})
+	fetcher := golden.Fetcher(collectors.FetchOptions{Accept: k.Accept})
 	return newTestCollector(t, srv.URL+path, options, fetcher), srv
 }
 
 func TestCollectHTTP(t *testing.T) {
-	f := &feed{status: http.StatusOK, contentType: "application/json", etag: `"v1"`, body: caseInput(t, "id-floods")}
+	f := &golden.Feed{Status: http.StatusOK, ContentType: "application/json", ETag: `"v1"`, Body: caseInput(t, "id-floods")}
 	c, _ := serve(t, f, "/flood-monitoring/id/floods", "min_severity: 3\n")
 
 	res, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	r := f.last(t)
-	eq(t, "path", r.URL.RequestURI(), "/flood-monitoring/id/floods?min-severity=3")
-	eq(t, "Accept", r.Header.Get("Accept"), "application/json")
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, 3)
-	eq(t, "NotModified", res.NotModified, false)
+	r := f.Last(t)
+	golden.Eq(t, "path", r.URL.RequestURI(), "/flood-monitoring/id/floods?min-severity=3")
+	golden.Eq(t, "Accept", r.Header.Get("Accept"), "application/json")
+	golden.Eq(t, "Snapshot", res.Snapshot, true)
+	golden.Eq(t, "Fetched", res.Fetched, 3)
+	golden.Eq(t, "NotModified", res.NotModified, false)
 	if len(res.Items) != 3 || res.Items[0].Alert.Key != "ea:122WAF946" {
-		t.Fatalf("items = %s", mustJSON(t, res.Items))
+		t.Fatalf("items = %s", golden.JSON(t, res.Items))
 	}
-	want := mustJSON(t, res.Items)
+	want := golden.JSON(t, res.Items)
 
 	// The next poll is conditional; a 304 gives the same items from the cache.
 	res, err = c.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("second Collect: %v", err)
 	}
-	eq(t, "If-None-Match", f.last(t).Header.Get("If-None-Match"), `"v1"`)
-	eq(t, "NotModified", res.NotModified, true)
-	eq(t, "items after 304", mustJSON(t, res.Items), want)
+	golden.Eq(t, "If-None-Match", f.Last(t).Header.Get("If-None-Match"), `"v1"`)
+	golden.Eq(t, "NotModified", res.NotModified, true)
+	golden.Eq(t, "items after 304", golden.JSON(t, res.Items), want)
 }
 
 func TestCollectHTTPErrors(t *testing.T) {
@@ -96,9 +60,9 @@ func TestCollectHTTPErrors(t *testing.T) {
 		// The API has no key; an operator might still poll it through a keyed
 		// gateway. Neither the status error nor a body quoting the URL shows it.
 		const secret = "s3cr3t-gateway-key"
-		f := &feed{status: http.StatusInternalServerError, contentType: "text/plain"}
+		f := &golden.Feed{Status: http.StatusInternalServerError, ContentType: "text/plain"}
 		c, srv := serve(t, f, "/id/floods?key="+secret, "")
-		f.body = []byte("upstream failed for " + srv.URL + "/id/floods?key=" + secret)
+		f.Body = []byte("upstream failed for " + srv.URL + "/id/floods?key=" + secret)
 		_, err := c.Collect(context.Background())
 		var fe *collectors.FetchError
 		if !errors.As(err, &fe) || fe.Status != http.StatusInternalServerError {
@@ -110,7 +74,7 @@ func TestCollectHTTPErrors(t *testing.T) {
 	})
 	t.Run("malformed body names the url without its key", func(t *testing.T) {
 		const secret = "s3cr3t-gateway-key"
-		c, _ := serve(t, &feed{status: http.StatusOK, contentType: "application/json", body: caseInput(t, "malformed-json")}, "/id/floods?key="+secret, "")
+		c, _ := serve(t, &golden.Feed{Status: http.StatusOK, ContentType: "application/json", Body: caseInput(t, "malformed-json")}, "/id/floods?key="+secret, "")
 		_, err := c.Collect(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "malformed JSON") || !strings.HasPrefix(err.Error(), "parse http://127.0.0.1:") {
 			t.Fatalf("error = %v", err)
@@ -118,24 +82,24 @@ func TestCollectHTTPErrors(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Fatalf("error %q shows the key", err)
 		}
-		eq(t, "reason", collectors.Reason(err), "parse")
+		golden.Eq(t, "reason", collectors.Reason(err), "parse")
 	})
 	t.Run("no items", func(t *testing.T) {
-		c, _ := serve(t, &feed{status: http.StatusOK, contentType: "application/json", body: caseInput(t, "no-items")}, "/id/floods", "")
+		c, _ := serve(t, &golden.Feed{Status: http.StatusOK, ContentType: "application/json", Body: caseInput(t, "no-items")}, "/id/floods", "")
 		res, err := c.Collect(context.Background())
 		if err == nil || !strings.Contains(err.Error(), `no "items"`) {
 			t.Fatalf("error = %v", err)
 		}
-		eq(t, "items beside the error", len(res.Items), 0)
+		golden.Eq(t, "items beside the error", len(res.Items), 0)
 	})
 	t.Run("unsupported charset", func(t *testing.T) {
-		c, _ := serve(t, &feed{status: http.StatusOK, contentType: "application/json; charset=iso-8859-1", body: caseInput(t, "id-floods")}, "/id/floods", "")
+		c, _ := serve(t, &golden.Feed{Status: http.StatusOK, ContentType: "application/json; charset=iso-8859-1", Body: caseInput(t, "id-floods")}, "/id/floods", "")
 		if _, err := c.Collect(context.Background()); err == nil || !strings.Contains(err.Error(), `charset "iso-8859-1"`) {
 			t.Fatalf("error = %v", err)
 		}
 	})
 	t.Run("canceled", func(t *testing.T) {
-		c, _ := serve(t, &feed{status: http.StatusOK, body: caseInput(t, "id-floods")}, "/id/floods", "")
+		c, _ := serve(t, &golden.Feed{Status: http.StatusOK, Body: caseInput(t, "id-floods")}, "/id/floods", "")
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		if _, err := c.Collect(ctx); err == nil {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/internal/lifecycle"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // TestLifecycle runs the real captures through the lifecycle's decisions: a
@@ -47,18 +49,18 @@ func TestLifecycle(t *testing.T) {
 		}
 		return changes
 	}
-	eq(t, "first poll", len(poll("id-floods")), 3)
-	eq(t, "re-poll", len(poll("id-floods")), 0)
+	golden.Eq(t, "first poll", len(poll("id-floods")), 3)
+	golden.Eq(t, "re-poll", len(poll("id-floods")), 0)
 	got := poll("cancel-level-4")
-	eq(t, "level 4", got["ea:122FWF723"], alert.ChangeCancel)
-	eq(t, "changes on level 4", len(got), 1)
-	eq(t, "level 4 still listed", len(poll("cancel-level-4")), 0)
+	golden.Eq(t, "level 4", got["ea:122FWF723"], alert.ChangeCancel)
+	golden.Eq(t, "changes on level 4", len(got), 1)
+	golden.Eq(t, "level 4 still listed", len(poll("cancel-level-4")), 0)
 
 	// The single answer lists one area: the other two are missing, and end by
 	// expiry once they have been missing for the grace of two polls.
-	eq(t, "missing once", len(poll("id-floods-single-expanded-area")), 1) // the new area
+	golden.Eq(t, "missing once", len(poll("id-floods-single-expanded-area")), 1) // the new area
 	got = poll("id-floods-single-expanded-area")
-	eq(t, "Upper River Ouse", got["ea:122WAF946"], alert.ChangeExpire)
-	eq(t, "Lower River Nidd", got["ea:122WAF933"], alert.ChangeExpire)
-	eq(t, "the lifted warning stays ended", got["ea:122FWF723"], "")
+	golden.Eq(t, "Upper River Ouse", got["ea:122WAF946"], alert.ChangeExpire)
+	golden.Eq(t, "Lower River Nidd", got["ea:122WAF933"], alert.ChangeExpire)
+	golden.Eq(t, "the lifted warning stays ended", got["ea:122FWF723"], "")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // editedItem returns the first warning of the real list capture, after edit
@@ -55,7 +56,7 @@ func TestLevels(t *testing.T) {
 			t.Errorf("level %v: %s %s %s %s; want %s %s %s %s", tt.level, a.Severity, a.Urgency, a.Certainty, it.Intent,
 				tt.severity, tt.urgency, tt.certainty, tt.intent)
 		}
-		eq(t, "event (the severity text as sent)", a.Event, "Flood Alert")
+		golden.Eq(t, "event (the severity text as sent)", a.Event, "Flood Alert")
 	}
 	for _, bad := range []any{0, 5, -1, 2.5, "two", true, map[string]any{"level": 1}} {
 		if _, _, err := m.item(editedItem(t, func(w map[string]any) { w["severityLevel"] = bad }), ""); err == nil {
@@ -82,7 +83,7 @@ func TestTimeZone(t *testing.T) {
 			t.Errorf("parseTime(%q): %v", in, err)
 			continue
 		}
-		eq(t, "parseTime("+in+")", got.Format(time.RFC3339Nano), want)
+		golden.Eq(t, "parseTime("+in+")", got.Format(time.RFC3339Nano), want)
 	}
 	for _, bad := range []string{"", "10/12/2015 14:14", "2015-12-10", "2015-12-10T25:00:00", "yesterday"} {
 		if _, err := parseTime(bad); err == nil {
@@ -111,7 +112,7 @@ func TestText(t *testing.T) {
 			t.Errorf("%s: %v", in, err)
 			continue
 		}
-		eq(t, in, got.String(), want)
+		golden.Eq(t, in, got.String(), want)
 	}
 	for _, bad := range []string{`{"a": 1}`, `[{"a": 1}]`} {
 		var got text
@@ -128,7 +129,7 @@ func TestBoolean(t *testing.T) {
 			t.Errorf("%s: %v", in, err)
 			continue
 		}
-		eq(t, in, got, want)
+		golden.Eq(t, in, got, want)
 	}
 	for _, bad := range []string{`"yes please"`, `{}`, `2`} {
 		var got boolean

@@ -2,11 +2,11 @@ package gauge
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // fuzzOptions configure every station of the seeds, in auto format, so that
@@ -27,13 +27,7 @@ const fuzzOptions = `stations:
 // the lifecycle can take: valid derived alerts, one item per key, drops
 // within the count.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "input.json"))
-	for _, path := range append(seeds, inputs...) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*.json", "*/input.json") {
 		f.Add(b)
 	}
 	c := newTestCollector(f, testURL, fuzzOptions, nil, time.Date(2019, 2, 17, 20, 0, 0, 0, time.UTC))

@@ -1,14 +1,12 @@
 package gauge
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 const oneStation = "stations:\n  \"01541000\":\n    minor: 10.5\n"
@@ -51,8 +49,8 @@ func TestNew(t *testing.T) {
 				u = ""
 			}
 			calls := 0
-			c, err := New(testEnv(u, nil), yamlDecode(tt.options, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(testEnv(u, nil), golden.Decode(tt.options, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil || c == nil {
 					t.Fatalf("New: %v", err)
@@ -68,73 +66,42 @@ func TestNew(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	c := newTestCollector(t, testURL, oneStation, nil, time.Time{})
-	eq(t, "format", c.cfg.format, formatAuto)
-	eq(t, "hysteresis", c.cfg.hysteresis, 0.1)
-	eq(t, "max_age", c.cfg.maxAge, 6*time.Hour)
-	eq(t, "parameter", c.cfg.parameter, "00065")
+	golden.Eq(t, "format", c.cfg.format, formatAuto)
+	golden.Eq(t, "hysteresis", c.cfg.hysteresis, 0.1)
+	golden.Eq(t, "max_age", c.cfg.maxAge, 6*time.Hour)
+	golden.Eq(t, "parameter", c.cfg.parameter, "00065")
 	ea := newTestCollector(t, "https://environment.data.gov.uk/flood-monitoring/data/readings?latest&parameter=level",
 		"format: ea\nuse_published: true\nstations:\n  \"690142\": {}\n", nil, time.Time{})
-	eq(t, "derived station_url", ea.stationURL, "https://environment.data.gov.uk/flood-monitoring/id/stations/{id}")
-	eq(t, "station_url of another host", deriveStationURL("http://127.0.0.1:8080/readings"), "http://127.0.0.1:8080/id/stations/{id}")
+	golden.Eq(t, "derived station_url", ea.stationURL, "https://environment.data.gov.uk/flood-monitoring/id/stations/{id}")
+	golden.Eq(t, "station_url of another host", deriveStationURL("http://127.0.0.1:8080/readings"), "http://127.0.0.1:8080/id/stations/{id}")
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup(kindName)
-	if !ok {
-		t.Fatal(`kind "gauge" is not registered`)
-	}
-	eq(t, "Snapshot", k.Snapshot, true)
-	eq(t, "Accept", k.Accept, "application/json")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, kindName, sample)
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
+	golden.Eq(t, "Accept", k.Accept, "application/json")
 }
 
 // optionLine matches a commented top-level option of sample.yaml.
 var optionLine = regexp.MustCompile(`^# [a-z_]+:`)
-
-// commonKeys are the collector keys the daemon reads itself.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, then
 // again with its commented options turned on.
 func TestSample(t *testing.T) {
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
+		env, decode := golden.Sample(t, src, kindName, "", nil)
+		if !strings.HasPrefix(env.URL, "https://waterservices.usgs.gov/nwis/iv/?format=json&sites=01541000") {
+			t.Errorf("url = %q", env.URL)
 		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, kindName)
-		if !strings.HasPrefix(common.URL, "https://waterservices.usgs.gov/nwis/iv/?format=json&sites=01541000") {
-			t.Errorf("url = %q", common.URL)
-		}
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml"}).Err()
-		})
+		c, err := New(env, decode)
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
 	c := build(t, string(sample))
-	eq(t, "sample major", c.cfg.stations["01541000"].limits.value[levelMajor], 14.0)
+	golden.Eq(t, "sample major", c.cfg.stations["01541000"].limits.value[levelMajor], 14.0)
 
 	// Turn the commented lines on: "#   " under stations, "# " at the top.
 	// use_published needs format ea, so the USGS sample leaves it off.
@@ -149,7 +116,7 @@ func TestSample(t *testing.T) {
 		lines = append(lines, l)
 	}
 	c = build(t, strings.Join(lines, "\n"))
-	eq(t, "sample extreme", c.cfg.stations["01541000"].limits.value[levelExtreme], 18.0)
-	eq(t, "sample lat", *c.cfg.stations["01541000"].lat, 40.89700655)
-	eq(t, "sample max_age", c.cfg.maxAge, 6*time.Hour)
+	golden.Eq(t, "sample extreme", c.cfg.stations["01541000"].limits.value[levelExtreme], 18.0)
+	golden.Eq(t, "sample lat", *c.cfg.stations["01541000"].lat, 40.89700655)
+	golden.Eq(t, "sample max_age", c.cfg.maxAge, 6*time.Hour)
 }

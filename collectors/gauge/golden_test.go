@@ -1,21 +1,14 @@
 package gauge
 
 import (
-	"bytes"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -51,23 +44,23 @@ var cases = map[string]facts{
 		{"gauges:01541000", alert.SeverityMinor, minorEvent, "6.54", "2019-02-17T14:30:00-05:00", "Polygon"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "intent", res.Items[0].Intent, collectors.IntentActive)
-		eq(t, "area", a.Areas[0].Description, "West Branch Susquehanna River at Bower, PA")
-		eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["USGS_SITE"], ","), "01541000")
-		eq(t, "circle", mustJSON(t, a.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: -78.6769726, Lat: 40.89700655}}))
-		eq(t, "time (as sent)", a.Parameters["time"][0], "2019-02-17T14:30:00.000-05:00")
-		eq(t, "unit", a.Parameters["unit"][0], "ft")
-		eq(t, "threshold", a.Parameters["threshold"][0], "6.5")
-		eq(t, "thresholds", strings.Join(a.Parameters["thresholds"], " "), "minor=6.5 moderate=7")
-		eq(t, "qualifiers", strings.Join(a.Parameters["qualifiers"], ","), "P")
-		eq(t, "eventCodes", strings.Join(a.EventCodes["USGS_PARAMETER"], ","), "00065")
-		eq(t, "derived", a.Derived, true)
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
-		eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
-		eq(t, "language", a.Language, "en-US")
-		eq(t, "web", a.Web, "https://waterdata.usgs.gov/monitoring-location/01541000/")
-		eq(t, "expires (none: snapshot)", a.Expires == nil && a.Ends == nil, true)
+		golden.Eq(t, "intent", res.Items[0].Intent, collectors.IntentActive)
+		golden.Eq(t, "area", a.Areas[0].Description, "West Branch Susquehanna River at Bower, PA")
+		golden.Eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["USGS_SITE"], ","), "01541000")
+		golden.Eq(t, "circle", golden.JSON(t, a.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: -78.6769726, Lat: 40.89700655}}))
+		golden.Eq(t, "time (as sent)", a.Parameters["time"][0], "2019-02-17T14:30:00.000-05:00")
+		golden.Eq(t, "unit", a.Parameters["unit"][0], "ft")
+		golden.Eq(t, "threshold", a.Parameters["threshold"][0], "6.5")
+		golden.Eq(t, "thresholds", strings.Join(a.Parameters["thresholds"], " "), "minor=6.5 moderate=7")
+		golden.Eq(t, "qualifiers", strings.Join(a.Parameters["qualifiers"], ","), "P")
+		golden.Eq(t, "eventCodes", strings.Join(a.EventCodes["USGS_PARAMETER"], ","), "00065")
+		golden.Eq(t, "derived", a.Derived, true)
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
+		golden.Eq(t, "language", a.Language, "en-US")
+		golden.Eq(t, "web", a.Web, "https://waterdata.usgs.gov/monitoring-location/01541000/")
+		golden.Eq(t, "expires (none: snapshot)", a.Expires == nil && a.Ends == nil, true)
 	}},
 	"usgs-below":    {input: usgsCapture, now: usgsNow, fetched: 1},
 	"stale-reading": {input: usgsCapture, now: "2019-02-17T20:31:00-05:00", fetched: 1},
@@ -78,10 +71,10 @@ var cases = map[string]facts{
 		{"gauges:01541000", alert.SeveritySevere, "River level above major flood stage (derived)", "14.2", "2019-02-17T14:15:00-05:00", "Polygon"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "configured name", a.Areas[0].Description, "Bower gauge")
-		eq(t, "configured circle", mustJSON(t, a.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: -78.68, Lat: 40.9}}))
-		eq(t, "hysteresis", a.Parameters["hysteresis"][0], "0.25")
-		eq(t, "thresholds", strings.Join(a.Parameters["thresholds"], " "), "minor=10.5 moderate=12 major=14 extreme=18")
+		golden.Eq(t, "configured name", a.Areas[0].Description, "Bower gauge")
+		golden.Eq(t, "configured circle", golden.JSON(t, a.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: -78.68, Lat: 40.9}}))
+		golden.Eq(t, "hysteresis", a.Parameters["hysteresis"][0], "0.25")
+		golden.Eq(t, "thresholds", strings.Join(a.Parameters["thresholds"], " "), "minor=10.5 moderate=12 major=14 extreme=18")
 	}},
 	"usgs-naive-time": {now: usgsNow, fetched: 1, dropped: map[string]int{collectors.DropInvalid: 1},
 		check: problemMentions("01541000", "want RFC 3339 with an offset")},
@@ -89,21 +82,21 @@ var cases = map[string]facts{
 		{"gauges:690142", alert.SeverityMinor, minorEvent, "0.233", "2015-12-07T10:15:00Z", "Polygon"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "area", a.Areas[0].Description, "Little Bridge")
-		eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["EA_STATION"], ","), "690142")
-		eq(t, "circle", mustJSON(t, a.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: -2.331538, Lat: 53.684084}}))
-		eq(t, "web", a.Web, "https://check-for-flooding.service.gov.uk/station/5082")
-		eq(t, "language", a.Language, "en-GB")
-		eq(t, "unit", a.Parameters["unit"][0], "m")
-		eq(t, "measure", strings.Join(a.EventCodes["EA_MEASURE"], ","), "690142-level-stage-i-15_min-m")
-		eq(t, "thresholdSource", a.Parameters["thresholdSource"][0], "config")
+		golden.Eq(t, "area", a.Areas[0].Description, "Little Bridge")
+		golden.Eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["EA_STATION"], ","), "690142")
+		golden.Eq(t, "circle", golden.JSON(t, a.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: -2.331538, Lat: 53.684084}}))
+		golden.Eq(t, "web", a.Web, "https://check-for-flooding.service.gov.uk/station/5082")
+		golden.Eq(t, "language", a.Language, "en-GB")
+		golden.Eq(t, "unit", a.Parameters["unit"][0], "m")
+		golden.Eq(t, "measure", strings.Join(a.EventCodes["EA_MEASURE"], ","), "690142-level-stage-i-15_min-m")
+		golden.Eq(t, "thresholdSource", a.Parameters["thresholdSource"][0], "config")
 	}},
 	"ea-station-published": {now: "2015-12-07T11:00:00Z", fetched: 1, items: []item{
 		{"gauges:690142", alert.SeverityMinor, "River level above typical range (derived)", "0.412", "2015-12-07T10:30:00Z", "Polygon"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "thresholdSource", a.Parameters["thresholdSource"][0], "published")
-		eq(t, "thresholds", strings.Join(a.Parameters["thresholds"], " "), "minor=0.339 moderate=1")
+		golden.Eq(t, "thresholdSource", a.Parameters["thresholdSource"][0], "published")
+		golden.Eq(t, "thresholds", strings.Join(a.Parameters["thresholds"], " "), "minor=0.339 moderate=1")
 		if !strings.Contains(a.Description, "published by the Environment Agency") {
 			t.Errorf("description %q does not name the published level", a.Description)
 		}
@@ -112,9 +105,9 @@ var cases = map[string]facts{
 		{"gauges:690140", alert.SeverityMinor, minorEvent, "0.754", "2015-12-10T16:00:00Z", "null"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "area", a.Areas[0].Description, "Helmshore")
-		eq(t, "no circle without coordinates", len(a.Areas[0].Circles), 0)
-		if !strings.Contains(mustJSON(t, a), `"geometry": null`) {
+		golden.Eq(t, "area", a.Areas[0].Description, "Helmshore")
+		golden.Eq(t, "no circle without coordinates", len(a.Areas[0].Circles), 0)
+		if !strings.Contains(golden.JSON(t, a), `"geometry": null`) {
 			t.Error("want geometry null in the JSON")
 		}
 	}},
@@ -122,9 +115,9 @@ var cases = map[string]facts{
 		{"gauges:690140", alert.SeverityModerate, "River level above moderate flood stage (derived)", "0.81", "2015-12-10T16:00:00Z", "null"},
 		{"gauges:710102", alert.SeverityMinor, minorEvent, "1.5", "2015-12-10T15:45:00Z", "Polygon"},
 	}, check: func(t *testing.T, res collectors.Result, problems []error) {
-		eq(t, "stage measure chosen", res.Items[0].Alert.EventCodes["EA_MEASURE"][0], "690140-level-stage-i-15_min-m")
-		eq(t, "measure given as an object", res.Items[1].Alert.EventCodes["EA_MEASURE"][0], "710102-level-stage-i-15_min-m")
-		all := mustJSON(t, errorsText(problems))
+		golden.Eq(t, "stage measure chosen", res.Items[0].Alert.EventCodes["EA_MEASURE"][0], "690140-level-stage-i-15_min-m")
+		golden.Eq(t, "measure given as an object", res.Items[1].Alert.EventCodes["EA_MEASURE"][0], "710102-level-stage-i-15_min-m")
+		all := golden.JSON(t, golden.ErrorsText(problems))
 		for _, s := range []string{"L1931", "not a number", "531160", "want RFC 3339 with an offset"} {
 			if !strings.Contains(all, s) {
 				t.Errorf("problems %s do not mention %q", all, s)
@@ -142,84 +135,24 @@ var cases = map[string]facts{
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if d.IsDir() {
-			seen[d.Name()] = true
+	golden.Suite[facts]{Cases: cases}.Run(t, func(t *testing.T, gc golden.Case, f facts) {
+		now := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		if f.now != "" {
+			now = golden.Time(t, f.now)
 		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			now := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-			if f.now != "" {
-				now = mustTime(t, f.now)
-			}
-			c := newTestCollector(t, testURL, caseOptions(t, name), nil, now)
-			res, problems, err := runOnce(c, caseInput(t, name, f.input))
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+		c := newTestCollector(t, testURL, string(gc.Read(t, "options.yaml")), nil, now)
+		res, problems, err := runOnce(c, caseInput(t, gc, f.input))
+		gc.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: true, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		a := res.Items[i].Alert
 		got := item{key: a.Key, severity: a.Severity, event: a.Event, level: strings.Join(a.Parameters["level"], ","),
@@ -230,11 +163,11 @@ func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, 
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "intent", res.Items[i].Intent, collectors.IntentActive)
-		eq(t, "source", a.Source, "gauges")
-		eq(t, "sourceKind", a.SourceKind, "gauge")
-		eq(t, "hazard", a.Hazard, alert.HazardFlood)
-		eq(t, "derived", a.Derived, true)
+		golden.Eq(t, "intent", res.Items[i].Intent, collectors.IntentActive)
+		golden.Eq(t, "source", a.Source, "gauges")
+		golden.Eq(t, "sourceKind", a.SourceKind, "gauge")
+		golden.Eq(t, "hazard", a.Hazard, alert.HazardFlood)
+		golden.Eq(t, "derived", a.Derived, true)
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}
@@ -260,12 +193,4 @@ func problemMentions(subs ...string) func(t *testing.T, res collectors.Result, p
 			}
 		}
 	}
-}
-
-func errorsText(errs []error) []string {
-	var out []string
-	for _, e := range errs {
-		out = append(out, e.Error())
-	}
-	return out
 }

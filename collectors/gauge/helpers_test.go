@@ -1,31 +1,12 @@
 package gauge
 
 import (
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-// yamlDecode returns a Decode that reads src strictly with the daemon's own
-// decoder, and counts its calls in *calls (when calls is not nil).
-func yamlDecode(src string, calls *int) collectors.Decode {
-	return func(v any) error {
-		if calls != nil {
-			*calls++
-		}
-		node, errs := yamlx.Load("options.yaml", []byte(src))
-		if errs != nil {
-			return errs.Err()
-		}
-		return yamlx.Decode(node, v, yamlx.Options{File: "options.yaml"}).Err()
-	}
-}
 
 // testEnv is the environment of a collector named "gauges" for url.
 func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
@@ -43,7 +24,7 @@ const testURL = "https://waterservices.usgs.gov/nwis/iv/?format=json&sites=01541
 // reads now.
 func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors.Fetcher, now time.Time) *collector {
 	t.Helper()
-	c, err := New(testEnv(url, fetcher), yamlDecode(optionsYAML, nil))
+	c, err := New(testEnv(url, fetcher), golden.Decode(optionsYAML, nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -52,37 +33,14 @@ func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors
 	return g
 }
 
-// readTestdata reads testdata/<name>.
-func readTestdata(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// caseOptions returns testdata/<name>/options.yaml.
-func caseOptions(t testing.TB, name string) string {
-	t.Helper()
-	return string(readTestdata(t, filepath.Join(name, "options.yaml")))
-}
-
-// caseInput returns the input of golden case name: testdata/<name>/input.json
-// or, for a case on a verbatim capture, the capture named by input.
-func caseInput(t testing.TB, name, input string) []byte {
+// caseInput returns the input of golden case c: its input.json or, for a
+// case on a verbatim capture, the capture named by input.
+func caseInput(t testing.TB, c golden.Case, input string) []byte {
 	t.Helper()
 	if input != "" {
-		return readTestdata(t, input)
+		return golden.Fixture(t, input)
 	}
-	b, err := os.ReadFile(filepath.Join("testdata", name, "input.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("testdata/%s has no input.json and its facts name no capture", name)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return c.Read(t, "input.json")
 }
 
 // runOnce parses body and evaluates it, as one successful run of c does.
@@ -95,29 +53,4 @@ func runOnce(c *collector, body []byte) (collectors.Result, []error, error) {
 	defer c.mu.Unlock()
 	res := c.evaluate(p, c.now(), true)
 	return res, p.problems, nil
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	return string(b)
-}
-
-func mustTime(t testing.TB, s string) time.Time {
-	t.Helper()
-	tm, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
-}
-
-func eq[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // agency serves fixed bodies by request path and counts the requests.
@@ -60,40 +61,40 @@ func serve(t *testing.T, a *agency, path, options string, now *time.Time) *colle
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	k, _ := collectors.Lookup(kindName)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Accept: k.Accept})
+	fetcher := golden.Fetcher(collectors.FetchOptions{Accept: k.Accept})
 	c := newTestCollector(t, srv.URL+path, options, fetcher, *now)
 	c.now = func() time.Time { return *now }
 	return c
 }
 
 func TestCollectHTTP(t *testing.T) {
-	a := &agency{bodies: map[string][]byte{"/nwis/iv/": readTestdata(t, usgsCapture)}, etag: `"v1"`}
-	now := mustTime(t, usgsNow)
+	a := &agency{bodies: map[string][]byte{"/nwis/iv/": golden.Fixture(t, usgsCapture)}, etag: `"v1"`}
+	now := golden.Time(t, usgsNow)
 	c := serve(t, a, "/nwis/iv/?format=json&sites=01541000&parameterCd=00065", "stations:\n  \"01541000\":\n    minor: 6.5\n", &now)
 
 	res, err := c.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	eq(t, "Accept", a.accept[0], "application/json")
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, 1)
+	golden.Eq(t, "Accept", a.accept[0], "application/json")
+	golden.Eq(t, "Snapshot", res.Snapshot, true)
+	golden.Eq(t, "Fetched", res.Fetched, 1)
 	if len(res.Items) != 1 || res.Items[0].Alert.Key != "gauges:01541000" || res.Items[0].Alert.Sent.Format(time.RFC3339) != "2019-02-17T14:30:00-05:00" {
-		t.Fatalf("items = %s", mustJSON(t, res.Items))
+		t.Fatalf("items = %s", golden.JSON(t, res.Items))
 	}
 	res, err = c.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("second Collect: %v", err)
 	}
-	eq(t, "NotModified", res.NotModified, true)
-	eq(t, "items after 304", len(res.Items), 1)
+	golden.Eq(t, "NotModified", res.NotModified, true)
+	golden.Eq(t, "items after 304", len(res.Items), 1)
 }
 
 // eaStationDoc is the real station document, made into station id with the
 // given typical range high.
 func eaStationDoc(t *testing.T, id string) []byte {
 	t.Helper()
-	return bytes.ReplaceAll(readTestdata(t, "id-station.json"), []byte("690142"), []byte(id))
+	return bytes.ReplaceAll(golden.Fixture(t, "id-station.json"), []byte("690142"), []byte(id))
 }
 
 // TestCollectPerStationPublished reads EA readings once per station ({id} in
@@ -101,10 +102,10 @@ func eaStationDoc(t *testing.T, id string) []byte {
 // most hourly.
 func TestCollectPerStationPublished(t *testing.T) {
 	a := &agency{bodies: map[string][]byte{
-		"/flood-monitoring/id/stations/690140/readings": readTestdata(t, "measure-readings.json"),
+		"/flood-monitoring/id/stations/690140/readings": golden.Fixture(t, "measure-readings.json"),
 		"/flood-monitoring/id/stations/690140":          eaStationDoc(t, "690140"), // typicalRangeHigh 0.339
 	}}
-	now := mustTime(t, eaNow)
+	now := golden.Time(t, eaNow)
 	c := serve(t, a, "/flood-monitoring/id/stations/{id}/readings?_sorted&_limit=4", "format: ea\nuse_published: true\nstations:\n  \"690140\": {}\n", &now)
 
 	res, err := c.Collect(context.Background())
@@ -112,20 +113,20 @@ func TestCollectPerStationPublished(t *testing.T) {
 		t.Fatalf("Collect: %v", err)
 	}
 	if len(res.Items) != 1 {
-		t.Fatalf("items = %s", mustJSON(t, res.Items))
+		t.Fatalf("items = %s", golden.JSON(t, res.Items))
 	}
 	al := res.Items[0].Alert
-	eq(t, "event", al.Event, "River level above typical range (derived)")
-	eq(t, "threshold", al.Parameters["threshold"][0], "0.339")
-	eq(t, "name from the station document", al.Areas[0].Description, "Little Bridge")
-	eq(t, "geometry from the station document", al.Geometry != nil, true)
-	eq(t, "station document requests", a.count("/flood-monitoring/id/stations/690140"), 1)
+	golden.Eq(t, "event", al.Event, "River level above typical range (derived)")
+	golden.Eq(t, "threshold", al.Parameters["threshold"][0], "0.339")
+	golden.Eq(t, "name from the station document", al.Areas[0].Description, "Little Bridge")
+	golden.Eq(t, "geometry from the station document", al.Geometry != nil, true)
+	golden.Eq(t, "station document requests", a.count("/flood-monitoring/id/stations/690140"), 1)
 
 	now = now.Add(30 * time.Minute)
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "station document requests within the hour", a.count("/flood-monitoring/id/stations/690140"), 1)
+	golden.Eq(t, "station document requests within the hour", a.count("/flood-monitoring/id/stations/690140"), 1)
 
 	// An hour on, it is fetched again; a failure then keeps the last one.
 	now = now.Add(31 * time.Minute)
@@ -136,17 +137,17 @@ func TestCollectPerStationPublished(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect with a failing station document and one cached: %v", err)
 	}
-	eq(t, "station document requests after an hour", a.count("/flood-monitoring/id/stations/690140"), 2)
-	eq(t, "items with the cached document", len(res.Items), 1)
+	golden.Eq(t, "station document requests after an hour", a.count("/flood-monitoring/id/stations/690140"), 2)
+	golden.Eq(t, "items with the cached document", len(res.Items), 1)
 }
 
 // TestCollectPartial: one station's fetch failing makes the run partial, with
 // the other stations' items and an error, so that the lifecycle ends nothing.
 func TestCollectPartial(t *testing.T) {
 	a := &agency{bodies: map[string][]byte{
-		"/flood-monitoring/id/stations/690140/readings": readTestdata(t, "measure-readings.json"),
+		"/flood-monitoring/id/stations/690140/readings": golden.Fixture(t, "measure-readings.json"),
 	}}
-	now := mustTime(t, eaNow)
+	now := golden.Time(t, eaNow)
 	c := serve(t, a, "/flood-monitoring/id/stations/{id}/readings", "stations:\n  \"690140\":\n    minor: 0.7\n  \"E72639\":\n    minor: 1\n", &now)
 	res, err := c.Collect(context.Background())
 	var fe *collectors.FetchError
@@ -154,23 +155,23 @@ func TestCollectPartial(t *testing.T) {
 		t.Fatalf("error = %v, want the failed station's FetchError", err)
 	}
 	if len(res.Items) != 1 || res.Items[0].Alert.Key != "gauges:690140" {
-		t.Fatalf("items = %s, want the station that answered", mustJSON(t, res.Items))
+		t.Fatalf("items = %s, want the station that answered", golden.JSON(t, res.Items))
 	}
 
 	// Every fetch failing: an error and nothing else.
 	a.mu.Lock()
 	a.bodies = map[string][]byte{}
 	a.mu.Unlock()
-	c.fetcher = collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{}) // no backoff carried over
+	c.fetcher = golden.Fetcher(collectors.FetchOptions{}) // no backoff carried over
 	res, err = c.Collect(context.Background())
 	if err == nil || len(res.Items) != 0 || res.Snapshot {
-		t.Fatalf("all failing: %v, %s", err, mustJSON(t, res))
+		t.Fatalf("all failing: %v, %s", err, golden.JSON(t, res))
 	}
 }
 
 func TestCollectPublishedFailureWithoutCache(t *testing.T) {
-	a := &agency{bodies: map[string][]byte{"/flood-monitoring/data/readings": readTestdata(t, "measure-readings.json")}}
-	now := mustTime(t, eaNow)
+	a := &agency{bodies: map[string][]byte{"/flood-monitoring/data/readings": golden.Fixture(t, "measure-readings.json")}}
+	now := golden.Time(t, eaNow)
 	c := serve(t, a, "/flood-monitoring/data/readings?latest", "format: ea\nuse_published: true\nstations:\n  \"690140\":\n    moderate: 0.7\n", &now)
 	res, err := c.Collect(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "station 690140 document") {
@@ -178,7 +179,7 @@ func TestCollectPublishedFailureWithoutCache(t *testing.T) {
 	}
 	// The configured level still counts, so the item is there beside the error.
 	if len(res.Items) != 1 || res.Items[0].Alert.Severity != "moderate" {
-		t.Fatalf("items = %s", mustJSON(t, res.Items))
+		t.Fatalf("items = %s", golden.JSON(t, res.Items))
 	}
 }
 

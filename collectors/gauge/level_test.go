@@ -8,6 +8,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func limitsOf(minor, moderate, major, extreme float64) thresholds {
@@ -64,10 +65,10 @@ func TestThresholdsCheckAndPublished(t *testing.T) {
 	}
 	high := 0.339
 	got := limitsOf(0, 1, 0, 0).withPublished(&high)
-	eq(t, "published minor", got.set[levelMinor] && got.value[levelMinor] == 0.339 && got.origin[levelMinor] == fromPublished, true)
-	eq(t, "configured minor wins", limitsOf(0.2, 1, 0, 0).withPublished(&high).value[levelMinor], 0.2)
-	eq(t, "published minor above moderate is ignored", limitsOf(0, 0.3, 0, 0).withPublished(&high).set[levelMinor], false)
-	eq(t, "nothing published", limitsOf(0, 1, 0, 0).withPublished(nil).set[levelMinor], false)
+	golden.Eq(t, "published minor", got.set[levelMinor] && got.value[levelMinor] == 0.339 && got.origin[levelMinor] == fromPublished, true)
+	golden.Eq(t, "configured minor wins", limitsOf(0.2, 1, 0, 0).withPublished(&high).value[levelMinor], 0.2)
+	golden.Eq(t, "published minor above moderate is ignored", limitsOf(0, 0.3, 0, 0).withPublished(&high).set[levelMinor], false)
+	golden.Eq(t, "nothing published", limitsOf(0, 1, 0, 0).withPublished(nil).set[levelMinor], false)
 }
 
 // usgsBody returns the real WaterML-JSON capture with its last point set to
@@ -75,7 +76,7 @@ func TestThresholdsCheckAndPublished(t *testing.T) {
 func usgsBody(t *testing.T, value, dateTime string) []byte {
 	t.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal(readTestdata(t, usgsCapture), &doc); err != nil {
+	if err := json.Unmarshal(golden.Fixture(t, usgsCapture), &doc); err != nil {
 		t.Fatal(err)
 	}
 	series := doc["value"].(map[string]any)["timeSeries"].([]any)[0].(map[string]any)
@@ -95,7 +96,7 @@ func usgsBody(t *testing.T, value, dateTime string) []byte {
 // cancel.
 func TestHysteresisSequence(t *testing.T) {
 	c := newTestCollector(t, testURL, "stations:\n  \"01541000\":\n    minor: 10.5\n    moderate: 12\n    major: 14\n", nil,
-		mustTime(t, "2019-02-17T18:00:00-05:00"))
+		golden.Time(t, "2019-02-17T18:00:00-05:00"))
 	steps := []struct {
 		value string
 		want  alert.Severity // "" for no item
@@ -114,17 +115,17 @@ func TestHysteresisSequence(t *testing.T) {
 		{"10.45", ""}, // within the band but from below: not entered
 	}
 	// After the capture's own points, so that each replaced one is the latest.
-	start := mustTime(t, "2019-02-17T14:30:00-05:00")
+	start := golden.Time(t, "2019-02-17T14:30:00-05:00")
 	for i, s := range steps {
 		at := start.Add(time.Duration(i) * 15 * time.Minute)
 		res, _, err := runOnce(c, usgsBody(t, s.value, at.Format("2006-01-02T15:04:05.000-07:00")))
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		eq(t, "Snapshot", res.Snapshot, true)
+		golden.Eq(t, "Snapshot", res.Snapshot, true)
 		if s.want == "" {
 			if len(res.Items) != 0 {
-				t.Errorf("step %d (%s): items %s, want none", i, s.value, mustJSON(t, res.Items))
+				t.Errorf("step %d (%s): items %s, want none", i, s.value, golden.JSON(t, res.Items))
 			}
 			continue
 		}
@@ -132,11 +133,11 @@ func TestHysteresisSequence(t *testing.T) {
 			t.Fatalf("step %d (%s): %d items, want 1", i, s.value, len(res.Items))
 		}
 		it := res.Items[0]
-		eq(t, "step severity", it.Alert.Severity, s.want)
-		eq(t, "step intent", it.Intent, collectors.IntentActive)
-		eq(t, "step key", it.Alert.Key, "gauges:01541000")
-		eq(t, "step level", it.Alert.Parameters["level"][0], s.value)
-		eq(t, "step sent", it.Alert.Sent.Format(time.RFC3339), at.Format(time.RFC3339))
+		golden.Eq(t, "step severity", it.Alert.Severity, s.want)
+		golden.Eq(t, "step intent", it.Intent, collectors.IntentActive)
+		golden.Eq(t, "step key", it.Alert.Key, "gauges:01541000")
+		golden.Eq(t, "step level", it.Alert.Parameters["level"][0], s.value)
+		golden.Eq(t, "step sent", it.Alert.Sent.Format(time.RFC3339), at.Format(time.RFC3339))
 	}
 }
 
@@ -145,7 +146,7 @@ func TestHysteresisSequence(t *testing.T) {
 // category must change it.
 func TestMaterialContentStable(t *testing.T) {
 	c := newTestCollector(t, testURL, "stations:\n  \"01541000\":\n    minor: 10.5\n    moderate: 12\n", nil,
-		mustTime(t, "2019-02-17T15:00:00-05:00"))
+		golden.Time(t, "2019-02-17T15:00:00-05:00"))
 	hash := func(value, at string) string {
 		t.Helper()
 		res, _, err := runOnce(c, usgsBody(t, value, at))
@@ -157,7 +158,7 @@ func TestMaterialContentStable(t *testing.T) {
 	h1 := hash("10.6", "2019-02-17T14:30:00.000-05:00")
 	h2 := hash("11.2", "2019-02-17T14:45:00.000-05:00")
 	h3 := hash("12.2", "2019-02-17T15:00:00.000-05:00")
-	eq(t, "same category, new reading: same hash", h1, h2)
+	golden.Eq(t, "same category, new reading: same hash", h1, h2)
 	if h2 == h3 {
 		t.Error("a new category did not change the content hash")
 	}
@@ -166,16 +167,16 @@ func TestMaterialContentStable(t *testing.T) {
 // TestStateForgetsAbsentStations: a station missing from a complete run
 // loses its level, so it re-enters from scratch; a partial run keeps it.
 func TestStateForgetsAbsentStations(t *testing.T) {
-	c := newTestCollector(t, testURL, "stations:\n  \"01541000\":\n    minor: 10.5\n", nil, mustTime(t, "2019-02-17T15:00:00-05:00"))
+	c := newTestCollector(t, testURL, "stations:\n  \"01541000\":\n    minor: 10.5\n", nil, golden.Time(t, "2019-02-17T15:00:00-05:00"))
 	if res, _, _ := runOnce(c, usgsBody(t, "10.6", "2019-02-17T14:30:00.000-05:00")); len(res.Items) != 1 {
 		t.Fatal("want the station in minor")
 	}
 	empty := newParsed()
 	c.mu.Lock()
 	c.evaluate(empty, c.now(), false)
-	eq(t, "partial run keeps the level", c.levels["01541000"], levelMinor)
+	golden.Eq(t, "partial run keeps the level", c.levels["01541000"], levelMinor)
 	c.evaluate(empty, c.now(), true)
-	eq(t, "complete run forgets it", c.levels["01541000"], levelNone)
+	golden.Eq(t, "complete run forgets it", c.levels["01541000"], levelNone)
 	c.mu.Unlock()
 	if res, _, _ := runOnce(c, usgsBody(t, "10.45", "2019-02-17T14:45:00.000-05:00")); len(res.Items) != 0 {
 		t.Error("a forgotten station re-entered through the hysteresis band")

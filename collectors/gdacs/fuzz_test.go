@@ -2,10 +2,10 @@ package gdacs
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the parser arbitrary bodies, seeded with every testdata
@@ -13,16 +13,7 @@ import (
 // must never panic, and whatever it accepts must be a Result the lifecycle
 // can take: valid alerts, one item per key, drops within the count.
 func FuzzParse(f *testing.F) {
-	var paths []string
-	for _, pattern := range []string{"*.xml", "*/input.xml", "*/input.json"} {
-		ps, _ := filepath.Glob(filepath.Join("testdata", pattern))
-		paths = append(paths, ps...)
-	}
-	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*.xml", "*/input.xml", "*/input.json") {
 		f.Add(b)
 	}
 	mappers := []*mapper{

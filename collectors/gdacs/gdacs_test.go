@@ -1,13 +1,12 @@
 package gdacs
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestNew(t *testing.T) {
@@ -19,21 +18,21 @@ func TestNew(t *testing.T) {
 		check   func(t *testing.T, m mapper)
 	}{
 		{name: "defaults", check: func(t *testing.T, m mapper) {
-			eq(t, "format", m.format, formatAuto)
-			eq(t, "snapshot", m.snapshot, true)
-			eq(t, "expires_after", m.expiresAfter, 168*time.Hour)
-			eq(t, "radius_km", m.radiusKm, 0.0)
-			eq(t, "bbox_polygon", m.bboxPolygon, false)
+			golden.Eq(t, "format", m.format, formatAuto)
+			golden.Eq(t, "snapshot", m.snapshot, true)
+			golden.Eq(t, "expires_after", m.expiresAfter, 168*time.Hour)
+			golden.Eq(t, "radius_km", m.radiusKm, 0.0)
+			golden.Eq(t, "bbox_polygon", m.bboxPolygon, false)
 		}},
 		{name: "every option", options: "format: GeoJSON\nsnapshot: false\nexpires_after: 48h\nradius_km: 25\nbbox_polygon: true\n",
 			check: func(t *testing.T, m mapper) {
-				eq(t, "format", m.format, formatGeoJSON)
-				eq(t, "snapshot", m.snapshot, false)
-				eq(t, "expires_after", m.expiresAfter, 48*time.Hour)
-				eq(t, "radius_km", m.radiusKm, 25.0)
-				eq(t, "bbox_polygon", m.bboxPolygon, true)
+				golden.Eq(t, "format", m.format, formatGeoJSON)
+				golden.Eq(t, "snapshot", m.snapshot, false)
+				golden.Eq(t, "expires_after", m.expiresAfter, 48*time.Hour)
+				golden.Eq(t, "radius_km", m.radiusKm, 25.0)
+				golden.Eq(t, "bbox_polygon", m.bboxPolygon, true)
 			}},
-		{name: "no expiry", options: "expires_after: 0s\n", check: func(t *testing.T, m mapper) { eq(t, "expires_after", m.expiresAfter, time.Duration(0)) }},
+		{name: "no expiry", options: "expires_after: 0s\n", check: func(t *testing.T, m mapper) { golden.Eq(t, "expires_after", m.expiresAfter, time.Duration(0)) }},
 		{name: "unknown format", options: "format: atom\n", err: `gdacs: format "atom" is not auto, rss or geojson`},
 		{name: "negative expiry", options: "expires_after: -1h\n", err: "gdacs: expires_after -1h0m0s is negative"},
 		{name: "negative radius", options: "radius_km: -1\n", err: "gdacs: radius_km -1 is not between 0 and 20000"},
@@ -51,8 +50,8 @@ func TestNew(t *testing.T) {
 				tt.env(&env)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(tt.options, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(tt.options, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("New error = %v, want %q", err, tt.err)
@@ -70,58 +69,24 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewURL(t *testing.T) {
-	eq(t, "default url", newTestCollector(t, "", "", nil).url, DefaultURL)
+	golden.Eq(t, "default url", newTestCollector(t, "", "", nil).url, DefaultURL)
 	const u = "https://www.gdacs.org/gdacsapi/api/events/geteventlist/EVENTS4APP"
-	eq(t, "configured url", newTestCollector(t, u, "", nil).url, u)
+	golden.Eq(t, "configured url", newTestCollector(t, u, "", nil).url, u)
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup(kindName)
-	if !ok {
-		t.Fatal(`kind "gdacs" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 10m")
-	eq(t, "Snapshot", k.Snapshot, true)
-	eq(t, "Accept", k.Accept, "application/rss+xml, application/xml;q=0.9, application/geo+json;q=0.8, application/json;q=0.8")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, kindName, sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 10m")
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
+	golden.Eq(t, "Accept", k.Accept, "application/rss+xml, application/xml;q=0.9, application/geo+json;q=0.8, application/json;q=0.8")
 }
-
-// commonKeys are the collector keys the daemon reads itself; the kind's
-// decode sees the rest.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, then
 // again with its commented options turned on: they must be the defaults.
 func TestSample(t *testing.T) {
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "gdacs")
-		eq(t, "url", common.URL, DefaultURL)
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml"}).Err()
-		})
+		c, err := New(golden.Sample(t, src, "gdacs", DefaultURL, nil))
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}

@@ -1,20 +1,13 @@
 package gdacs
 
 import (
-	"bytes"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -58,20 +51,20 @@ var cases = map[string]facts{
 		{"gdacs:FL4317", active, alert.SeverityModerate, "Orange", "2", "2016-01-06T23:59:59Z", "2015-12-01T00:00:00Z", "2016-01-13T23:59:59Z", "Polygon", nil},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "event", a.Event, "Flood")
-		eq(t, "headline", a.Headline, "Orange flood alert in Pakistan")
-		eq(t, "description", a.Description, "On 12/03/2016, a flood started in Pakistan, lasting until 25/03/2016 (last update). The flood caused 121 killed and 2400 displaced .")
-		eq(t, "web", a.Web, "http://www.gdacs.org/report.aspx?eventtype=FL&eventid=4339")
-		eq(t, "area", a.Areas[0].Description, "Pakistan")
-		eq(t, "circle", mustJSON(t, a.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: 71.779, Lat: 33.054, RadiusKm: 0}}))
-		eq(t, "eventCodes", mustJSON(t, a.EventCodes), mustJSON(t, map[string][]string{"GDACS": {"FL"}, "GLIDE": {"FL-2016-000021-PAK"}}))
-		eq(t, "population", strings.Join(a.Parameters["populationtext"], "|"), "121 killed and 2400 displaced")
-		eq(t, "no iscurrent in 2016: urgency", a.Urgency, alert.UrgencyImmediate)
-		eq(t, "language", a.Language, "en")
+		golden.Eq(t, "event", a.Event, "Flood")
+		golden.Eq(t, "headline", a.Headline, "Orange flood alert in Pakistan")
+		golden.Eq(t, "description", a.Description, "On 12/03/2016, a flood started in Pakistan, lasting until 25/03/2016 (last update). The flood caused 121 killed and 2400 displaced .")
+		golden.Eq(t, "web", a.Web, "http://www.gdacs.org/report.aspx?eventtype=FL&eventid=4339")
+		golden.Eq(t, "area", a.Areas[0].Description, "Pakistan")
+		golden.Eq(t, "circle", golden.JSON(t, a.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: 71.779, Lat: 33.054, RadiusKm: 0}}))
+		golden.Eq(t, "eventCodes", golden.JSON(t, a.EventCodes), golden.JSON(t, map[string][]string{"GDACS": {"FL"}, "GLIDE": {"FL-2016-000021-PAK"}}))
+		golden.Eq(t, "population", strings.Join(a.Parameters["populationtext"], "|"), "121 killed and 2400 displaced")
+		golden.Eq(t, "no iscurrent in 2016: urgency", a.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "language", a.Language, "en")
 		// Kenya's glide is GDACS's "0" placeholder: a parameter, not a code.
 		k := res.Items[2].Alert
-		eq(t, "Kenya eventCodes", mustJSON(t, k.EventCodes), mustJSON(t, map[string][]string{"GDACS": {"FL"}}))
-		eq(t, "Kenya glide parameter", strings.Join(k.Parameters["glide"], "|"), "0")
+		golden.Eq(t, "Kenya eventCodes", golden.JSON(t, k.EventCodes), golden.JSON(t, map[string][]string{"GDACS": {"FL"}}))
+		golden.Eq(t, "Kenya glide parameter", strings.Join(k.Parameters["glide"], "|"), "0")
 	}},
 
 	// Hand-made RSS (testdata/SOURCES.md).
@@ -82,25 +75,25 @@ var cases = map[string]facts{
 		{"gdacs:FL1102995", active, alert.SeverityUnknown, "", "1", "2023-03-14T09:00:00Z", "2023-03-14T00:00:00Z", "2023-03-21T09:00:00Z", "null", []string{"PER"}},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "episodealertlevel", strings.Join(a.Parameters["episodealertlevel"], "|"), "Green")
-		eq(t, "bbox (GeoJSON order)", strings.Join(a.Parameters["bbox"], ","), "33.5,-17.1,36.2,-14.2")
-		eq(t, "bbox_polygon off: only the circle", len(a.Areas[0].Polygons), 0)
-		eq(t, "vulnerability", strings.Join(a.Parameters["vulnerability"], "|")+"/"+strings.Join(a.Parameters["vulnerabilitytext"], "|"), "2/Medium")
-		eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
-		eq(t, "certainty", a.Certainty, alert.CertaintyLikely)
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "effective (unset: defaults to sent)", rfc3339(a.Effective), "<nil>")
-		eq(t, "ends", rfc3339(a.Ends), "<nil>")
+		golden.Eq(t, "episodealertlevel", strings.Join(a.Parameters["episodealertlevel"], "|"), "Green")
+		golden.Eq(t, "bbox (GeoJSON order)", strings.Join(a.Parameters["bbox"], ","), "33.5,-17.1,36.2,-14.2")
+		golden.Eq(t, "bbox_polygon off: only the circle", len(a.Areas[0].Polygons), 0)
+		golden.Eq(t, "vulnerability", strings.Join(a.Parameters["vulnerability"], "|")+"/"+strings.Join(a.Parameters["vulnerabilitytext"], "|"), "2/Medium")
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyLikely)
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "effective (unset: defaults to sent)", golden.RFC3339(a.Effective), "<nil>")
+		golden.Eq(t, "ends", golden.RFC3339(a.Ends), "<nil>")
 		// georss:point alone gives the circle ("lat lon").
-		eq(t, "georss circle", mustJSON(t, res.Items[1].Alert.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: 36.9, Lat: -17.5}}))
-		eq(t, "not current: urgency", res.Items[2].Alert.Urgency, alert.UrgencyPast)
-		eq(t, "lower-case eventtype code", strings.Join(res.Items[3].Alert.EventCodes["GDACS"], ""), "FL")
+		golden.Eq(t, "georss circle", golden.JSON(t, res.Items[1].Alert.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: 36.9, Lat: -17.5}}))
+		golden.Eq(t, "not current: urgency", res.Items[2].Alert.Urgency, alert.UrgencyPast)
+		golden.Eq(t, "lower-case eventtype code", strings.Join(res.Items[3].Alert.EventCodes["GDACS"], ""), "FL")
 	}},
 	"rss-episodes": {fetched: 3, snapshot: true, items: []item{
 		{"gdacs:FL1102983", active, alert.SeveritySevere, "Red", "10", "2023-03-14T12:00:00Z", "2023-03-06T00:00:00Z", "2023-03-21T12:00:00Z", "Polygon", []string{"MWI"}},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		// Episode 8 writes its id "01102983": the same event, and older.
-		eq(t, "HTML entity read", res.Items[0].Alert.Description, "On 06/03/2023, a flood started in Malawi, lasting until 14/03/2023 (last\u00a0update).")
+		golden.Eq(t, "HTML entity read", res.Items[0].Alert.Description, "On 06/03/2023, a flood started in Malawi, lasting until 14/03/2023 (last\u00a0update).")
 	}},
 	"rss-invalid-items": {fetched: 10, snapshot: true, dropped: map[string]int{collectors.DropInvalid: 7, collectors.DropUnmapped: 1}, items: []item{
 		{"gdacs:FL1102983", active, alert.SeverityModerate, "Orange", "3", "2023-03-14T12:00:00Z", "2023-03-06T00:00:00Z", "2023-03-21T12:00:00Z", "Polygon", []string{"MWI"}},
@@ -110,17 +103,17 @@ var cases = map[string]facts{
 			`fromdate: time "Mon, 06 Mar 2023 00:00:00 CET"`, "lat 123, lon 35 is outside bounds",
 			`iscurrent "maybe"`, "item 6: no eventtype", "no date")
 		// A malformed bbox is left out; the item stands.
-		eq(t, "malformed bbox", len(res.Items[1].Alert.Parameters["bbox"]), 0)
-		eq(t, "georss circle", mustJSON(t, res.Items[1].Alert.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: 35.2, Lat: -15.9}}))
+		golden.Eq(t, "malformed bbox", len(res.Items[1].Alert.Parameters["bbox"]), 0)
+		golden.Eq(t, "georss circle", golden.JSON(t, res.Items[1].Alert.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: 35.2, Lat: -15.9}}))
 	}},
 	"rss-empty-channel": {snapshot: true},
 	"options-radius-bbox": {fetched: 1, snapshot: true, items: []item{
 		{"gdacs:FL1102983", active, alert.SeverityModerate, "orange", "3", "2023-03-14T12:00:00Z", "2023-03-06T00:00:00Z", "<nil>", "MultiPolygon", []string{"MWI"}},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		ar := res.Items[0].Alert.Areas[0]
-		eq(t, "radius", ar.Circles[0].RadiusKm, 50.0)
-		eq(t, "bbox polygon", mustJSON(t, ar.Polygons), mustJSON(t, [][][][2]float64{{{{33.5, -17.1}, {36.2, -17.1}, {36.2, -14.2}, {33.5, -14.2}, {33.5, -17.1}}}}))
-		eq(t, "geometry polygons", len(res.Items[0].Alert.Geometry.Polygons), 2)
+		golden.Eq(t, "radius", ar.Circles[0].RadiusKm, 50.0)
+		golden.Eq(t, "bbox polygon", golden.JSON(t, ar.Polygons), golden.JSON(t, [][][][2]float64{{{{33.5, -17.1}, {36.2, -17.1}, {36.2, -14.2}, {33.5, -14.2}, {33.5, -17.1}}}}))
+		golden.Eq(t, "geometry polygons", len(res.Items[0].Alert.Geometry.Polygons), 2)
 	}},
 	"rss-no-channel":       {err: "RSS document without a channel"},
 	"rss-malformed":        {err: "malformed XML"},
@@ -136,10 +129,10 @@ var cases = map[string]facts{
 		{"gdacs:FL4215", active, alert.SeveritySevere, "RED", "4", "2015-01-01T23:59:59Z", "2014-12-20T00:00:00Z", "2015-01-08T23:59:59Z", "Polygon", []string{"LKA"}},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "circle [lon, lat]", mustJSON(t, a.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: 45.921, Lat: -19.668}}))
-		eq(t, "web", a.Web, "https://www.gdacs.org/report.aspx?eventid=4224&episodeid=2&eventtype=FL")
-		eq(t, "detailsurl", strings.Join(a.Parameters["detailsurl"], ""), "https://www.gdacs.org/gdacsapi/api/events/geteventdata?eventtype=FL&eventid=4224")
-		eq(t, "area", a.Areas[0].Description, "Madagascar")
+		golden.Eq(t, "circle [lon, lat]", golden.JSON(t, a.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: 45.921, Lat: -19.668}}))
+		golden.Eq(t, "web", a.Web, "https://www.gdacs.org/report.aspx?eventid=4224&episodeid=2&eventtype=FL")
+		golden.Eq(t, "detailsurl", strings.Join(a.Parameters["detailsurl"], ""), "https://www.gdacs.org/gdacsapi/api/events/geteventdata?eventtype=FL&eventid=4224")
+		golden.Eq(t, "area", a.Areas[0].Description, "Madagascar")
 	}},
 	// GeoJSON in the event API's full shape.
 	"geojson-events4app": {fetched: 6, snapshot: true, dropped: map[string]int{collectors.DropUnmapped: 3}, items: []item{
@@ -148,26 +141,26 @@ var cases = map[string]facts{
 		{"gdacs:FL1103200", active, alert.SeveritySevere, "red", "1", "2023-03-14T06:00:00+03:00", "2023-03-13T00:00:00Z", "2023-03-21T06:00:00+03:00", "null", []string{"KEN"}},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "area", a.Areas[0].Description, "Malawi, Mozambique")
-		eq(t, "headline", a.Headline, "Flood in Malawi, Mozambique")
-		eq(t, "bbox", strings.Join(a.Parameters["bbox"], ","), "33.5,-17.8,37.2,-14.2")
-		eq(t, "source", strings.Join(a.Parameters["source"], ""), "GLOFAS")
-		eq(t, "severitytext", strings.Join(a.Parameters["severitytext"], ""), "Magnitude 0")
-		eq(t, "GLIDE", strings.Join(a.EventCodes["GLIDE"], ""), "FL-2023-000034-MWI")
+		golden.Eq(t, "area", a.Areas[0].Description, "Malawi, Mozambique")
+		golden.Eq(t, "headline", a.Headline, "Flood in Malawi, Mozambique")
+		golden.Eq(t, "bbox", strings.Join(a.Parameters["bbox"], ","), "33.5,-17.8,37.2,-14.2")
+		golden.Eq(t, "source", strings.Join(a.Parameters["source"], ""), "GLOFAS")
+		golden.Eq(t, "severitytext", strings.Join(a.Parameters["severitytext"], ""), "Magnitude 0")
+		golden.Eq(t, "GLIDE", strings.Join(a.EventCodes["GLIDE"], ""), "FL-2023-000034-MWI")
 		k := res.Items[2].Alert
-		eq(t, "area from affectedcountries", k.Areas[0].Description, "Kenya")
-		eq(t, "boolean iscurrent", strings.Join(k.Parameters["iscurrent"], ""), "true")
-		eq(t, "string eventid", k.Key, "gdacs:FL1103200")
-		eq(t, "no glide", len(res.Items[1].Alert.EventCodes["GLIDE"]), 0)
+		golden.Eq(t, "area from affectedcountries", k.Areas[0].Description, "Kenya")
+		golden.Eq(t, "boolean iscurrent", strings.Join(k.Parameters["iscurrent"], ""), "true")
+		golden.Eq(t, "string eventid", k.Key, "gdacs:FL1103200")
+		golden.Eq(t, "no glide", len(res.Items[1].Alert.EventCodes["GLIDE"]), 0)
 	}},
 	"geojson-invalid-features": {fetched: 7, snapshot: true, dropped: map[string]int{collectors.DropInvalid: 5, collectors.DropUnmapped: 1}, items: []item{
 		{"gdacs:FL1103307", active, alert.SeverityModerate, "Orange", "2", "2023-03-14T01:02:03Z", "2023-03-13T00:00:00Z", "2023-03-21T00:00:00Z", "Polygon", []string{"MWI"}},
 	}, check: func(t *testing.T, res collectors.Result, problems []error) {
 		mentions(t, problems, `"LineString" is not Point, Polygon or MultiPolygon`, `fromdate: time "14/03/2023"`,
 			"feature has no properties", "properties: ", "lat -16, lon 200 is outside bounds")
-		eq(t, "sent with fraction", res.Items[0].Alert.Sent.Nanosecond(), 500000000)
-		eq(t, "bad bbox left out", len(res.Items[0].Alert.Parameters["bbox"]), 0)
-		eq(t, "polygon, no circle", len(res.Items[0].Alert.Areas[0].Circles), 0)
+		golden.Eq(t, "sent with fraction", res.Items[0].Alert.Sent.Nanosecond(), 500000000)
+		golden.Eq(t, "bad bbox left out", len(res.Items[0].Alert.Parameters["bbox"]), 0)
+		golden.Eq(t, "polygon, no circle", len(res.Items[0].Alert.Areas[0].Circles), 0)
 	}},
 	"empty-body-geojson":     {snapshot: true},
 	"empty-body-auto":        {err: "empty body"},
@@ -179,107 +172,40 @@ var cases = map[string]facts{
 }
 
 func TestGolden(t *testing.T) {
-	entries, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A case is a folder, or a verbatim capture testdata/<case>.xml whose
-	// folder holds only the golden file.
-	seen := map[string]bool{}
-	for _, d := range entries {
-		if name, ok := strings.CutSuffix(d.Name(), ".xml"); ok && !d.IsDir() {
-			seen[name] = true
-		} else if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases, CaptureExt: ".xml"}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, f.snapshot)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: f.snapshot, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
 		got := item{key: a.Key, intent: it.Intent, severity: a.Severity, alertlevel: strings.Join(a.Parameters["alertlevel"], "|"),
-			episode: strings.Join(a.Parameters["episodeid"], "|"), sent: rfc3339(&a.Sent), onset: rfc3339(a.Onset),
-			expires: rfc3339(a.Expires), geometry: "null"}
+			episode: strings.Join(a.Parameters["episodeid"], "|"), sent: golden.RFC3339(&a.Sent), onset: golden.RFC3339(a.Onset),
+			expires: golden.RFC3339(a.Expires), geometry: "null"}
 		if a.Geometry != nil {
 			got.geometry = a.Geometry.Type
 		}
 		if len(a.Areas) > 0 {
 			got.iso3 = a.Areas[0].Geocodes["ISO3"]
 		}
-		if mustJSON(t, got.iso3) != mustJSON(t, w.iso3) || got.key != w.key || got.intent != w.intent || got.severity != w.severity ||
+		if golden.JSON(t, got.iso3) != golden.JSON(t, w.iso3) || got.key != w.key || got.intent != w.intent || got.severity != w.severity ||
 			got.alertlevel != w.alertlevel || got.episode != w.episode || got.sent != w.sent || got.onset != w.onset ||
 			got.expires != w.expires || got.geometry != w.geometry {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "source", a.Source, "gdacs")
-		eq(t, "sourceKind", a.SourceKind, "gdacs")
-		eq(t, "hazard", a.Hazard, alert.HazardFlood)
-		eq(t, "language", a.Language, "en")
+		golden.Eq(t, "source", a.Source, "gdacs")
+		golden.Eq(t, "sourceKind", a.SourceKind, "gdacs")
+		golden.Eq(t, "hazard", a.Hazard, alert.HazardFlood)
+		golden.Eq(t, "language", a.Language, "en")
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}

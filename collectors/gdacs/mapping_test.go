@@ -14,6 +14,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 	"github.com/hazardwire/hazardwire/internal/lifecycle"
 )
 
@@ -63,7 +64,7 @@ func TestSeverityOf(t *testing.T) {
 		"Red": alert.SeveritySevere, "RED": alert.SeveritySevere, "rEd": alert.SeveritySevere,
 		"": alert.SeverityUnknown, "Yellow": alert.SeverityUnknown, "3": alert.SeverityUnknown,
 	} {
-		eq(t, fmt.Sprintf("severityOf(%q)", level), severityOf(level), want)
+		golden.Eq(t, fmt.Sprintf("severityOf(%q)", level), severityOf(level), want)
 	}
 }
 
@@ -102,9 +103,9 @@ func TestEpisodeContentHash(t *testing.T) {
 	m := &newTestCollector(t, "", "", nil).mapper
 	base := episode(t, m)
 	same := episode(t, m, nextEpisode...)
-	eq(t, "key", same.Alert.Key, base.Alert.Key)
-	eq(t, "episodeid", same.Alert.Parameters["episodeid"][0], "4")
-	eq(t, "identical episode: hash", same.Alert.ContentHash(), base.Alert.ContentHash())
+	golden.Eq(t, "key", same.Alert.Key, base.Alert.Key)
+	golden.Eq(t, "episodeid", same.Alert.Parameters["episodeid"][0], "4")
+	golden.Eq(t, "identical episode: hash", same.Alert.ContentHash(), base.Alert.ContentHash())
 
 	for name, change := range map[string][]string{
 		"todate":      {"<gdacs:todate>Tue, 14 Mar 2023 12:00:00 GMT<", "<gdacs:todate>Wed, 15 Mar 2023 06:00:00 GMT<"},
@@ -121,7 +122,7 @@ func TestEpisodeContentHash(t *testing.T) {
 	}
 	// The level in any case is the same level.
 	upper := episode(t, m, append(slices.Clone(nextEpisode), "<gdacs:alertlevel>orange<", "<gdacs:alertlevel>ORANGE<")...)
-	eq(t, "ORANGE vs orange: hash", upper.Alert.ContentHash(), base.Alert.ContentHash())
+	golden.Eq(t, "ORANGE vs orange: hash", upper.Alert.ContentHash(), base.Alert.ContentHash())
 }
 
 // TestLifecycleEpisodes runs episodes of one event through the lifecycle's
@@ -149,12 +150,12 @@ func TestLifecycleEpisodes(t *testing.T) {
 	rec = step(rec, episode(t, m, nextEpisode...), "none")
 	rec = step(rec, episode(t, m, append(slices.Clone(nextEpisode),
 		"<gdacs:todate>Tue, 14 Mar 2023 12:00:00 GMT<", "<gdacs:todate>Wed, 15 Mar 2023 06:00:00 GMT<")...), alert.ChangeUpdate)
-	eq(t, "version", rec.Version, 2)
+	golden.Eq(t, "version", rec.Version, 2)
 	ended := episode(t, m, "<gdacs:iscurrent>true<", "<gdacs:iscurrent>false<",
 		"<pubDate>Tue, 14 Mar 2023 12:00:00 GMT<", "<pubDate>Wed, 15 Mar 2023 07:00:00 GMT<")
-	eq(t, "intent", ended.Intent, collectors.IntentExpire)
+	golden.Eq(t, "intent", ended.Intent, collectors.IntentExpire)
 	rec = step(rec, ended, alert.ChangeExpire)
-	eq(t, "active", rec.Active, false)
+	golden.Eq(t, "active", rec.Active, false)
 }
 
 // TestPageLimit: a list of 100 features may have been cut by the API, so it
@@ -174,12 +175,12 @@ func TestPageLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, fmt.Sprintf("%d features: items", n), len(res.Items), n)
-		eq(t, fmt.Sprintf("%d features: Snapshot", n), res.Snapshot, want)
+		golden.Eq(t, fmt.Sprintf("%d features: items", n), len(res.Items), n)
+		golden.Eq(t, fmt.Sprintf("%d features: Snapshot", n), res.Snapshot, want)
 	}
 	off := &newTestCollector(t, "", "snapshot: false\n", nil).mapper
 	res, _, _ := off.parse(body(3), "")
-	eq(t, "snapshot: false", res.Snapshot, false)
+	golden.Eq(t, "snapshot: false", res.Snapshot, false)
 }
 
 // TestCSVMatchesGeoJSON ties the hand-made GeoJSON of the geojson-csv-floods
@@ -227,18 +228,18 @@ func TestCSVMatchesGeoJSON(t *testing.T) {
 	for i, row := range rows {
 		p := fc.Features[i].Properties
 		for _, name := range []string{"country", "iso3", "alertlevel", "fromdate", "todate"} {
-			eq(t, fmt.Sprintf("row %d %s", i, name), fmt.Sprint(p[name]), col(row, name))
+			golden.Eq(t, fmt.Sprintf("row %d %s", i, name), fmt.Sprint(p[name]), col(row, name))
 		}
 		for _, name := range []string{"eventid", "alertscore"} {
-			eq(t, fmt.Sprintf("row %d %s", i, name), fmt.Sprint(p[name]), col(row, name))
+			golden.Eq(t, fmt.Sprintf("row %d %s", i, name), fmt.Sprint(p[name]), col(row, name))
 		}
 		urls := p["url"].(map[string]any)
-		eq(t, fmt.Sprintf("row %d report_url", i), urls["report"].(string), col(row, "report_url"))
-		eq(t, fmt.Sprintf("row %d geometry_url", i), urls["geometry"].(string), col(row, "geometry_url"))
-		eq(t, fmt.Sprintf("row %d details_url", i), urls["details"].(string), col(row, "details_url"))
+		golden.Eq(t, fmt.Sprintf("row %d report_url", i), urls["report"].(string), col(row, "report_url"))
+		golden.Eq(t, fmt.Sprintf("row %d geometry_url", i), urls["geometry"].(string), col(row, "geometry_url"))
+		golden.Eq(t, fmt.Sprintf("row %d details_url", i), urls["details"].(string), col(row, "details_url"))
 		c := fc.Features[i].Geometry.Coordinates
 		want := fmt.Sprintf("{'type': 'Point', 'coordinates': [%s, %s]}", strconv.FormatFloat(c[0], 'f', -1, 64), strconv.FormatFloat(c[1], 'f', -1, 64))
-		eq(t, fmt.Sprintf("row %d geometry", i), want, col(row, "geometry"))
+		golden.Eq(t, fmt.Sprintf("row %d geometry", i), want, col(row, "geometry"))
 		if !strings.Contains(col(row, "geometry_url"), fmt.Sprintf("episodeid=%v&", p["episodeid"])) &&
 			!strings.HasSuffix(col(row, "geometry_url"), fmt.Sprintf("episodeid=%v", p["episodeid"])) {
 			t.Errorf("row %d: episodeid %v is not the one in geometry_url", i, p["episodeid"])

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // observation is one element of the documented format, for sequences.
@@ -30,7 +31,7 @@ func docOf(t *testing.T, obs ...map[string]any) []byte {
 // run sets c's clock to now and runs doc through it.
 func run(t *testing.T, c *collector, now string, doc []byte) collectors.Result {
 	t.Helper()
-	at := mustTime(t, now)
+	at := golden.Time(t, now)
 	c.now = func() time.Time { return at }
 	res, problems, err := runOnce(c, doc)
 	if err != nil || len(problems) != 0 {
@@ -73,12 +74,12 @@ func TestKMATwoDayRule(t *testing.T) {
 			t.Errorf("step %d (%s): severity %q, want %q", i, s.wantReason, got, s.want)
 		}
 		for _, it := range res.Items {
-			eq(t, "intent", it.Intent, collectors.IntentActive)
-			eq(t, "sent is the latest observation", it.Alert.Sent.Format(time.RFC3339), s.at)
+			golden.Eq(t, "intent", it.Intent, collectors.IntentActive)
+			golden.Eq(t, "sent is the latest observation", it.Alert.Sent.Format(time.RFC3339), s.at)
 		}
 	}
 	c.mu.Lock()
-	eq(t, "days kept (two before today and today)", len(c.memory["108"].days), 3)
+	golden.Eq(t, "days kept (two before today and today)", len(c.memory["108"].days), 3)
 	c.mu.Unlock()
 }
 
@@ -89,9 +90,9 @@ func TestKMARestart(t *testing.T) {
 	today := observation("108", "2025-08-02T15:00:00+09:00", 35, 58)
 	yesterday := observation("108", "2025-08-01T15:00:00+09:00", 35, 58)
 	c := newTestCollector(t, testURL, "", nil, time.Time{})
-	eq(t, "after a restart, today alone", severityOf(run(t, c, now, docOf(t, today))), alert.Severity(""))
+	golden.Eq(t, "after a restart, today alone", severityOf(run(t, c, now, docOf(t, today))), alert.Severity(""))
 	c = newTestCollector(t, testURL, "", nil, time.Time{})
-	eq(t, "a feed with both days", severityOf(run(t, c, now, docOf(t, yesterday, today))), alert.SeveritySevere)
+	golden.Eq(t, "a feed with both days", severityOf(run(t, c, now, docOf(t, yesterday, today))), alert.SeveritySevere)
 }
 
 // TestForecastStandsAlone: a revised forecast replaces the last one; an
@@ -102,10 +103,10 @@ func TestForecastStandsAlone(t *testing.T) {
 	hot := docOf(t, observation("108", "2025-08-01T15:00:00+09:00", 35, 58), observation("108", "2025-08-02T15:00:00+09:00", 35, 58))
 	cool := docOf(t, observation("108", "2025-08-01T15:00:00+09:00", 31, 58), observation("108", "2025-08-02T15:00:00+09:00", 31, 58))
 	res := run(t, c, now, hot)
-	eq(t, "hot forecast", severityOf(res), alert.SeveritySevere)
-	eq(t, "forecast certainty", res.Items[0].Alert.Certainty, alert.CertaintyPossible)
-	eq(t, "sent without an issue time: now", res.Items[0].Alert.Sent.Format(time.RFC3339), now)
-	eq(t, "revised forecast", severityOf(run(t, c, now, cool)), alert.Severity(""))
+	golden.Eq(t, "hot forecast", severityOf(res), alert.SeveritySevere)
+	golden.Eq(t, "forecast certainty", res.Items[0].Alert.Certainty, alert.CertaintyPossible)
+	golden.Eq(t, "sent without an issue time: now", res.Items[0].Alert.Sent.Format(time.RFC3339), now)
+	golden.Eq(t, "revised forecast", severityOf(run(t, c, now, cool)), alert.Severity(""))
 }
 
 // TestHysteresis: a daily maximum hovering at a threshold does not flap; the
@@ -134,12 +135,12 @@ func TestHysteresis(t *testing.T) {
 		}
 	}
 	c := newTestCollector(t, testURL, "formula: nws\nhysteresis: 1\n", nil, time.Time{})
-	eq(t, "nws hysteresis °F", c.cfg.hysteresis, 1.8)
-	eq(t, "kma hysteresis °C", newTestCollector(t, testURL, "", nil, time.Time{}).cfg.hysteresis, 0.5)
+	golden.Eq(t, "nws hysteresis °F", c.cfg.hysteresis, 1.8)
+	golden.Eq(t, "kma hysteresis °C", newTestCollector(t, testURL, "", nil, time.Time{}).cfg.hysteresis, 0.5)
 	nws := c.cfg.limits
-	eq(t, "nws at 103", nws.classify(103, levelModerate, 1.8), levelSevere)
-	eq(t, "nws within 1.8 °F", nws.classify(101.3, levelSevere, 1.8), levelSevere)
-	eq(t, "nws below the band", nws.classify(101.1, levelSevere, 1.8), levelModerate)
+	golden.Eq(t, "nws at 103", nws.classify(103, levelModerate, 1.8), levelSevere)
+	golden.Eq(t, "nws within 1.8 °F", nws.classify(101.3, levelSevere, 1.8), levelSevere)
+	golden.Eq(t, "nws below the band", nws.classify(101.1, levelSevere, 1.8), levelModerate)
 }
 
 // TestNWSSequence: a station's heat index goes up and down with its latest
@@ -170,7 +171,7 @@ func TestNWSSequence(t *testing.T) {
 	}
 	// The last observation is from 14:00; at 17:01 it is too old to count.
 	run(t, c, "2025-07-16T15:00:00-07:00", ob("2025-07-16T14:00:00-07:00", 100, 50))
-	eq(t, "stale", severityOf(run(t, c, "2025-07-16T17:01:00-07:00", docOf(t))), alert.Severity(""))
+	golden.Eq(t, "stale", severityOf(run(t, c, "2025-07-16T17:01:00-07:00", docOf(t))), alert.Severity(""))
 }
 
 // TestKSTWithoutOffset: times without an offset are KST by default, and in
@@ -187,12 +188,12 @@ func TestKSTWithoutOffset(t *testing.T) {
 		if tt.zone != "" {
 			opts += fmt.Sprintf("time_zone: %q\n", tt.zone)
 		}
-		c := newTestCollector(t, testURL, opts, nil, mustTime(t, "2025-08-02T16:00:00+09:00"))
+		c := newTestCollector(t, testURL, opts, nil, golden.Time(t, "2025-08-02T16:00:00+09:00"))
 		c.cfg.maxAge = 0
 		res, _, err := runOnce(c, docOf(t, map[string]any{"station": "1", "time": tt.in, "temp_c": 20, "rh": 50}))
 		if err != nil || len(res.Items) != 1 {
 			t.Fatalf("%s: %v, %d items", tt.in, err, len(res.Items))
 		}
-		eq(t, tt.zone+" "+tt.in, res.Items[0].Alert.Sent.Format(time.RFC3339), tt.want)
+		golden.Eq(t, tt.zone+" "+tt.in, res.Items[0].Alert.Sent.Format(time.RFC3339), tt.want)
 	}
 }

@@ -2,11 +2,11 @@ package heatindex
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the parsers arbitrary bodies, seeded with every testdata
@@ -14,16 +14,7 @@ import (
 // whatever they accept must be a Result the lifecycle can take: valid
 // derived heat alerts, one item per key, drops within the count.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
-	for _, path := range append(seeds, inputs...) {
-		if strings.HasSuffix(path, "expected.json") {
-			continue
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*.json", "*/*.json") {
 		f.Add(b)
 	}
 	now := time.Date(2025, 8, 2, 16, 0, 0, 0, time.UTC)

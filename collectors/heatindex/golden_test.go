@@ -1,22 +1,14 @@
 package heatindex
 
 import (
-	"bytes"
-	"errors"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -54,19 +46,19 @@ var cases = map[string]facts{
 		{"heat:159", alert.SeverityModerate, kmaModerate, "33.2", "2025-08-02T15:00:00+09:00"},
 	}, check: func(t *testing.T, res collectors.Result, problems []error) {
 		a := res.Items[0].Alert
-		eq(t, "days", strings.Join(a.Parameters["days"], " "), "2025-08-01 2025-08-02")
+		golden.Eq(t, "days", strings.Join(a.Parameters["days"], " "), "2025-08-01 2025-08-02")
 		// "2025-08-01 15:00" has no offset: KST, so it counts for 1 August.
-		eq(t, "dailyMaxC", strings.Join(a.Parameters["dailyMaxC"], " "), "2025-08-01=35.4 2025-08-02=35")
-		eq(t, "temperatureC of the latest", a.Parameters["temperatureC"][0], "34.5")
-		eq(t, "area", a.Areas[0].Description, "서울")
-		eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["station"], ","), "108")
-		eq(t, "circle", mustJSON(t, a.Areas[0].Circles), mustJSON(t, []alert.Circle{{Lon: 126.9658, Lat: 37.5714}}))
-		eq(t, "language", a.Language, "ko-KR")
-		eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
-		eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
-		eq(t, "threshold", a.Parameters["threshold"][0], "35")
-		eq(t, "a station id given as a number", res.Items[2].Alert.Areas[0].Geocodes["station"][0], "159")
-		all := strings.Join(errorsText(problems), "\n")
+		golden.Eq(t, "dailyMaxC", strings.Join(a.Parameters["dailyMaxC"], " "), "2025-08-01=35.4 2025-08-02=35")
+		golden.Eq(t, "temperatureC of the latest", a.Parameters["temperatureC"][0], "34.5")
+		golden.Eq(t, "area", a.Areas[0].Description, "서울")
+		golden.Eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["station"], ","), "108")
+		golden.Eq(t, "circle", golden.JSON(t, a.Areas[0].Circles), golden.JSON(t, []alert.Circle{{Lon: 126.9658, Lat: 37.5714}}))
+		golden.Eq(t, "language", a.Language, "ko-KR")
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "threshold", a.Parameters["threshold"][0], "35")
+		golden.Eq(t, "a station id given as a number", res.Items[2].Alert.Areas[0].Geocodes["station"][0], "159")
+		all := strings.Join(golden.ErrorsText(problems), "\n")
 		for _, s := range []string{"no rh", `"yesterday"`, "-999 °C is out of range", "no station"} {
 			if !strings.Contains(all, s) {
 				t.Errorf("problems %q do not mention %q", all, s)
@@ -80,33 +72,33 @@ var cases = map[string]facts{
 		{"heat:KSEA", alert.SeverityMinor, "Heat Index Caution (derived)", "83.3", "2025-07-16T15:53:00-07:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[1].Alert
-		eq(t, "language", a.Language, "en-US")
-		eq(t, "temperatureC", a.Parameters["temperatureC"][0], "37.8")
-		eq(t, "threshold °F", a.Parameters["threshold"][0], "103")
-		eq(t, "headline", a.Headline, "Heat Index Danger (derived) at Phoenix Sky Harbor")
-		eq(t, "configured name", res.Items[2].Alert.Areas[0].Description, "Seattle")
-		eq(t, "no position, no geometry", res.Items[0].Alert.Geometry == nil, true)
+		golden.Eq(t, "language", a.Language, "en-US")
+		golden.Eq(t, "temperatureC", a.Parameters["temperatureC"][0], "37.8")
+		golden.Eq(t, "threshold °F", a.Parameters["threshold"][0], "103")
+		golden.Eq(t, "headline", a.Headline, "Heat Index Danger (derived) at Phoenix Sky Harbor")
+		golden.Eq(t, "configured name", res.Items[2].Alert.Areas[0].Description, "Seattle")
+		golden.Eq(t, "no position, no geometry", res.Items[0].Alert.Geometry == nil, true)
 	}},
 	"forecast-nws": {now: "2025-07-16T05:00:00-07:00", fetched: 3, items: []item{
 		// The peak from now on, not the 02:00 hour already past.
 		{"heat:KPHX", alert.SeverityExtreme, "Heat Index Extreme Danger (derived)", "137.4", "2025-07-16T04:00:00-07:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
-		eq(t, "urgency", a.Urgency, alert.UrgencyExpected)
-		eq(t, "time of the peak", a.Parameters["time"][0], "2025-07-16T15:00:00-07:00")
-		eq(t, "input", a.Parameters["input"][0], "forecast")
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyExpected)
+		golden.Eq(t, "time of the peak", a.Parameters["time"][0], "2025-07-16T15:00:00-07:00")
+		golden.Eq(t, "input", a.Parameters["input"][0], "forecast")
 	}},
 	"forecast-kma": {now: "2025-08-01T05:30:00+09:00", fetched: 5, dropped: map[string]int{collectors.DropInvalid: 1}, items: []item{
 		// Sent is the issue time: baseDate/baseTime without offset, read as KST.
 		{"heat:60,127", alert.SeverityModerate, kmaModerate, "34.5", "2025-08-01T05:00:00+09:00"},
 	}, check: func(t *testing.T, res collectors.Result, problems []error) {
 		a := res.Items[0].Alert
-		eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
-		eq(t, "days", strings.Join(a.Parameters["days"], " "), "2025-08-01 2025-08-02")
-		eq(t, "dailyMaxC", strings.Join(a.Parameters["dailyMaxC"], " "), "2025-08-01=35 2025-08-02=34.5 2025-08-03=31.4")
-		eq(t, "area", a.Areas[0].Description, "서울 종로구")
-		eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["KMA_GRID"], ","), "60,127")
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
+		golden.Eq(t, "days", strings.Join(a.Parameters["days"], " "), "2025-08-01 2025-08-02")
+		golden.Eq(t, "dailyMaxC", strings.Join(a.Parameters["dailyMaxC"], " "), "2025-08-01=35 2025-08-02=34.5 2025-08-03=31.4")
+		golden.Eq(t, "area", a.Areas[0].Description, "서울 종로구")
+		golden.Eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["KMA_GRID"], ","), "60,127")
 		if len(problems) != 1 || !strings.Contains(problems[0].Error(), "grid 60,127 at 202508030600") {
 			t.Errorf("problems = %v", problems)
 		}
@@ -115,10 +107,10 @@ var cases = map[string]facts{
 		{"heat:60,127", alert.SeveritySevere, kmaSevere, "35", "2025-08-02T14:00:00+09:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "dailyMaxC (yesterday from memory)", strings.Join(a.Parameters["dailyMaxC"], " "), "2025-08-01=35.3 2025-08-02=35")
-		eq(t, "temperatureC", a.Parameters["temperatureC"][0], "34.5")
-		eq(t, "relativeHumidity", a.Parameters["relativeHumidity"][0], "60")
-		eq(t, "geometry", a.Geometry.Type, "Polygon")
+		golden.Eq(t, "dailyMaxC (yesterday from memory)", strings.Join(a.Parameters["dailyMaxC"], " "), "2025-08-01=35.3 2025-08-02=35")
+		golden.Eq(t, "temperatureC", a.Parameters["temperatureC"][0], "34.5")
+		golden.Eq(t, "relativeHumidity", a.Parameters["relativeHumidity"][0], "60")
+		golden.Eq(t, "geometry", a.Geometry.Type, "Polygon")
 	}},
 	"ncst-real": {input: "getUltraSrtNcst.json", now: "2020-09-05T08:50:00+09:00", fetched: 1},
 	"vilage-real": {input: "getVilageFcst.json", now: "2022-02-12T05:30:00+09:00", fetched: 1, dropped: map[string]int{collectors.DropInvalid: 1},
@@ -138,92 +130,30 @@ var cases = map[string]facts{
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if d.IsDir() {
-			seen[d.Name()] = true
+	golden.Suite[facts]{Cases: cases}.Run(t, func(t *testing.T, gc golden.Case, f facts) {
+		now := time.Date(2025, 8, 1, 0, 0, 0, 0, alert.KST)
+		if f.now != "" {
+			now = golden.Time(t, f.now)
 		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
+		c := newTestCollector(t, testURL, gc.Options(t), nil, now)
+		// A prior document is a run before this one, for the memory.
+		if prior, ok := gc.ReadOptional(t, "prior.json"); ok {
+			if _, _, err := runOnce(c, prior); err != nil {
+				t.Fatalf("prior: %v", err)
 			}
-			now := time.Date(2025, 8, 1, 0, 0, 0, 0, alert.KST)
-			if f.now != "" {
-				now = mustTime(t, f.now)
-			}
-			c := newTestCollector(t, testURL, caseOptions(t, name), nil, now)
-			// A prior document is a run before this one, for the memory.
-			if prior, err := os.ReadFile(filepath.Join("testdata", name, "prior.json")); err == nil {
-				if _, _, err := runOnce(c, prior); err != nil {
-					t.Fatalf("prior: %v", err)
-				}
-			} else if !errors.Is(err, os.ErrNotExist) {
-				t.Fatal(err)
-			}
-			res, problems, err := runOnce(c, caseInput(t, name, f.input))
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
 		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+		res, problems, err := runOnce(c, caseInput(t, gc, f.input))
+		gc.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: true, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		a := res.Items[i].Alert
 		v := a.Parameters["apparentTemperatureC"]
@@ -234,12 +164,12 @@ func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, 
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "intent", res.Items[i].Intent, collectors.IntentActive)
-		eq(t, "source", a.Source, "heat")
-		eq(t, "sourceKind", a.SourceKind, "heatindex")
-		eq(t, "hazard", a.Hazard, alert.HazardHeat)
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "derived", a.Derived, true)
+		golden.Eq(t, "intent", res.Items[i].Intent, collectors.IntentActive)
+		golden.Eq(t, "source", a.Source, "heat")
+		golden.Eq(t, "sourceKind", a.SourceKind, "heatindex")
+		golden.Eq(t, "hazard", a.Hazard, alert.HazardHeat)
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "derived", a.Derived, true)
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}
@@ -250,12 +180,4 @@ func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, 
 	if f.check != nil {
 		f.check(t, res, problems)
 	}
-}
-
-func errorsText(errs []error) []string {
-	var out []string
-	for _, e := range errs {
-		out = append(out, e.Error())
-	}
-	return out
 }

@@ -1,14 +1,12 @@
 package heatindex
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 const ncstURL = "https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0/getUltraSrtNcst?dataType=JSON&base_date={base_date}&base_time={base_time}&nx={nx}&ny={ny}"
@@ -53,8 +51,8 @@ func TestNew(t *testing.T) {
 				u = ""
 			}
 			calls := 0
-			c, err := New(testEnv(u, nil), yamlDecode(tt.options, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(testEnv(u, nil), golden.Decode(tt.options, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil || c == nil {
 					t.Fatalf("New: %v", err)
@@ -70,31 +68,31 @@ func TestNew(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	c := newTestCollector(t, testURL, "", nil, time.Time{})
-	eq(t, "formula", c.cfg.formula, formulaKMA)
-	eq(t, "format", c.cfg.format, formatAuto)
-	eq(t, "forecast", c.cfg.forecast, false)
-	eq(t, "kma moderate", c.cfg.limits.value[levelModerate], 33.0)
-	eq(t, "kma minor unset", c.cfg.limits.set[levelMinor], false)
-	eq(t, "time zone", c.cfg.loc.String(), "KST")
+	golden.Eq(t, "formula", c.cfg.formula, formulaKMA)
+	golden.Eq(t, "format", c.cfg.format, formatAuto)
+	golden.Eq(t, "forecast", c.cfg.forecast, false)
+	golden.Eq(t, "kma moderate", c.cfg.limits.value[levelModerate], 33.0)
+	golden.Eq(t, "kma minor unset", c.cfg.limits.set[levelMinor], false)
+	golden.Eq(t, "time zone", c.cfg.loc.String(), "KST")
 	nws := newTestCollector(t, testURL, "formula: nws\n", nil, time.Time{})
-	eq(t, "nws caution", nws.cfg.limits.value[levelMinor], 80.0)
-	eq(t, "nws extreme danger", nws.cfg.limits.value[levelExtreme], 125.0)
+	golden.Eq(t, "nws caution", nws.cfg.limits.value[levelMinor], 80.0)
+	golden.Eq(t, "nws extreme danger", nws.cfg.limits.value[levelExtreme], 125.0)
 	fc := newTestCollector(t, "https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0/getVilageFcst?nx=60&ny=127", "", nil, time.Time{})
-	eq(t, "a forecast url is forecast input", fc.cfg.forecast, true)
+	golden.Eq(t, "a forecast url is forecast input", fc.cfg.forecast, true)
 }
 
 func TestTargets(t *testing.T) {
 	c := newTestCollector(t, ncstURL, "service_key: \"a+b/c==\"\nstations:\n  \"98,76\": {}\n  \"60,127\": {}\n", nil, time.Time{})
-	got := c.targets(mustTime(t, "2025-08-02T05:39:00Z")) // 14:39 KST: the 13:00 observation is the latest out
+	got := c.targets(golden.Time(t, "2025-08-02T05:39:00Z")) // 14:39 KST: the 13:00 observation is the latest out
 	want := []string{
 		"https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0/getUltraSrtNcst?dataType=JSON&base_date=20250802&base_time=1300&nx=60&ny=127&serviceKey=a%2Bb%2Fc%3D%3D",
 		"https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0/getUltraSrtNcst?dataType=JSON&base_date=20250802&base_time=1300&nx=98&ny=76&serviceKey=a%2Bb%2Fc%3D%3D",
 	}
-	eq(t, "targets", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	golden.Eq(t, "targets", strings.Join(got, "\n"), strings.Join(want, "\n"))
 
 	// The Encoding form of a key is used as it is, not escaped twice.
 	enc := newTestCollector(t, testURL, "service_key: \"a%2Bb%2Fc%3D%3D\"\n", nil, time.Time{})
-	eq(t, "encoded key", enc.targets(time.Now())[0], testURL+"?serviceKey=a%2Bb%2Fc%3D%3D")
+	golden.Eq(t, "encoded key", enc.targets(time.Now())[0], testURL+"?serviceKey=a%2Bb%2Fc%3D%3D")
 }
 
 func TestBaseTime(t *testing.T) {
@@ -110,7 +108,7 @@ func TestBaseTime(t *testing.T) {
 		{"getVilageFcst", "2025-08-02T02:05:00+09:00", "20250801", "2300"},
 		{"getVilageFcst", "2025-08-01T17:30:00Z", "20250802", "0200"}, // 02:30 KST
 	} {
-		date, hm := baseTime("https://apis.data.go.kr/x/"+tt.url, mustTime(t, tt.now))
+		date, hm := baseTime("https://apis.data.go.kr/x/"+tt.url, golden.Time(t, tt.now))
 		if date != tt.date || hm != tt.hm {
 			t.Errorf("baseTime(%s, %s) = %s %s, want %s %s", tt.url, tt.now, date, hm, tt.date, tt.hm)
 		}
@@ -118,22 +116,10 @@ func TestBaseTime(t *testing.T) {
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup(kindName)
-	if !ok {
-		t.Fatal(`kind "heatindex" is not registered`)
-	}
-	eq(t, "Snapshot", k.Snapshot, true)
-	eq(t, "Accept", k.Accept, "application/json")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, kindName, sample)
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
+	golden.Eq(t, "Accept", k.Accept, "application/json")
 }
-
-// commonKeys are the collector keys the daemon reads itself.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // optionLine matches a commented top-level option of sample.yaml.
 var optionLine = regexp.MustCompile(`^# [a-z_]+:`)
@@ -150,38 +136,19 @@ func TestSample(t *testing.T) {
 	}
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
+		env, decode := golden.Sample(t, src, kindName, "", lookup)
+		if !strings.HasPrefix(env.URL, "https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0/getUltraSrtNcst?") {
+			t.Errorf("url = %q", env.URL)
 		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, kindName)
-		if !strings.HasPrefix(common.URL, "https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0/getUltraSrtNcst?") {
-			t.Errorf("url = %q", common.URL)
-		}
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml", LookupEnv: lookup}).Err()
-		})
+		c, err := New(env, decode)
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
 	c := build(t, string(sample))
-	eq(t, "service key from the environment", c.cfg.serviceKey, "sample-key%2B%2F%3D%3D")
-	eq(t, "requests", len(c.targets(time.Now())), 2)
+	golden.Eq(t, "service key from the environment", c.cfg.serviceKey, "sample-key%2B%2F%3D%3D")
+	golden.Eq(t, "requests", len(c.targets(time.Now())), 2)
 
 	var lines []string
 	for _, l := range strings.Split(string(sample), "\n") {
@@ -194,7 +161,7 @@ func TestSample(t *testing.T) {
 		lines = append(lines, l)
 	}
 	c = build(t, strings.Join(lines, "\n"))
-	eq(t, "sample extreme", c.cfg.limits.value[levelExtreme], 38.0)
-	eq(t, "sample lat", *c.cfg.stations["98,76"].Lat, 35.1064)
-	eq(t, "sample max_age", c.cfg.maxAge, 3*time.Hour)
+	golden.Eq(t, "sample extreme", c.cfg.limits.value[levelExtreme], 38.0)
+	golden.Eq(t, "sample lat", *c.cfg.stations["98,76"].Lat, 35.1064)
+	golden.Eq(t, "sample max_age", c.cfg.maxAge, 3*time.Hour)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // testKey is a data.go.kr-like key: characters that URL encoding changes.
@@ -68,7 +69,7 @@ func serveKMA(t *testing.T, s *kmaServer, key string) *collector {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	k, _ := collectors.Lookup(kindName)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Accept: k.Accept})
+	fetcher := golden.Fetcher(collectors.FetchOptions{Accept: k.Accept})
 	u := srv.URL + "/1360000/VilageFcstInfoService_2.0/getUltraSrtNcst?pageNo=1&numOfRows=100&dataType=JSON&base_date={base_date}&base_time={base_time}&nx={nx}&ny={ny}"
 	opts := fmt.Sprintf("service_key: %q\nstations:\n  \"60,127\": {name: 서울 종로구, lat: 37.5735, lon: 126.979}\n  \"98,76\": {name: 부산 중구}\n", key)
 	return newTestCollector(t, u, opts, fetcher, time.Time{})
@@ -76,7 +77,7 @@ func serveKMA(t *testing.T, s *kmaServer, key string) *collector {
 
 func collectAt(t *testing.T, c *collector, now string) (collectors.Result, error) {
 	t.Helper()
-	at := mustTime(t, now)
+	at := golden.Time(t, now)
 	c.now = func() time.Time { return at }
 	return c.Collect(context.Background())
 }
@@ -90,26 +91,26 @@ func TestCollectHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first day: %v", err)
 	}
-	eq(t, "first day items", len(res.Items), 0)
-	eq(t, "Fetched", res.Fetched, 2)
+	golden.Eq(t, "first day items", len(res.Items), 0)
+	golden.Eq(t, "Fetched", res.Fetched, 2)
 	q := s.requests[0]
-	eq(t, "base_date", q.Get("base_date"), "20250801")
-	eq(t, "base_time", q.Get("base_time"), "1500")
-	eq(t, "Accept", s.accept[0], "application/json")
+	golden.Eq(t, "base_date", q.Get("base_date"), "20250801")
+	golden.Eq(t, "base_time", q.Get("base_time"), "1500")
+	golden.Eq(t, "Accept", s.accept[0], "application/json")
 
 	res, err = collectAt(t, c, "2025-08-02T15:45:00+09:00")
 	if err != nil {
 		t.Fatalf("second day: %v", err)
 	}
 	if len(res.Items) != 1 {
-		t.Fatalf("items = %s", mustJSON(t, res.Items))
+		t.Fatalf("items = %s", golden.JSON(t, res.Items))
 	}
 	a := res.Items[0].Alert
-	eq(t, "key", a.Key, "heat:60,127")
-	eq(t, "severity", a.Severity, alert.SeveritySevere)
-	eq(t, "sent (KST)", a.Sent.Format(time.RFC3339), "2025-08-02T15:00:00+09:00")
-	eq(t, "area", a.Areas[0].Description, "서울 종로구")
-	eq(t, "Snapshot", res.Snapshot, true)
+	golden.Eq(t, "key", a.Key, "heat:60,127")
+	golden.Eq(t, "severity", a.Severity, alert.SeveritySevere)
+	golden.Eq(t, "sent (KST)", a.Sent.Format(time.RFC3339), "2025-08-02T15:00:00+09:00")
+	golden.Eq(t, "area", a.Areas[0].Description, "서울 종로구")
+	golden.Eq(t, "Snapshot", res.Snapshot, true)
 }
 
 // TestServiceKeyNeverLeaks: whatever fails, no error carries the key, in
@@ -137,8 +138,8 @@ func TestServiceKeyNeverLeaks(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Status != http.StatusBadGateway {
 			t.Errorf("error %v: want the FetchError kept inspectable", err)
 		}
-		eq(t, "reason", collectors.Reason(err), "http_status")
-		eq(t, "partial: the other grid's fetch counted", res.Fetched, 1)
+		golden.Eq(t, "reason", collectors.Reason(err), "http_status")
+		golden.Eq(t, "partial: the other grid's fetch counted", res.Fetched, 1)
 	})
 	t.Run("key rejected", func(t *testing.T) {
 		c := serveKMA(t, &kmaServer{temps: map[string]string{"60,127": "35", "98,76": "30"}}, "wrong-"+testKey)
@@ -152,7 +153,7 @@ func TestServiceKeyNeverLeaks(t *testing.T) {
 		s := &kmaServer{}
 		srv := httptest.NewServer(s)
 		srv.Close()
-		fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
+		fetcher := golden.Fetcher(collectors.FetchOptions{})
 		c := newTestCollector(t, srv.URL+"/getUltraSrtNcst?nx={nx}&ny={ny}", fmt.Sprintf("service_key: %q\nstations:\n  \"60,127\": {}\n", testKey), fetcher, time.Now())
 		_, err := c.Collect(context.Background())
 		check(t, err)
@@ -177,14 +178,14 @@ func TestCollectEUCKR(t *testing.T) {
 		_, _ = w.Write(body)
 	}))
 	t.Cleanup(srv.Close)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
-	c := newTestCollector(t, srv.URL+"/obs.json", "", fetcher, mustTime(t, "2025-08-02T16:00:00+09:00"))
+	fetcher := golden.Fetcher(collectors.FetchOptions{})
+	c := newTestCollector(t, srv.URL+"/obs.json", "", fetcher, golden.Time(t, "2025-08-02T16:00:00+09:00"))
 	res, err := c.Collect(context.Background())
 	if err != nil || len(res.Items) != 1 {
-		t.Fatalf("Collect: %v, %s", err, mustJSON(t, res.Items))
+		t.Fatalf("Collect: %v, %s", err, golden.JSON(t, res.Items))
 	}
-	eq(t, "name", res.Items[0].Alert.Areas[0].Description, "서울")
-	eq(t, "sent", res.Items[0].Alert.Sent.Format(time.RFC3339), "2025-08-02T15:00:00+09:00")
+	golden.Eq(t, "name", res.Items[0].Alert.Areas[0].Description, "서울")
+	golden.Eq(t, "sent", res.Items[0].Alert.Sent.Format(time.RFC3339), "2025-08-02T15:00:00+09:00")
 }
 
 func TestCollectNoFetcher(t *testing.T) {

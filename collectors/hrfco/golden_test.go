@@ -1,21 +1,14 @@
 package hrfco
 
 import (
-	"bytes"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -53,46 +46,46 @@ var cases = map[string]facts{
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
 		// "202307151400" without an offset is KST: 05:00 UTC.
-		eq(t, "sent UTC", a.Sent.UTC().Format(time.RFC3339), "2023-07-15T05:00:00Z")
-		eq(t, "onset (sttfctdt)", rfc3339(a.Onset), "2023-07-15T18:00:00+09:00")
-		eq(t, "urgency", a.Urgency, alert.UrgencyExpected)
-		eq(t, "certainty", a.Certainty, alert.CertaintyLikely)
-		eq(t, "headline", a.Headline, "한강 서울시(한강대교) 홍수주의보")
-		eq(t, "senderName (ancnm)", a.SenderName, "한강홍수통제소")
-		eq(t, "area (wrnaranm)", a.Areas[0].Description, "서울특별시 용산구, 동작구")
-		eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["HRFCO_WLOBSCD"], ","), "1018683")
-		eq(t, "radius", a.Areas[0].Circles[0].RadiusKm, 0.0)
-		eq(t, "geometry", a.Geometry.Type, "Polygon")
-		eq(t, "parameters.hrfco_kind", strings.Join(a.Parameters["hrfco_kind"], ","), "홍수주의보")
-		eq(t, "eventCodes.HRFCO", strings.Join(a.EventCodes["HRFCO"], ","), "홍수주의보")
+		golden.Eq(t, "sent UTC", a.Sent.UTC().Format(time.RFC3339), "2023-07-15T05:00:00Z")
+		golden.Eq(t, "onset (sttfctdt)", golden.RFC3339(a.Onset), "2023-07-15T18:00:00+09:00")
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyExpected)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyLikely)
+		golden.Eq(t, "headline", a.Headline, "한강 서울시(한강대교) 홍수주의보")
+		golden.Eq(t, "senderName (ancnm)", a.SenderName, "한강홍수통제소")
+		golden.Eq(t, "area (wrnaranm)", a.Areas[0].Description, "서울특별시 용산구, 동작구")
+		golden.Eq(t, "geocode", strings.Join(a.Areas[0].Geocodes["HRFCO_WLOBSCD"], ","), "1018683")
+		golden.Eq(t, "radius", a.Areas[0].Circles[0].RadiusKm, 0.0)
+		golden.Eq(t, "geometry", a.Geometry.Type, "Polygon")
+		golden.Eq(t, "parameters.hrfco_kind", strings.Join(a.Parameters["hrfco_kind"], ","), "홍수주의보")
+		golden.Eq(t, "eventCodes.HRFCO", strings.Join(a.EventCodes["HRFCO"], ","), "홍수주의보")
 		if !strings.Contains(a.Description, "현재 수위: 2023-07-15 14:00 7.52 m (EL.9.12 m) 상승") {
 			t.Errorf("description = %q", a.Description)
 		}
 		b := res.Items[1].Alert
 		// "2023-07-15 14:20", the formatted layout, is KST too.
-		eq(t, "formatted sent UTC", b.Sent.UTC().Format(time.RFC3339), "2023-07-15T05:20:00Z")
-		eq(t, "formatted onset", rfc3339(b.Onset), "2023-07-15T17:00:00+09:00")
-		eq(t, "parameters.hrfco_prntdt", strings.Join(b.Parameters["hrfco_prntdt"], ","), "2023-07-15 11:00")
-		eq(t, "no coordinates: no geometry", res.Items[2].Alert.Geometry == nil, true)
-		eq(t, "senderName", res.Items[2].Alert.SenderName, "낙동강홍수통제소")
+		golden.Eq(t, "formatted sent UTC", b.Sent.UTC().Format(time.RFC3339), "2023-07-15T05:20:00Z")
+		golden.Eq(t, "formatted onset", golden.RFC3339(b.Onset), "2023-07-15T17:00:00+09:00")
+		golden.Eq(t, "parameters.hrfco_prntdt", strings.Join(b.Parameters["hrfco_prntdt"], ","), "2023-07-15 11:00")
+		golden.Eq(t, "no coordinates: no geometry", res.Items[2].Alert.Geometry == nil, true)
+		golden.Eq(t, "senderName", res.Items[2].Alert.SenderName, "낙동강홍수통제소")
 	}},
 	"fldfct-upper-case": {fetched: 1, items: []item{
 		{"hrfco:1018683", active, alert.SeveritySevere, "홍수경보", "2023-07-16T09:10:00+09:00", "", false},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "parameters.hrfco_prntdt", strings.Join(a.Parameters["hrfco_prntdt"], ","), "202307151400")
-		eq(t, "parameters.hrfco_no", strings.Join(a.Parameters["hrfco_no"], ","), "4")
-		eq(t, "area", a.Areas[0].Description, "서울특별시 용산구, 동작구")
+		golden.Eq(t, "parameters.hrfco_prntdt", strings.Join(a.Parameters["hrfco_prntdt"], ","), "202307151400")
+		golden.Eq(t, "parameters.hrfco_no", strings.Join(a.Parameters["hrfco_no"], ","), "4")
+		golden.Eq(t, "area", a.Areas[0].Description, "서울특별시 용산구, 동작구")
 	}},
 	"fldfct-lifted": {fetched: 5, items: []item{
 		{"hrfco:1018683", cancel, alert.SeveritySevere, "홍수경보 해제", "2023-07-16T10:30:00+09:00", "", false},
 		{"hrfco:1019630", cancel, alert.SeverityModerate, "해제", "2023-07-16T11:00:00+09:00", "", false},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "urgency", a.Urgency, alert.UrgencyPast)
-		eq(t, "onset (blank sttfctdt)", rfc3339(a.Onset), "<nil>")
-		eq(t, "hrfco_kind", strings.Join(a.Parameters["hrfco_kind"], ","), "홍수경보 해제")
-		eq(t, "hrfco_no (same ancdt: higher no)", strings.Join(res.Items[1].Alert.Parameters["hrfco_no"], ","), "5")
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyPast)
+		golden.Eq(t, "onset (blank sttfctdt)", golden.RFC3339(a.Onset), "<nil>")
+		golden.Eq(t, "hrfco_kind", strings.Join(a.Parameters["hrfco_kind"], ","), "홍수경보 해제")
+		golden.Eq(t, "hrfco_no (same ancdt: higher no)", strings.Join(res.Items[1].Alert.Parameters["hrfco_no"], ","), "5")
 	}},
 	"fldfct-no-data":       {},
 	"fldfct-empty-content": {},
@@ -114,16 +107,16 @@ var cases = map[string]facts{
 		{"hrfco:level:1019630", active, alert.SeverityExtreme, "수위 심각 단계 (derived)", "2023-07-15T14:50:00+09:00", haengju, true},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[1].Alert
-		eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
-		eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
-		eq(t, "sent UTC", a.Sent.UTC().Format(time.RFC3339), "2023-07-15T05:50:00Z")
-		eq(t, "hrfco_wl (the latest row)", strings.Join(a.Parameters["hrfco_wl"], ","), "10.49")
-		eq(t, "hrfco_stage", strings.Join(a.Parameters["hrfco_stage"], ","), "wrnwl")
-		eq(t, "eventCodes.HRFCO", strings.Join(a.EventCodes["HRFCO"], ","), "wrnwl")
-		eq(t, "hrfco_stage_since", strings.Join(a.Parameters["hrfco_stage_since"], ","), "2023-07-15T14:50:00+09:00")
-		eq(t, "headline", a.Headline, "서울시(한강대교) 수위 주의 단계 (기준수위 8.50 m)")
-		eq(t, "area", a.Areas[0].Description, "서울시(한강대교) (서울특별시 용산구 한강대교)")
-		eq(t, "upper-case row wl", strings.Join(res.Items[2].Alert.Parameters["hrfco_wl"], ","), "7.01")
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "sent UTC", a.Sent.UTC().Format(time.RFC3339), "2023-07-15T05:50:00Z")
+		golden.Eq(t, "hrfco_wl (the latest row)", strings.Join(a.Parameters["hrfco_wl"], ","), "10.49")
+		golden.Eq(t, "hrfco_stage", strings.Join(a.Parameters["hrfco_stage"], ","), "wrnwl")
+		golden.Eq(t, "eventCodes.HRFCO", strings.Join(a.EventCodes["HRFCO"], ","), "wrnwl")
+		golden.Eq(t, "hrfco_stage_since", strings.Join(a.Parameters["hrfco_stage_since"], ","), "2023-07-15T14:50:00+09:00")
+		golden.Eq(t, "headline", a.Headline, "서울시(한강대교) 수위 주의 단계 (기준수위 8.50 m)")
+		golden.Eq(t, "area", a.Areas[0].Description, "서울시(한강대교) (서울특별시 용산구 한강대교)")
+		golden.Eq(t, "upper-case row wl", strings.Join(res.Items[2].Alert.Parameters["hrfco_wl"], ","), "7.01")
 		if strings.Contains(a.Description, "10.49") || strings.Contains(a.Headline, "10.49") {
 			t.Error("the level itself is in the material text: every reading would make a version")
 		}
@@ -132,7 +125,7 @@ var cases = map[string]facts{
 		{"hrfco:level:1018640", active, alert.SeverityModerate, "수위 주의 단계 (derived)", "2023-07-15T14:50:00+09:00", gwangjin, true},
 		{"hrfco:level:1019630", active, alert.SeveritySevere, "수위 경계 단계 (derived)", "2023-07-15T14:50:00+09:00", haengju, true},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "latest of two rows", strings.Join(res.Items[0].Alert.Parameters["hrfco_wl"], ","), "4.10")
+		golden.Eq(t, "latest of two rows", strings.Join(res.Items[0].Alert.Parameters["hrfco_wl"], ","), "4.10")
 	}},
 	"levels-bad-values": {fetched: 7, dropped: map[string]int{collectors.DropInvalid: 5}, items: []item{
 		{"hrfco:level:1019630", active, alert.SeverityMinor, "수위 관심 단계 (derived)", "2023-07-15T14:50:00+09:00", "", true},
@@ -159,102 +152,42 @@ const (
 )
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		if strings.Contains(err.Error(), testKey) {
 			t.Errorf("error %q holds the service key", err)
 		}
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: true, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
-		got := item{key: a.Key, intent: it.Intent, severity: a.Severity, event: a.Event, sent: rfc3339(&a.Sent),
+		got := item{key: a.Key, intent: it.Intent, severity: a.Severity, event: a.Event, sent: golden.RFC3339(&a.Sent),
 			circle: circleOf(a), derived: a.Derived}
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "source", a.Source, "hrfco")
-		eq(t, "sourceKind", a.SourceKind, "hrfco")
-		eq(t, "hazard", a.Hazard, alert.HazardFlood)
-		eq(t, "language", a.Language, "ko-KR")
-		eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "source", a.Source, "hrfco")
+		golden.Eq(t, "sourceKind", a.SourceKind, "hrfco")
+		golden.Eq(t, "hazard", a.Hazard, alert.HazardFlood)
+		golden.Eq(t, "language", a.Language, "ko-KR")
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}
 		if err := a.Validate(); err != nil {
 			t.Errorf("item %d does not validate: %v", i, err)
 		}
-		if s := mustJSON(t, a); strings.Contains(s, testKey) {
+		if s := golden.JSON(t, a); strings.Contains(s, testKey) {
 			t.Errorf("item %d holds the service key", i)
 		}
 	}

@@ -1,17 +1,13 @@
 package hrfco
 
 import (
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // testKey is the service key of every test collector. Tests check that it
@@ -22,21 +18,6 @@ const testKey = "TEST-KEY-5A1B-4C2D-9E8F-0123456789AB"
 // latest readings (2023-07-15 14:50 KST).
 var testNow = time.Date(2023, 7, 15, 15, 0, 0, 0, alert.KST)
 
-// yamlDecode returns a Decode that reads src strictly with the daemon's own
-// decoder, and counts its calls in *calls (when calls is not nil).
-func yamlDecode(src string, calls *int) collectors.Decode {
-	return func(v any) error {
-		if calls != nil {
-			*calls++
-		}
-		node, errs := yamlx.Load("options.yaml", []byte(src))
-		if errs != nil {
-			return errs.Err()
-		}
-		return yamlx.Decode(node, v, yamlx.Options{File: "options.yaml"}).Err()
-	}
-}
-
 // testEnv is the environment of a collector named "hrfco" for url.
 func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
 	return collectors.Env{Info: collectors.Info{Name: "hrfco", Kind: kindName}, URL: url, Fetcher: fetcher}
@@ -46,7 +27,7 @@ func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
 // test key, on the test clock.
 func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors.Fetcher) *collector {
 	t.Helper()
-	c, err := New(testEnv(url, fetcher), yamlDecode("service_key: "+testKey+"\n"+optionsYAML, nil))
+	c, err := New(testEnv(url, fetcher), golden.Decode("service_key: "+testKey+"\n"+optionsYAML, nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -55,16 +36,10 @@ func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors
 	return cc
 }
 
-// readCase returns testdata/<name>/<file>, or nil when the case has none.
+// readCase returns testdata/<name>/<file>, nil when there is none.
 func readCase(t testing.TB, name, file string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name, file))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _ := golden.At(name).ReadOptional(t, file)
 	return b
 }
 
@@ -116,30 +91,6 @@ func parseCase(m *mapper, info, fldfct, levels []byte) (collectors.Result, []err
 		problems = append(problems, p...)
 	}
 	return res, problems, nil
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	return string(b)
-}
-
-// rfc3339 formats an optional time as the alert JSON does, offset kept.
-func rfc3339(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.Format(time.RFC3339)
-}
-
-func eq[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

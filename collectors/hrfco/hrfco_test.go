@@ -1,7 +1,6 @@
 package hrfco
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestNew(t *testing.T) {
@@ -55,8 +54,8 @@ func TestNew(t *testing.T) {
 				tt.env(&env)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(tt.options, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(tt.options, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil {
 					t.Fatalf("New: %v", err)
@@ -78,38 +77,26 @@ func TestNew(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	c := newTestCollector(t, "", "", nil)
-	eq(t, "base", c.base, DefaultURL)
-	eq(t, "mode", c.mode, ModeForecasts)
-	eq(t, "hysteresis (mm)", c.mapper.hysteresis, int64(100))
-	eq(t, "info_refresh", c.refresh, time.Hour)
-	eq(t, "max_age", c.mapper.maxAge, 3*time.Hour)
-	eq(t, "stations filter", c.mapper.stations == nil, true)
-	eq(t, "endpoint", c.endpoint(pathForecasts), "https://api.hrfco.go.kr/"+testKey+"/fldfct/list.json")
-	eq(t, "shown", c.shown(pathLevels), "https://api.hrfco.go.kr/REDACTED/waterlevel/list/10M.json")
+	golden.Eq(t, "base", c.base, DefaultURL)
+	golden.Eq(t, "mode", c.mode, ModeForecasts)
+	golden.Eq(t, "hysteresis (mm)", c.mapper.hysteresis, int64(100))
+	golden.Eq(t, "info_refresh", c.refresh, time.Hour)
+	golden.Eq(t, "max_age", c.mapper.maxAge, 3*time.Hour)
+	golden.Eq(t, "stations filter", c.mapper.stations == nil, true)
+	golden.Eq(t, "endpoint", c.endpoint(pathForecasts), "https://api.hrfco.go.kr/"+testKey+"/fldfct/list.json")
+	golden.Eq(t, "shown", c.shown(pathLevels), "https://api.hrfco.go.kr/REDACTED/waterlevel/list/10M.json")
 	c = newTestCollector(t, "http://proxy.example/hrfco/", "mode: both\nhysteresis: 0.25\n", nil)
-	eq(t, "base without trailing slash", c.endpoint(pathInfo), "http://proxy.example/hrfco/"+testKey+"/waterlevel/info.json")
-	eq(t, "hysteresis 0.25 (mm)", c.mapper.hysteresis, int64(250))
-	eq(t, "mode both", c.wants(ModeForecasts) && c.wants(ModeLevels), true)
+	golden.Eq(t, "base without trailing slash", c.endpoint(pathInfo), "http://proxy.example/hrfco/"+testKey+"/waterlevel/info.json")
+	golden.Eq(t, "hysteresis 0.25 (mm)", c.mapper.hysteresis, int64(250))
+	golden.Eq(t, "mode both", c.wants(ModeForecasts) && c.wants(ModeLevels), true)
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup("hrfco")
-	if !ok {
-		t.Fatal(`kind "hrfco" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 5m")
-	eq(t, "Snapshot", k.Snapshot, true)
-	eq(t, "Accept", k.Accept, "application/json")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, "hrfco", sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 5m")
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
+	golden.Eq(t, "Accept", k.Accept, "application/json")
 }
-
-// commonKeys are the collector keys the daemon reads itself.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, with
 // ${HRFCO_SERVICE_KEY} set, then again with its commented options turned on.
@@ -122,35 +109,14 @@ func TestSample(t *testing.T) {
 	}
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "hrfco")
-		eq(t, "url", common.URL, "https://api.hrfco.go.kr")
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml", LookupEnv: lookup}).Err()
-		})
+		c, err := New(golden.Sample(t, src, "hrfco", "https://api.hrfco.go.kr", lookup))
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
 	c := build(t, string(sample))
-	eq(t, "key from the environment", c.key, testKey)
+	golden.Eq(t, "key from the environment", c.key, testKey)
 
 	before, after, ok := strings.Cut(string(sample), "# The hrfco kind's own options, with their defaults:\n")
 	if !ok {
@@ -162,8 +128,8 @@ func TestSample(t *testing.T) {
 	}
 	c = build(t, before+strings.Join(lines, "\n"))
 	// The commented values are the defaults.
-	eq(t, "mode", c.mode, ModeForecasts)
-	eq(t, "hysteresis", c.mapper.hysteresis, int64(100))
-	eq(t, "info_refresh", c.refresh, defaultInfoRefresh)
-	eq(t, "max_age", c.mapper.maxAge, defaultMaxAge)
+	golden.Eq(t, "mode", c.mode, ModeForecasts)
+	golden.Eq(t, "hysteresis", c.mapper.hysteresis, int64(100))
+	golden.Eq(t, "info_refresh", c.refresh, defaultInfoRefresh)
+	golden.Eq(t, "max_age", c.mapper.maxAge, defaultMaxAge)
 }

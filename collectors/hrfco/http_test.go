@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // answer is what the fake API serves for one endpoint.
@@ -101,7 +102,7 @@ func serve(t *testing.T, a *api, options string) (*collector, *clock, *httptest.
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	k, _ := collectors.Lookup(kindName)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{
+	fetcher := golden.Fetcher(collectors.FetchOptions{
 		Accept: k.Accept, MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond})
 	c := newTestCollector(t, srv.URL, options, fetcher)
 	clk := &clock{t: testNow}
@@ -128,28 +129,28 @@ func TestCollectHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	eq(t, "items", keys(res), "hrfco:1018683/moderate hrfco:1019630/severe hrfco:2022680/moderate "+
+	golden.Eq(t, "items", keys(res), "hrfco:1018683/moderate hrfco:1019630/severe hrfco:2022680/moderate "+
 		"hrfco:level:1018662/minor hrfco:level:1018683/moderate hrfco:level:1019630/extreme")
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, 3+8)
-	eq(t, "Accept", a.requests[0].Header.Get("Accept"), "application/json")
-	eq(t, "first request", a.requests[0].URL.Path, "/"+testKey+"/fldfct/list.json")
-	eq(t, "info requests", a.count(pathInfo), 1)
-	eq(t, "levels requests", a.count(pathLevels), 1)
-	eq(t, "circle from the station list", circleOf(res.Items[0].Alert), hangang)
+	golden.Eq(t, "Snapshot", res.Snapshot, true)
+	golden.Eq(t, "Fetched", res.Fetched, 3+8)
+	golden.Eq(t, "Accept", a.requests[0].Header.Get("Accept"), "application/json")
+	golden.Eq(t, "first request", a.requests[0].URL.Path, "/"+testKey+"/fldfct/list.json")
+	golden.Eq(t, "info requests", a.count(pathInfo), 1)
+	golden.Eq(t, "levels requests", a.count(pathLevels), 1)
+	golden.Eq(t, "circle from the station list", circleOf(res.Items[0].Alert), hangang)
 
 	// The station list is reused until info_refresh has passed.
 	clk.add(10 * time.Minute)
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "info requests after 10m", a.count(pathInfo), 1)
-	eq(t, "levels requests after 10m", a.count(pathLevels), 2)
+	golden.Eq(t, "info requests after 10m", a.count(pathInfo), 1)
+	golden.Eq(t, "levels requests after 10m", a.count(pathLevels), 2)
 	clk.add(50 * time.Minute)
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "info requests after 1h", a.count(pathInfo), 2)
+	golden.Eq(t, "info requests after 1h", a.count(pathInfo), 2)
 }
 
 // set2 serves the inputs of a forecast case and a levels case.
@@ -172,12 +173,12 @@ func TestCollectHTTPNoForecast(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: code 990 is no forecast, not an error: %v", run, err)
 		}
-		eq(t, "items", len(res.Items), 0)
-		eq(t, "Snapshot (all forecasts ended)", res.Snapshot, true)
-		eq(t, "NotModified", res.NotModified, run == 1)
+		golden.Eq(t, "items", len(res.Items), 0)
+		golden.Eq(t, "Snapshot (all forecasts ended)", res.Snapshot, true)
+		golden.Eq(t, "NotModified", res.NotModified, run == 1)
 	}
-	eq(t, "the station list is not read without forecasts", a.count(pathInfo), 0)
-	eq(t, "levels are not read in mode forecasts", a.count(pathLevels), 0)
+	golden.Eq(t, "the station list is not read without forecasts", a.count(pathInfo), 0)
+	golden.Eq(t, "levels are not read in mode forecasts", a.count(pathLevels), 0)
 }
 
 // TestCollectHTTPKeyNeverShown makes every kind of failure happen and checks
@@ -223,7 +224,7 @@ func TestCollectHTTPKeyNeverShown(t *testing.T) {
 			} else {
 				t.Cleanup(srv.Close)
 			}
-			fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
+			fetcher := golden.Fetcher(collectors.FetchOptions{})
 			c := newTestCollector(t, srv.URL, "mode: both\n", fetcher)
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
@@ -231,7 +232,7 @@ func TestCollectHTTPKeyNeverShown(t *testing.T) {
 			if err == nil {
 				t.Fatal("Collect succeeded")
 			}
-			eq(t, "items", len(res.Items), 0)
+			golden.Eq(t, "items", len(res.Items), 0)
 			msg := err.Error() + fmt.Sprintf(" %+v %#v", err, err)
 			if strings.Contains(msg, testKey) {
 				t.Fatalf("error shows the key: %s", msg)
@@ -240,7 +241,7 @@ func TestCollectHTTPKeyNeverShown(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 			t.Logf("error: %v", err)
-			eq(t, "reason", collectors.Reason(err), tt.reason)
+			golden.Eq(t, "reason", collectors.Reason(err), tt.reason)
 			var fe *collectors.FetchError
 			if errors.As(err, &fe) {
 				inner := ""
@@ -264,8 +265,8 @@ func TestCollectHTTPWrongKey(t *testing.T) {
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	a.answers = map[string]answer{}
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
-	c, err := New(testEnv(srv.URL, fetcher), yamlDecode("service_key: OTHER-KEY-0000\n", nil))
+	fetcher := golden.Fetcher(collectors.FetchOptions{})
+	c, err := New(testEnv(srv.URL, fetcher), golden.Decode("service_key: OTHER-KEY-0000\n", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestCollectHTTPPartial(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 503") {
 		t.Fatalf("error = %v, want the levels' 503", err)
 	}
-	eq(t, "forecast items kept", keys(res), "hrfco:1018683/moderate hrfco:1019630/severe hrfco:2022680/moderate")
+	golden.Eq(t, "forecast items kept", keys(res), "hrfco:1018683/moderate hrfco:1019630/severe hrfco:2022680/moderate")
 
 	// A failed refresh of the station list keeps the list read before; the
 	// levels are still derived, and the run says what failed.
@@ -301,7 +302,7 @@ func TestCollectHTTPPartial(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "station list: fetch") {
 		t.Fatalf("error = %v, want the station list's failure", err)
 	}
-	eq(t, "items", len(res.Items), 6)
+	golden.Eq(t, "items", len(res.Items), 6)
 
 	// Without any station list, levels cannot be derived.
 	c2, _, _ := serve(t, a, "mode: levels\n")
@@ -310,7 +311,7 @@ func TestCollectHTTPPartial(t *testing.T) {
 	if err == nil || len(res.Items) != 0 {
 		t.Fatalf("no station list: %d items, error %v", len(res.Items), err)
 	}
-	eq(t, "levels not fetched without a station list", a.count(pathLevels), before)
+	golden.Eq(t, "levels not fetched without a station list", a.count(pathLevels), before)
 }
 
 // TestCollectHTTPStateAcrossRuns: the stage of a station is remembered from
@@ -342,9 +343,9 @@ func TestCollectHTTPStateAcrossRuns(t *testing.T) {
 		if err != nil {
 			got = "error"
 		}
-		eq(t, fmt.Sprintf("run %d", i), got, r.want)
+		golden.Eq(t, fmt.Sprintf("run %d", i), got, r.want)
 	}
-	eq(t, "state emptied", len(c.state), 0)
+	golden.Eq(t, "state emptied", len(c.state), 0)
 }
 
 func TestCollectNoFetcher(t *testing.T) {

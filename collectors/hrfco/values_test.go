@@ -7,6 +7,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestParseTime(t *testing.T) {
@@ -29,12 +30,12 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("parseTime(%q): %v", tt.in, err)
 			continue
 		}
-		eq(t, "parseTime("+tt.in+")", got.Format(time.RFC3339), tt.want)
+		golden.Eq(t, "parseTime("+tt.in+")", got.Format(time.RFC3339), tt.want)
 	}
 	got, _ := parseTime("202307151400")
-	eq(t, "KST instant", got.UTC().Format(time.RFC3339), "2023-07-15T05:00:00Z")
+	golden.Eq(t, "KST instant", got.UTC().Format(time.RFC3339), "2023-07-15T05:00:00Z")
 	_, offset := got.Zone()
-	eq(t, "offset seconds", offset, 9*3600)
+	golden.Eq(t, "offset seconds", offset, 9*3600)
 	for _, bad := range []string{"", "2023071514", "15/07/2023 14:00", "202313151400", "오늘"} {
 		if _, err := parseTime(str(bad)); err == nil {
 			t.Errorf("parseTime(%q) succeeded", bad)
@@ -105,8 +106,8 @@ func TestNumber(t *testing.T) {
 			t.Errorf("number(%q) succeeded", bad)
 		}
 	}
-	eq(t, "mm(4.505)", mm(4.505), int64(4505))
-	eq(t, "mm(-0.0125)", mm(-0.0125), int64(-13))
+	golden.Eq(t, "mm(4.505)", mm(4.505), int64(4505))
+	golden.Eq(t, "mm(-0.0125)", mm(-0.0125), int64(-13))
 }
 
 func TestClassify(t *testing.T) {
@@ -172,9 +173,9 @@ func TestNextStage(t *testing.T) {
 		{"missing thresholds: below 관심 unset", &partial, 2, 4000, 0},
 	}
 	for _, tt := range tests {
-		eq(t, tt.name, nextStage(tt.was, tt.wl, tt.st, 100), tt.want)
+		golden.Eq(t, tt.name, nextStage(tt.was, tt.wl, tt.st, 100), tt.want)
 	}
-	eq(t, "no hysteresis: drops at once", nextStage(3, 5999, &st, 0), 2)
+	golden.Eq(t, "no hysteresis: drops at once", nextStage(3, 5999, &st, 0), 2)
 }
 
 // TestHysteresisSequence runs a level hovering at a threshold through
@@ -214,7 +215,7 @@ func TestHysteresisSequence(t *testing.T) {
 		state = next
 		if s.severity == "" {
 			if len(res.Items) != 0 {
-				t.Errorf("%s wl %s: items %s, want none", s.at, s.wl, mustJSON(t, res.Items))
+				t.Errorf("%s wl %s: items %s, want none", s.at, s.wl, golden.JSON(t, res.Items))
 			}
 			if _, kept := state["1019630"]; kept {
 				t.Errorf("%s: a station below every threshold is kept in the state", s.at)
@@ -225,9 +226,9 @@ func TestHysteresisSequence(t *testing.T) {
 			t.Fatalf("%s wl %s: %d items, want 1", s.at, s.wl, len(res.Items))
 		}
 		a := res.Items[0].Alert
-		eq(t, s.at+" wl "+s.wl+" severity", a.Severity, s.severity)
-		eq(t, s.at+" since", strings.Join(a.Parameters["hrfco_stage_since"], ""), s.since)
-		eq(t, s.at+" sent", rfc3339(&a.Sent), now.Format(time.RFC3339))
+		golden.Eq(t, s.at+" wl "+s.wl+" severity", a.Severity, s.severity)
+		golden.Eq(t, s.at+" since", strings.Join(a.Parameters["hrfco_stage_since"], ""), s.since)
+		golden.Eq(t, s.at+" sent", golden.RFC3339(&a.Sent), now.Format(time.RFC3339))
 	}
 }
 
@@ -247,7 +248,7 @@ func TestLevelsContentStable(t *testing.T) {
 	h1, s := hash("5.10", nil)
 	h2, s := hash("5.80", s)
 	h3, _ := hash("6.10", s)
-	eq(t, "same stage, other level: same content", h1, h2)
+	golden.Eq(t, "same stage, other level: same content", h1, h2)
 	if h2 == h3 {
 		t.Error("a stage change left the content unchanged")
 	}

@@ -2,10 +2,10 @@ package kma
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the parsers a getPwnCd answer and a getWthrWrnMsg answer,
@@ -13,17 +13,8 @@ import (
 // they accept must be a Result the lifecycle can take: valid alerts in KST,
 // one item per key, drops within the count.
 func FuzzParse(f *testing.F) {
-	msg, err := os.ReadFile(filepath.Join("testdata", "getWthrWrnMsg.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	tops, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "input.json"))
-	for _, path := range append(tops, inputs...) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	msg := golden.Fixture(f, "getWthrWrnMsg.json")
+	for _, b := range golden.Inputs(f, "*.json", "*/input.json") {
 		f.Add(b, msg)
 		f.Add(b, []byte(nil))
 	}

@@ -1,20 +1,13 @@
 package kma
 
 import (
-	"bytes"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -56,36 +49,36 @@ var (
 var cases = map[string]facts{
 	"getPwnCd": {fetched: 3, items: []item{jejuLift, jejuIssue}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		lift, issue := res.Items[0].Alert, res.Items[1].Alert
-		eq(t, "area", mustJSON(t, lift.Areas), mustJSON(t, []alert.Area{{Description: "제주도산지", Geocodes: map[string][]string{"KMA_WRN_ZONE": {"L1090500"}}}}))
-		eq(t, "eventCodes", mustJSON(t, lift.EventCodes), mustJSON(t, map[string][]string{"warnVar": {"2"}, "warnStress": {"1"}}))
-		eq(t, "parameters", mustJSON(t, lift.Parameters), mustJSON(t, map[string][]string{"stnId": {"108"}, "tmFc": {"202609261200"},
+		golden.Eq(t, "area", golden.JSON(t, lift.Areas), golden.JSON(t, []alert.Area{{Description: "제주도산지", Geocodes: map[string][]string{"KMA_WRN_ZONE": {"L1090500"}}}}))
+		golden.Eq(t, "eventCodes", golden.JSON(t, lift.EventCodes), golden.JSON(t, map[string][]string{"warnVar": {"2"}, "warnStress": {"1"}}))
+		golden.Eq(t, "parameters", golden.JSON(t, lift.Parameters), golden.JSON(t, map[string][]string{"stnId": {"108"}, "tmFc": {"202609261200"},
 			"tmSeq": {"130"}, "command": {"2"}, "endTime": {"202609261200"}, "allEndTime": {"202609261200"}}))
-		eq(t, "lift urgency", lift.Urgency, alert.UrgencyPast)
-		eq(t, "issue urgency", issue.Urgency, alert.UrgencyExpected)
-		eq(t, "issue certainty", issue.Certainty, alert.CertaintyLikely)
-		eq(t, "onset", rfc3339(issue.Onset), "2026-09-26T10:00:00+09:00")
-		eq(t, "no headline without fetch_text", issue.Headline+lift.Headline, "")
-		eq(t, "language", issue.Language, "ko-KR")
-		eq(t, "senderName", issue.SenderName, "기상청")
-		if issue.Geometry != nil || !strings.Contains(mustJSON(t, issue), `"geometry": null`) {
+		golden.Eq(t, "lift urgency", lift.Urgency, alert.UrgencyPast)
+		golden.Eq(t, "issue urgency", issue.Urgency, alert.UrgencyExpected)
+		golden.Eq(t, "issue certainty", issue.Certainty, alert.CertaintyLikely)
+		golden.Eq(t, "onset", golden.RFC3339(issue.Onset), "2026-09-26T10:00:00+09:00")
+		golden.Eq(t, "no headline without fetch_text", issue.Headline+lift.Headline, "")
+		golden.Eq(t, "language", issue.Language, "ko-KR")
+		golden.Eq(t, "senderName", issue.SenderName, "기상청")
+		if issue.Geometry != nil || !strings.Contains(golden.JSON(t, issue), `"geometry": null`) {
 			t.Error("zone codes only: want geometry null")
 		}
 	}},
 	"getPwnCd-fetch-text": {fetched: 3, items: []item{jejuLift, jejuIssue}, check: func(t *testing.T, res collectors.Result, problems []error) {
 		lift, issue := res.Items[0].Alert, res.Items[1].Alert
-		eq(t, "headline", lift.Headline, "호우경보·호우주의보 해제")
-		eq(t, "description (t2, CRLF → LF)", lift.Description,
+		golden.Eq(t, "headline", lift.Headline, "호우경보·호우주의보 해제")
+		golden.Eq(t, "description (t2, CRLF → LF)", lift.Description,
 			"(1) 호우경보 해제 : 제주도(제주도산지)\n(2) 호우주의보 해제 : 제주도(서귀포시남부, 서귀포시동부, 서귀포시중산간)")
-		eq(t, "instruction (o 없음)", lift.Instruction, "")
-		eq(t, "no bulletin 125 in the text answer", issue.Headline+issue.Description, "")
-		eq(t, "problems", len(problems), 0)
+		golden.Eq(t, "instruction (o 없음)", lift.Instruction, "")
+		golden.Eq(t, "no bulletin 125 in the text answer", issue.Headline+issue.Description, "")
+		golden.Eq(t, "problems", len(problems), 0)
 	}},
 	"heavy-rain-off": {fetched: 3, dropped: map[string]int{collectors.DropUnmapped: 3}},
 	"heat-lifecycle": {fetched: 7, dropped: map[string]int{collectors.DropUnmapped: 2}, items: []item{
 		{"kma:L1100200/12", active, heat, alert.SeveritySevere, "폭염경보", "2026-07-22T11:00:00+09:00", "2026-07-22T11:00:00+09:00", none},
 		{"kma:L1100400/12", cancel, heat, alert.SeverityModerate, "폭염주의보", "2026-07-22T11:00:00+09:00", none, "2026-07-22T11:00:00+09:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "command of the latest row", res.Items[0].Alert.Parameters["command"][0], "7")
+		golden.Eq(t, "command of the latest row", res.Items[0].Alert.Parameters["command"][0], "7")
 	}},
 	"single-item-strings": {fetched: 1, items: []item{
 		{"kma:L1091440/2", active, flood, alert.SeverityModerate, "호우주의보", "2026-09-26T10:00:00+09:00", "2026-09-26T10:30:00+09:00", none},
@@ -102,7 +95,7 @@ var cases = map[string]facts{
 		{"kma:L1040100/2", active, flood, alert.SeverityUnknown, "호우특보", "2026-08-05T10:00:00+09:00", "2026-08-05T10:00:00+09:00", none},
 		{"kma:L1080100/12", active, heat, alert.SeverityExtreme, "폭염중대경보", "2026-08-05T11:00:00+09:00", "2026-08-05T11:00:00+09:00", none},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "raw warnStress kept", res.Items[0].Alert.EventCodes["warnStress"][0], "7")
+		golden.Eq(t, "raw warnStress kept", res.Items[0].Alert.EventCodes["warnStress"][0], "7")
 	}},
 	"kinds-option": {fetched: 2, dropped: map[string]int{collectors.DropUnmapped: 1}, items: []item{
 		{"kma:L1100100/13", active, heat, alert.SeverityModerate, "열대야주의보", "2026-08-02T21:00:00+09:00", "2026-08-02T21:00:00+09:00", none},
@@ -140,91 +133,31 @@ func errorsText(errs []error) string {
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, false)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: false, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
 		got := item{key: a.Key, intent: it.Intent, hazard: a.Hazard, severity: a.Severity, event: a.Event,
-			sent: rfc3339(&a.Sent), effective: rfc3339(a.Effective), ends: rfc3339(a.Ends)}
+			sent: golden.RFC3339(&a.Sent), effective: golden.RFC3339(a.Effective), ends: golden.RFC3339(a.Ends)}
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "source", a.Source, "kma")
-		eq(t, "sourceKind", a.SourceKind, "kma")
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "expires (KMA warnings have none)", rfc3339(a.Expires), none)
+		golden.Eq(t, "source", a.Source, "kma")
+		golden.Eq(t, "sourceKind", a.SourceKind, "kma")
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "expires (KMA warnings have none)", golden.RFC3339(a.Expires), none)
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}

@@ -10,27 +10,12 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // testKey is a service key in the decoded form data.go.kr issues: base64,
 // with the + / = that URL encoding changes.
 const testKey = "Xk9+test/KEY+b64Zm9vYmFyYmF6cXV4==" // made up for the tests
-
-// yamlDecode returns a Decode that reads src strictly with the daemon's own
-// decoder, and counts its calls in *calls (when calls is not nil).
-func yamlDecode(src string, calls *int) collectors.Decode {
-	return func(v any) error {
-		if calls != nil {
-			*calls++
-		}
-		node, errs := yamlx.Load("options.yaml", []byte(src))
-		if errs != nil {
-			return errs.Err()
-		}
-		return yamlx.Decode(node, v, yamlx.Options{File: "options.yaml"}).Err()
-	}
-}
 
 // withKey prepends the service key to optionsYAML, unless it sets one.
 func withKey(optionsYAML string) string {
@@ -49,7 +34,7 @@ func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
 // test key), whose clock reads now.
 func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors.Fetcher, now time.Time) *collector {
 	t.Helper()
-	c, err := New(testEnv(url, fetcher), yamlDecode(withKey(optionsYAML), nil))
+	c, err := New(testEnv(url, fetcher), golden.Decode(withKey(optionsYAML), nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -114,47 +99,10 @@ func caseFile(t testing.TB, name, part string) []byte {
 	return b
 }
 
-// caseOptions returns the options of golden case name ("" when it has none).
-func caseOptions(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name, "options.yaml"))
-	if errors.Is(err, os.ErrNotExist) {
-		return ""
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // runCase parses golden case name as a collector named "kma" configured
 // with the case's options.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
-	c := newTestCollector(t, "", caseOptions(t, name), nil, time.Now())
+	c := newTestCollector(t, "", golden.At(name).Options(t), nil, time.Now())
 	return c.mapper.parse(caseFile(t, name, "input"), caseFile(t, name, "msg"))
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	return string(b)
-}
-
-// rfc3339 formats an optional time as the alert JSON does, offset kept.
-func rfc3339(t *time.Time) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return t.Format(time.RFC3339)
-}
-
-func eq[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
 }

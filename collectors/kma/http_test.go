@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // opPath is the path of an operation on the test server, as on data.go.kr.
@@ -72,7 +73,7 @@ func serve(t *testing.T, s *server, optionsYAML string) *collector {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	k, _ := collectors.Lookup(kindName)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Accept: k.Accept})
+	fetcher := golden.Fetcher(collectors.FetchOptions{Accept: k.Accept})
 	return newTestCollector(t, srv.URL+opPath+"getPwnCd", optionsYAML, fetcher, testNow)
 }
 
@@ -112,25 +113,25 @@ func TestCollectHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Collect: %v", err)
 			}
-			eq(t, "requests", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1")
+			golden.Eq(t, "requests", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1")
 			r := s.requests[0]
 			q := r.URL.Query()
-			eq(t, "serviceKey (as the server decodes it)", q.Get("serviceKey"), testKey)
+			golden.Eq(t, "serviceKey (as the server decodes it)", q.Get("serviceKey"), testKey)
 			if !strings.Contains(r.URL.RawQuery, "serviceKey="+url.QueryEscape(testKey)) {
 				t.Errorf("raw query %q does not carry the key encoded once", r.URL.RawQuery)
 			}
-			eq(t, "dataType", q.Get("dataType"), "JSON")
-			eq(t, "numOfRows", q.Get("numOfRows"), "1000")
-			eq(t, "fromTmFc (KST date 72h back)", q.Get("fromTmFc"), "20260924")
-			eq(t, "toTmFc (KST date, not the UTC 20260926)", q.Get("toTmFc"), "20260927")
-			eq(t, "stnId (not sent by default)", q.Has("stnId"), false)
-			eq(t, "Accept", r.Header.Get("Accept"), "application/json")
-			eq(t, "Snapshot", res.Snapshot, false)
-			eq(t, "Fetched", res.Fetched, 3)
+			golden.Eq(t, "dataType", q.Get("dataType"), "JSON")
+			golden.Eq(t, "numOfRows", q.Get("numOfRows"), "1000")
+			golden.Eq(t, "fromTmFc (KST date 72h back)", q.Get("fromTmFc"), "20260924")
+			golden.Eq(t, "toTmFc (KST date, not the UTC 20260926)", q.Get("toTmFc"), "20260927")
+			golden.Eq(t, "stnId (not sent by default)", q.Has("stnId"), false)
+			golden.Eq(t, "Accept", r.Header.Get("Accept"), "application/json")
+			golden.Eq(t, "Snapshot", res.Snapshot, false)
+			golden.Eq(t, "Fetched", res.Fetched, 3)
 			if len(res.Items) != 2 || res.Items[0].Alert.Key != "kma:L1090500/2" || res.Items[0].Intent != collectors.IntentCancel {
-				t.Fatalf("items = %s", mustJSON(t, res.Items))
+				t.Fatalf("items = %s", golden.JSON(t, res.Items))
 			}
-			eq(t, "sent in KST", rfc3339(&res.Items[1].Alert.Sent), "2026-09-26T10:00:00+09:00")
+			golden.Eq(t, "sent in KST", golden.RFC3339(&res.Items[1].Alert.Sent), "2026-09-26T10:00:00+09:00")
 		})
 	}
 }
@@ -142,14 +143,14 @@ func TestCollectText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	eq(t, "requests", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1 getWthrWrnMsg?pageNo=1")
-	eq(t, "getPwnCd areaCode", s.requests[0].URL.Query().Get("areaCode"), "L1090500")
+	golden.Eq(t, "requests", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1 getWthrWrnMsg?pageNo=1")
+	golden.Eq(t, "getPwnCd areaCode", s.requests[0].URL.Query().Get("areaCode"), "L1090500")
 	text := s.requests[1].URL.Query()
-	eq(t, "text stnId", text.Get("stnId"), "108")
-	eq(t, "text fromTmFc", text.Get("fromTmFc"), "20260924")
-	eq(t, "text serviceKey", text.Get("serviceKey"), testKey)
-	eq(t, "text areaCode (not a getWthrWrnMsg parameter)", text.Has("areaCode"), false)
-	eq(t, "headline", res.Items[0].Alert.Headline, "호우경보·호우주의보 해제")
+	golden.Eq(t, "text stnId", text.Get("stnId"), "108")
+	golden.Eq(t, "text fromTmFc", text.Get("fromTmFc"), "20260924")
+	golden.Eq(t, "text serviceKey", text.Get("serviceKey"), testKey)
+	golden.Eq(t, "text areaCode (not a getWthrWrnMsg parameter)", text.Has("areaCode"), false)
+	golden.Eq(t, "headline", res.Items[0].Alert.Headline, "호우경보·호우주의보 해제")
 
 	// Nothing maps: no text request.
 	s = &server{answer: byOp(t, map[string]string{"getPwnCd": "getPwnCd.json", "getWthrWrnMsg": "getWthrWrnMsg.json"})}
@@ -157,7 +158,7 @@ func TestCollectText(t *testing.T) {
 	if _, err := c.Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "requests without mapped rows", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1")
+	golden.Eq(t, "requests without mapped rows", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1")
 
 	// The text request failing fails the run: no items now and text later.
 	s = &server{answer: byOp(t, map[string]string{"getPwnCd": "getPwnCd.json", "getWthrWrnMsg": "error-err-99.json"})}
@@ -207,8 +208,8 @@ func TestCollectPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "requests", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1 getPwnCd?pageNo=2 getPwnCd?pageNo=3")
-	eq(t, "items", len(res.Items), 5)
+	golden.Eq(t, "requests", strings.Join(s.ops(), " "), "getPwnCd?pageNo=1 getPwnCd?pageNo=2 getPwnCd?pageNo=3")
+	golden.Eq(t, "items", len(res.Items), 5)
 
 	// Exactly full pages: one more request finds the short (empty) page.
 	s = &server{answer: rowsPage(t, 4)}
@@ -223,7 +224,7 @@ func TestCollectPages(t *testing.T) {
 	if !errors.Is(err, ErrPartial) || len(res.Items) != 4 {
 		t.Fatalf("partial run: %d items, %v", len(res.Items), err)
 	}
-	eq(t, "requests (bounded)", len(s.requests), 2)
+	golden.Eq(t, "requests (bounded)", len(s.requests), 2)
 	noKey(t, "partial error", err.Error())
 }
 
@@ -267,7 +268,7 @@ func TestCollectErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want %q", err, tt.want)
 			}
-			eq(t, "items beside the error", len(res.Items), 0)
+			golden.Eq(t, "items beside the error", len(res.Items), 0)
 			noKey(t, "error", err.Error())
 			var api *APIError
 			if tt.code != "" && (!errors.As(err, &api) || api.Code != tt.code) {
@@ -281,14 +282,14 @@ func TestCollectErrors(t *testing.T) {
 				noKey(t, "the fetcher's own error", fe.Error()) // the key is registered with the fetcher
 			}
 			if tt.status != 0 {
-				eq(t, "metrics reason", collectors.Reason(err), "http_status")
+				golden.Eq(t, "metrics reason", collectors.Reason(err), "http_status")
 			}
 		})
 	}
 	t.Run("server gone", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
-		fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{})
+		fetcher := golden.Fetcher(collectors.FetchOptions{})
 		c := newTestCollector(t, srv.URL+opPath+"getPwnCd", "", fetcher, testNow)
 		_, err := c.Collect(context.Background())
 		if err == nil {

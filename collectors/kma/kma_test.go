@@ -1,7 +1,6 @@
 package kma
 
 import (
-	"bytes"
 	"net/url"
 	"strings"
 	"testing"
@@ -9,8 +8,8 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 	"github.com/hazardwire/hazardwire/collectors/internal/kmacode"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
 )
 
 // keyForms are the forms of testKey that must never show in an error.
@@ -64,8 +63,8 @@ func TestNew(t *testing.T) {
 				tt.env(&env)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(withKey(tt.options), &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(withKey(tt.options), &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil {
 					t.Fatalf("New: %v", err)
@@ -85,14 +84,14 @@ func TestNew(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	c := newTestCollector(t, "", "", nil, time.Time{})
-	eq(t, "url", c.pwnURL.String(), DefaultURL)
-	eq(t, "text url", c.textURL.String(), "https://apis.data.go.kr/1360000/WthrWrnInfoService/getWthrWrnMsg")
-	eq(t, "lookback", c.lookback, 72*time.Hour)
-	eq(t, "num_of_rows", c.rows, 1000)
-	eq(t, "max_pages", c.maxPages, 5)
-	eq(t, "stn_id (not sent)", c.stnID, "")
-	eq(t, "text station", c.textStn, "108")
-	eq(t, "fetch_text", c.fetchText, false)
+	golden.Eq(t, "url", c.pwnURL.String(), DefaultURL)
+	golden.Eq(t, "text url", c.textURL.String(), "https://apis.data.go.kr/1360000/WthrWrnInfoService/getWthrWrnMsg")
+	golden.Eq(t, "lookback", c.lookback, 72*time.Hour)
+	golden.Eq(t, "num_of_rows", c.rows, 1000)
+	golden.Eq(t, "max_pages", c.maxPages, 5)
+	golden.Eq(t, "stn_id (not sent)", c.stnID, "")
+	golden.Eq(t, "text station", c.textStn, "108")
+	golden.Eq(t, "fetch_text", c.fetchText, false)
 	if h, ok := c.mapper.classifier.Hazard(kmacode.HeavyRain); !ok || h != alert.HazardFlood {
 		t.Errorf("호우 = %q, %v; want flood by default", h, ok)
 	}
@@ -111,12 +110,12 @@ func TestServiceKeyForms(t *testing.T) {
 		if want == "" {
 			want = u
 		}
-		eq(t, "URL for key form "+form, u, want)
+		golden.Eq(t, "URL for key form "+form, u, want)
 		parsed, err := url.Parse(u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, "serviceKey as the server reads it", parsed.Query().Get("serviceKey"), testKey)
+		golden.Eq(t, "serviceKey as the server reads it", parsed.Query().Get("serviceKey"), testKey)
 		if !strings.HasSuffix(u, "&serviceKey="+url.QueryEscape(testKey)) || strings.Contains(u, "%252B") {
 			t.Errorf("key not encoded exactly once: %s", u)
 		}
@@ -128,31 +127,19 @@ func TestWindowKST(t *testing.T) {
 	// the KST date, whatever the host's zone.
 	now := time.Date(2026, 9, 26, 20, 0, 0, 0, time.UTC)
 	from, to := window(now, 72*time.Hour)
-	eq(t, "fromTmFc", from, "20260924")
-	eq(t, "toTmFc", to, "20260927")
+	golden.Eq(t, "fromTmFc", from, "20260924")
+	golden.Eq(t, "toTmFc", to, "20260927")
 	from, to = window(now.In(time.FixedZone("PDT", -7*3600)), time.Hour)
-	eq(t, "fromTmFc (1h)", from, "20260927")
-	eq(t, "toTmFc (1h)", to, "20260927")
+	golden.Eq(t, "fromTmFc (1h)", from, "20260927")
+	golden.Eq(t, "toTmFc (1h)", to, "20260927")
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup("kma")
-	if !ok {
-		t.Fatal(`kind "kma" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
-	eq(t, "Snapshot", k.Snapshot, false)
-	eq(t, "Accept", k.Accept, "application/json")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, "kma", sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
+	golden.Eq(t, "Snapshot", k.Snapshot, false)
+	golden.Eq(t, "Accept", k.Accept, "application/json")
 }
-
-// commonKeys are the collector keys the daemon reads itself.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, with
 // KMA_SERVICE_KEY set, then again with its commented options turned on.
@@ -165,35 +152,14 @@ func TestSample(t *testing.T) {
 	}
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "kma")
-		eq(t, "url", common.URL, DefaultURL)
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml", LookupEnv: lookup}).Err()
-		})
+		c, err := New(golden.Sample(t, src, "kma", DefaultURL, lookup))
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
 	c := build(t, string(sample))
-	eq(t, "key from ${KMA_SERVICE_KEY}, decoded", c.key, testKey)
+	golden.Eq(t, "key from ${KMA_SERVICE_KEY}, decoded", c.key, testKey)
 
 	before, after, ok := strings.Cut(string(sample), "# The kma kind's own options")
 	if !ok {
@@ -205,8 +171,8 @@ func TestSample(t *testing.T) {
 		lines = append(lines, strings.TrimPrefix(l, "# "))
 	}
 	c = build(t, before+strings.Join(lines, "\n"))
-	eq(t, "fetch_text", c.fetchText, true)
-	eq(t, "stn_id", c.stnID, "108")
+	golden.Eq(t, "fetch_text", c.fetchText, true)
+	golden.Eq(t, "stn_id", c.stnID, "108")
 	if h, ok := c.mapper.classifier.Hazard(kmacode.TropicalNight); !ok || h != alert.HazardHeat {
 		t.Errorf("sample's kinds option not applied: %q, %v", h, ok)
 	}

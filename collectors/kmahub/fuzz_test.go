@@ -2,10 +2,10 @@ package kmahub
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the parser arbitrary bodies and content types, seeded with
@@ -13,12 +13,7 @@ import (
 // a Result the lifecycle can take: valid alerts in KST, one item per key,
 // drops within the count.
 func FuzzParse(f *testing.F) {
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "input.txt"))
-	for _, path := range inputs {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*/input.txt") {
 		f.Add(b, "text/plain")
 		f.Add(b, "")
 		f.Add(b, "text/plain; charset=euc-kr")

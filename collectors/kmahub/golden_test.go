@@ -2,11 +2,8 @@ package kmahub
 
 import (
 	"bytes"
-	"flag"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -14,9 +11,8 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err, EUC-KR inputs) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -61,14 +57,14 @@ var (
 	koreanFacts = facts{fetched: 5, dropped: map[string]int{collectors.DropUnmapped: 1}, items: koreanItems,
 		check: func(t *testing.T, res collectors.Result, _ []error) {
 			pre := res.Items[0].Alert
-			eq(t, "ED_TM with its comma", strings.Join(pre.Parameters["ED_TM"], "|"), "5일 밤, 6일 새벽에는 해제 예상")
-			eq(t, "preliminary urgency", pre.Urgency, alert.UrgencyFuture)
-			eq(t, "preliminary certainty", pre.Certainty, alert.CertaintyPossible)
-			eq(t, "area", mustJSON(t, pre.Areas), mustJSON(t, []alert.Area{{Description: "강원북부산지", Geocodes: map[string][]string{"KMA_WRN_ZONE": {"L1030100"}}}}))
-			eq(t, "eventCodes as sent", mustJSON(t, pre.EventCodes), mustJSON(t, map[string][]string{"WRN": {"호우"}, "LVL": {"예비"}}))
-			eq(t, "lifted urgency", res.Items[1].Alert.Urgency, alert.UrgencyPast)
-			eq(t, "REG_UP_KO", res.Items[2].Alert.Parameters["REG_UP_KO"][0], "대구광역시")
-			eq(t, "language", pre.Language, "ko-KR")
+			golden.Eq(t, "ED_TM with its comma", strings.Join(pre.Parameters["ED_TM"], "|"), "5일 밤, 6일 새벽에는 해제 예상")
+			golden.Eq(t, "preliminary urgency", pre.Urgency, alert.UrgencyFuture)
+			golden.Eq(t, "preliminary certainty", pre.Certainty, alert.CertaintyPossible)
+			golden.Eq(t, "area", golden.JSON(t, pre.Areas), golden.JSON(t, []alert.Area{{Description: "강원북부산지", Geocodes: map[string][]string{"KMA_WRN_ZONE": {"L1030100"}}}}))
+			golden.Eq(t, "eventCodes as sent", golden.JSON(t, pre.EventCodes), golden.JSON(t, map[string][]string{"WRN": {"호우"}, "LVL": {"예비"}}))
+			golden.Eq(t, "lifted urgency", res.Items[1].Alert.Urgency, alert.UrgencyPast)
+			golden.Eq(t, "REG_UP_KO", res.Items[2].Alert.Parameters["REG_UP_KO"][0], "대구광역시")
+			golden.Eq(t, "language", pre.Language, "ko-KR")
 		}}
 )
 
@@ -78,10 +74,10 @@ var cases = map[string]facts{
 	"letter-codes": {fetched: 5, dropped: map[string]int{collectors.DropUnmapped: 2}, items: letterItems,
 		check: func(t *testing.T, res collectors.Result, _ []error) {
 			a := res.Items[0].Alert
-			eq(t, "ED_TM", strings.Join(a.Parameters["ED_TM"], "|"), "26일 오후(12~18시)")
-			eq(t, "eventCodes as sent", mustJSON(t, a.EventCodes), mustJSON(t, map[string][]string{"WRN": {"R"}, "LVL": {"3"}}))
-			eq(t, "expires (none)", rfc3339(a.Expires)+rfc3339(a.Ends), "<nil><nil>")
-			eq(t, "senderName", a.SenderName, "기상청")
+			golden.Eq(t, "ED_TM", strings.Join(a.Parameters["ED_TM"], "|"), "26일 오후(12~18시)")
+			golden.Eq(t, "eventCodes as sent", golden.JSON(t, a.EventCodes), golden.JSON(t, map[string][]string{"WRN": {"R"}, "LVL": {"3"}}))
+			golden.Eq(t, "expires (none)", golden.RFC3339(a.Expires)+golden.RFC3339(a.Ends), "<nil><nil>")
+			golden.Eq(t, "senderName", a.SenderName, "기상청")
 			if a.Geometry != nil {
 				t.Error("zone codes only: want geometry null")
 			}
@@ -129,7 +125,7 @@ func sameAs(other string, f facts) facts {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eq(t, "items equal those of "+other, mustJSON(t, res.Items)+"\n", string(want))
+		golden.Eq(t, "items equal those of "+other, golden.JSON(t, res.Items)+"\n", string(want))
 		check(t, res, problems)
 	}
 	return f
@@ -138,17 +134,14 @@ func sameAs(other string, f facts) facts {
 // TestEUCKRInputs checks that the EUC-KR inputs are the korean-words input
 // encoded with golang.org/x/text/encoding/korean (-update writes them).
 func TestEUCKRInputs(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("testdata", "korean-words", "input.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := golden.At("korean-words").Read(t, "input.txt")
 	want, err := korean.EUCKR.NewEncoder().Bytes(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"euc-kr-declared", "euc-kr-undeclared"} {
-		path := filepath.Join("testdata", name, "input.txt")
-		if *update {
+		path := filepath.Join(golden.At(name).Dir, "input.txt")
+		if *golden.Update {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -167,100 +160,31 @@ func TestEUCKRInputs(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
 	// korean-words first: the EUC-KR cases compare with its golden file.
-	names := slices.Sorted(maps.Keys(seen))
-	slices.SortStableFunc(names, func(a, b string) int { return boolRank(b == "korean-words") - boolRank(a == "korean-words") })
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-func boolRank(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases, First: []string{"korean-words"}}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: true, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
 		got := item{key: a.Key, intent: it.Intent, hazard: a.Hazard, severity: a.Severity, event: a.Event,
-			sent: rfc3339(&a.Sent), effective: rfc3339(a.Effective)}
+			sent: golden.RFC3339(&a.Sent), effective: golden.RFC3339(a.Effective)}
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "source", a.Source, "kmahub")
-		eq(t, "sourceKind", a.SourceKind, "kmahub")
-		eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "source", a.Source, "kmahub")
+		golden.Eq(t, "sourceKind", a.SourceKind, "kmahub")
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // feed serves one answer and records what it was asked.
@@ -41,7 +42,7 @@ func serve(t *testing.T, f *feed, optionsYAML string) *collector {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	k, _ := collectors.Lookup(kindName)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Accept: k.Accept})
+	fetcher := golden.Fetcher(collectors.FetchOptions{Accept: k.Accept})
 	return newTestCollector(t, srv.URL+"/api/typ01/url/wrn_now_data.php", optionsYAML, fetcher)
 }
 
@@ -56,19 +57,19 @@ func TestCollectHTTP(t *testing.T) {
 				t.Fatalf("Collect: %v", err)
 			}
 			r := f.requests[0]
-			eq(t, "path", r.URL.Path, "/api/typ01/url/wrn_now_data.php")
+			golden.Eq(t, "path", r.URL.Path, "/api/typ01/url/wrn_now_data.php")
 			q := r.URL.Query()
-			eq(t, "authKey", q.Get("authKey"), testKey)
-			eq(t, "fe", q.Get("fe"), "f")
-			eq(t, "disp", q.Get("disp"), "1")
-			eq(t, "tm (none: now)", q.Has("tm"), false)
-			eq(t, "Accept", r.Header.Get("Accept"), "text/plain")
-			eq(t, "Snapshot", res.Snapshot, true)
-			eq(t, "Fetched", res.Fetched, 5)
+			golden.Eq(t, "authKey", q.Get("authKey"), testKey)
+			golden.Eq(t, "fe", q.Get("fe"), "f")
+			golden.Eq(t, "disp", q.Get("disp"), "1")
+			golden.Eq(t, "tm (none: now)", q.Has("tm"), false)
+			golden.Eq(t, "Accept", r.Header.Get("Accept"), "text/plain")
+			golden.Eq(t, "Snapshot", res.Snapshot, true)
+			golden.Eq(t, "Fetched", res.Fetched, 5)
 			if len(res.Items) != 4 || res.Items[2].Alert.Event != "폭염중대경보" || res.Items[2].Alert.Areas[0].Description != "대구" {
-				t.Fatalf("items = %s", mustJSON(t, res.Items))
+				t.Fatalf("items = %s", golden.JSON(t, res.Items))
 			}
-			eq(t, "sent in KST", rfc3339(&res.Items[2].Alert.Sent), "2026-08-05T11:00:00+09:00")
+			golden.Eq(t, "sent in KST", golden.RFC3339(&res.Items[2].Alert.Sent), "2026-08-05T11:00:00+09:00")
 		})
 	}
 }
@@ -100,7 +101,7 @@ func TestCollectHTTPErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want %q", err, tt.want)
 			}
-			eq(t, "items beside the error", len(res.Items), 0)
+			golden.Eq(t, "items beside the error", len(res.Items), 0)
 			noKey(t, "error", err.Error())
 			if tt.status != 0 {
 				var fe *collectors.FetchError
@@ -108,12 +109,12 @@ func TestCollectHTTPErrors(t *testing.T) {
 					t.Fatalf("error %v is not a FetchError %d", err, tt.status)
 				}
 				noKey(t, "the fetcher's own error", fe.Error()) // the key is registered with the fetcher
-				eq(t, "metrics reason", collectors.Reason(err), "http_status")
+				golden.Eq(t, "metrics reason", collectors.Reason(err), "http_status")
 			} else {
-				eq(t, "metrics reason", collectors.Reason(err), "parse")
+				golden.Eq(t, "metrics reason", collectors.Reason(err), "parse")
 			}
 			var api *APIError
-			eq(t, "APIError", errors.As(err, &api), tt.api)
+			golden.Eq(t, "APIError", errors.As(err, &api), tt.api)
 			if !strings.HasPrefix(err.Error(), "parse http://127.0.0.1:") && tt.status == 0 {
 				t.Errorf("error %q does not name the URL", err)
 			}

@@ -1,15 +1,14 @@
 package kmahub
 
 import (
-	"bytes"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 	"github.com/hazardwire/hazardwire/collectors/internal/kmacode"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
 )
 
 func noKey(t *testing.T, what, s string) {
@@ -44,8 +43,8 @@ func TestNew(t *testing.T) {
 				tt.env(&env)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(withKey(tt.options), &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(withKey(tt.options), &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil || c == nil {
 					t.Fatalf("New: %v", err)
@@ -62,7 +61,7 @@ func TestNew(t *testing.T) {
 
 func TestRequestURL(t *testing.T) {
 	c := newTestCollector(t, "", "", nil)
-	eq(t, "default", c.requestURL(), DefaultURL+"?disp=1&fe=f&help=0&authKey="+testKey)
+	golden.Eq(t, "default", c.requestURL(), DefaultURL+"?disp=1&fe=f&help=0&authKey="+testKey)
 	if h, ok := c.mapper.classifier.Hazard(kmacode.HeavyRain); !ok || h != alert.HazardFlood {
 		t.Errorf("호우 = %q, %v; want flood by default", h, ok)
 	}
@@ -73,29 +72,18 @@ func TestRequestURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	eq(t, "fe", q.Get("fe"), "e")
-	eq(t, "tm", q.Get("tm"), "202608051000")
-	eq(t, "disp", q.Get("disp"), "1")
-	eq(t, "authKey", q.Get("authKey"), "a+b/c")
+	golden.Eq(t, "fe", q.Get("fe"), "e")
+	golden.Eq(t, "tm", q.Get("tm"), "202608051000")
+	golden.Eq(t, "disp", q.Get("disp"), "1")
+	golden.Eq(t, "authKey", q.Get("authKey"), "a+b/c")
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup("kmahub")
-	if !ok {
-		t.Fatal(`kind "kmahub" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
-	eq(t, "Snapshot", k.Snapshot, true)
-	eq(t, "Accept", k.Accept, "text/plain")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, "kmahub", sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
+	golden.Eq(t, "Accept", k.Accept, "text/plain")
 }
-
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, with
 // KMA_APIHUB_KEY set, then again with its commented options turned on.
@@ -108,34 +96,13 @@ func TestSample(t *testing.T) {
 	}
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "kmahub")
-		eq(t, "url", common.URL, DefaultURL)
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml", LookupEnv: lookup}).Err()
-		})
+		c, err := New(golden.Sample(t, src, "kmahub", DefaultURL, lookup))
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
-	eq(t, "key from ${KMA_APIHUB_KEY}", build(t, string(sample)).key, testKey)
+	golden.Eq(t, "key from ${KMA_APIHUB_KEY}", build(t, string(sample)).key, testKey)
 	before, after, ok := strings.Cut(string(sample), "# The kmahub kind's own options")
 	if !ok {
 		t.Fatal("sample.yaml lost its options marker")

@@ -2,12 +2,11 @@ package mois
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the page parser and the mapping arbitrary bodies, seeded
@@ -15,13 +14,7 @@ import (
 // must be a Result the lifecycle can take: valid alerts, one item per key,
 // every row counted once as an item or a drop.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "input.json"))
-	for _, path := range append(seeds, inputs...) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*.json", "*/input.json") {
 		f.Add(b)
 	}
 	m := newTestCollector(f, "", "typhoon_as_flood: true\nkeywords: true\n", nil).mapper

@@ -1,20 +1,14 @@
 package mois
 
 import (
-	"bytes"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -53,26 +47,26 @@ var cases = map[string]facts{
 		{"mois:266799", alert.HazardFlood, alert.SeverityMinor, "호우", "2026-08-18T03:51:18+09:00", "2026-08-19T03:51:18+09:00", "경상남도 거제시"},
 	}, check: func(t *testing.T, res collectors.Result) {
 		a := res.Items[0].Alert
-		eq(t, "headline", a.Headline, "호우 안전안내")
-		eq(t, "description", a.Description, "오늘 새벽 03:00 호우주의보 발효.")
-		eq(t, "language", a.Language, "ko-KR")
-		eq(t, "sender", a.Sender, "safetydata.go.kr")
-		eq(t, "senderName", a.SenderName, "행정안전부")
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
-		eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
-		eq(t, "effective (defaults to sent)", rfc3339(a.Effective), "<nil>")
-		eq(t, "onset", rfc3339(a.Onset), "<nil>")
-		eq(t, "ends", rfc3339(a.Ends), "<nil>")
-		eq(t, "eventCodes", mustJSON(t, a.EventCodes), mustJSON(t, map[string][]string{"DST_SE_NM": {"호우"}, "EMRG_STEP_NM": {"안전안내"}}))
-		eq(t, "parameters", mustJSON(t, a.Parameters), mustJSON(t, map[string][]string{
+		golden.Eq(t, "headline", a.Headline, "호우 안전안내")
+		golden.Eq(t, "description", a.Description, "오늘 새벽 03:00 호우주의보 발효.")
+		golden.Eq(t, "language", a.Language, "ko-KR")
+		golden.Eq(t, "sender", a.Sender, "safetydata.go.kr")
+		golden.Eq(t, "senderName", a.SenderName, "행정안전부")
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyObserved)
+		golden.Eq(t, "effective (defaults to sent)", rfc3339(a.Effective), "<nil>")
+		golden.Eq(t, "onset", rfc3339(a.Onset), "<nil>")
+		golden.Eq(t, "ends", rfc3339(a.Ends), "<nil>")
+		golden.Eq(t, "eventCodes", golden.JSON(t, a.EventCodes), golden.JSON(t, map[string][]string{"DST_SE_NM": {"호우"}, "EMRG_STEP_NM": {"안전안내"}}))
+		golden.Eq(t, "parameters", golden.JSON(t, a.Parameters), golden.JSON(t, map[string][]string{
 			"SN": {"266799"}, "CRT_DT": {"2026/08/18 03:51:18"},
 			"REG_YMD": {"2026/08/18 03:51:55.000000000"}, "MDFCN_YMD": {"2026/08/18 04:01:45.000000000"}}))
-		eq(t, "geocodes", len(a.Areas[0].Geocodes), 0)
-		if a.Geometry != nil || !strings.Contains(mustJSON(t, a), `"geometry": null`) {
+		golden.Eq(t, "geocodes", len(a.Areas[0].Geocodes), 0)
+		if a.Geometry != nil || !strings.Contains(golden.JSON(t, a), `"geometry": null`) {
 			t.Error("region names only: want geometry null in the JSON")
 		}
-		eq(t, "intent", res.Items[0].Intent, collectors.IntentActive)
+		golden.Eq(t, "intent", res.Items[0].Intent, collectors.IntentActive)
 	}},
 	"DSSP-IF-00247-error": {err: `safetydata.go.kr answered resultCode "30" ("SERVICE KEY IS NOT REGISTERED ERROR", "등록되지 않은 서비스키"): the service_key is not registered`},
 	"flood-and-heat-types": {fetched: 9, dropped: map[string]int{unmapped: 5}, items: []item{
@@ -81,7 +75,7 @@ var cases = map[string]facts{
 		{"mois:266799", alert.HazardFlood, alert.SeverityMinor, "호우", "2026-08-18T03:51:18+09:00", "2026-08-19T03:51:18+09:00", "경상남도 거제시"},
 		{"mois:266809", alert.HazardFlood, alert.SeverityMinor, "하천범람", "2026-08-18T13:20:00+09:00", "2026-08-19T13:20:00+09:00", "대전광역시 유성구"},
 	}, check: func(t *testing.T, res collectors.Result) {
-		eq(t, "headline", res.Items[1].Alert.Headline, "홍수 위급재난")
+		golden.Eq(t, "headline", res.Items[1].Alert.Headline, "홍수 위급재난")
 	}},
 	"typhoon-option": {fetched: 2, dropped: map[string]int{unmapped: 1}, items: []item{
 		{"mois:266805", alert.HazardFlood, alert.SeverityMinor, "태풍", "2026-08-18T09:30:00+09:00", "2026-08-19T09:30:00+09:00", "제주특별자치도 전체"},
@@ -98,9 +92,9 @@ var cases = map[string]facts{
 		{"mois:266905", alert.HazardFlood, alert.SeverityMinor, "호우", "2026-08-17T17:00:14Z", "2026-08-18T17:00:14Z", "부산광역시 전체"},
 		{"mois:266906", alert.HazardFlood, alert.SeverityMinor, "호우", "2026-08-18T23:59:00+09:00", "2026-08-19T23:59:00+09:00", "부산광역시 전체"},
 	}, check: func(t *testing.T, res collectors.Result) {
-		eq(t, "SN as sent (string with a leading zero) → canonical", res.Items[1].Alert.Parameters["SN"][0], "266902")
-		eq(t, "MDFCN_YMD null → absent", len(res.Items[1].Alert.Parameters["MDFCN_YMD"]), 0)
-		eq(t, "REG_YMD as sent", res.Items[0].Alert.Parameters["REG_YMD"][0], "20260818")
+		golden.Eq(t, "SN as sent (string with a leading zero) → canonical", res.Items[1].Alert.Parameters["SN"][0], "266902")
+		golden.Eq(t, "MDFCN_YMD null → absent", len(res.Items[1].Alert.Parameters["MDFCN_YMD"]), 0)
+		golden.Eq(t, "REG_YMD as sent", res.Items[0].Alert.Parameters["REG_YMD"][0], "20260818")
 	}},
 	"invalid-rows": {fetched: 11, dropped: map[string]int{invalid: 10}, problems: 10, problemSubs: []string{
 		`row 1: SN "" is not`, `row 2: SN "abc" is not`, `SN "1.5"`, `SN "-5"`, "row 8: not a message object", "row 9: not a message object",
@@ -111,7 +105,7 @@ var cases = map[string]facts{
 	"duplicate-sn": {fetched: 2, dropped: map[string]int{unmapped: 1}, items: []item{
 		{"mois:266799", alert.HazardFlood, alert.SeverityMinor, "호우", "2026-08-18T03:51:18+09:00", "2026-08-19T03:51:18+09:00", "경상남도 거제시"},
 	}, check: func(t *testing.T, res collectors.Result) {
-		eq(t, "the copy modified last", res.Items[0].Alert.Description, "오늘 새벽 03:00 호우경보 발효.")
+		golden.Eq(t, "the copy modified last", res.Items[0].Alert.Description, "오늘 새벽 03:00 호우경보 발효.")
 	}},
 	"areas": {fetched: 3, items: []item{
 		{"mois:266960", alert.HazardHeat, alert.SeverityMinor, "폭염", "2026-08-18T13:00:00+09:00", "2026-08-19T13:00:00+09:00", "서울특별시 전체 | 경기도 수원시 장안구 | 인천광역시 중구"},
@@ -128,9 +122,9 @@ var cases = map[string]facts{
 		{"mois:266977", alert.HazardFlood, alert.SeverityUnknown, "호우", "2026-08-18T15:00:07+09:00", "2026-08-19T15:00:07+09:00", "서울특별시 전체"},
 		{"mois:266978", alert.HazardFlood, alert.SeverityUnknown, "호우", "2026-08-18T15:00:08+09:00", "2026-08-19T15:00:08+09:00", "서울특별시 전체"},
 	}, check: func(t *testing.T, res collectors.Result) {
-		eq(t, "headline without a step", res.Items[6].Alert.Headline, "호우")
-		eq(t, "eventCodes without a step", mustJSON(t, res.Items[6].Alert.EventCodes), mustJSON(t, map[string][]string{"DST_SE_NM": {"호우"}}))
-		eq(t, "headline, step as sent", res.Items[2].Alert.Headline, "호우 긴급 재난")
+		golden.Eq(t, "headline without a step", res.Items[6].Alert.Headline, "호우")
+		golden.Eq(t, "eventCodes without a step", golden.JSON(t, res.Items[6].Alert.EventCodes), golden.JSON(t, map[string][]string{"DST_SE_NM": {"호우"}}))
+		golden.Eq(t, "headline, step as sent", res.Items[2].Alert.Headline, "호우 긴급 재난")
 	}},
 	"expire-after-option": {fetched: 1, items: []item{
 		{"mois:266810", alert.HazardHeat, alert.SeveritySevere, "폭염", "2026-08-18T14:05:10+09:00", "2026-08-18T20:05:10+09:00", "대구광역시 전체"},
@@ -151,92 +145,25 @@ var cases = map[string]facts{
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A case is a folder, or a verbatim capture testdata/<case>.json whose
-	// folder holds only the golden file.
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if name, ok := strings.CutSuffix(d.Name(), ".json"); ok && !d.IsDir() {
-			seen[name] = true
-		} else if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases, CaptureExt: ".json"}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, false)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	eq(t, "problems", len(problems), f.problems)
+	golden.Eq(t, "problems", len(problems), f.problems)
 	for _, sub := range f.problemSubs {
 		if !slices.ContainsFunc(problems, func(p error) bool { return strings.Contains(p.Error(), sub) }) {
 			t.Errorf("no problem mentions %q: %v", sub, problems)
 		}
 	}
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: false, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
@@ -249,9 +176,9 @@ func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, 
 		if got != w {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "intent", it.Intent, collectors.IntentActive)
-		eq(t, "source", a.Source, "mois")
-		eq(t, "sourceKind", a.SourceKind, "mois")
+		golden.Eq(t, "intent", it.Intent, collectors.IntentActive)
+		golden.Eq(t, "source", a.Source, "mois")
+		golden.Eq(t, "sourceKind", a.SourceKind, "mois")
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}

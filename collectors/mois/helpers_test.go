@@ -1,36 +1,17 @@
 package mois
 
 import (
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // testKey is the service key of every test collector: it must never show in
 // an error. Its '+', '/' and '=' change under URL escaping, so every escaped
 // form is checked too.
 const testKey = "TESTKEY+s3cr3t/Xy=="
-
-// yamlDecode returns a Decode that reads src strictly with the daemon's own
-// decoder, and counts its calls in *calls (when calls is not nil).
-func yamlDecode(src string, calls *int) collectors.Decode {
-	return func(v any) error {
-		if calls != nil {
-			*calls++
-		}
-		node, errs := yamlx.Load("options.yaml", []byte(src))
-		if errs != nil {
-			return errs.Err()
-		}
-		return yamlx.Decode(node, v, yamlx.Options{File: "options.yaml"}).Err()
-	}
-}
 
 // testEnv is the environment of a collector named "mois" for url.
 func testEnv(url string, fetcher *collectors.Fetcher) collectors.Env {
@@ -50,7 +31,7 @@ func withKey(optionsYAML string) string {
 // optionsYAML.
 func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors.Fetcher) *collector {
 	t.Helper()
-	c, err := New(testEnv(url, fetcher), yamlDecode(withKey(optionsYAML), nil))
+	c, err := New(testEnv(url, fetcher), golden.Decode(withKey(optionsYAML), nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -61,27 +42,7 @@ func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors
 // or for the verbatim captures, testdata/<name>.json.
 func caseInput(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name, "input.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		b, err = os.ReadFile(filepath.Join("testdata", name+".json"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// caseOptions returns the options of golden case name ("" when it has none).
-func caseOptions(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name, "options.yaml"))
-	if errors.Is(err, os.ErrNotExist) {
-		return ""
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return golden.At(name).Input(t, "input.json", ".json")
 }
 
 // parseOne maps one answer as a run that read only it: the path Collect
@@ -101,17 +62,8 @@ func (m *mapper) parseOne(body []byte) (collectors.Result, []error, error) {
 // configured with the case's options.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
-	c := newTestCollector(t, "", caseOptions(t, name), nil)
+	c := newTestCollector(t, "", golden.At(name).Options(t), nil)
 	return c.mapper.parseOne(caseInput(t, name))
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
-	return string(b)
 }
 
 // rfc3339 formats an optional time as the alert JSON does, offset kept.
@@ -120,11 +72,4 @@ func rfc3339(t *time.Time) string {
 		return "<nil>"
 	}
 	return t.Format(time.RFC3339Nano)
-}
-
-func eq[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
-	}
 }

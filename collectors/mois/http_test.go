@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/korean"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // feed serves DSSP-IF-00247 answers from rows per crtDt, paged as asked,
@@ -94,7 +95,7 @@ func serve(t *testing.T, f *feed, optionsYAML, now string) (*collector, *httptes
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	k, _ := collectors.Lookup(kindName)
-	fetcher := collectors.NewClient(collectors.ClientOptions{}).NewFetcher(collectors.FetchOptions{Accept: k.Accept})
+	fetcher := golden.Fetcher(collectors.FetchOptions{Accept: k.Accept})
 	c := newTestCollector(t, srv.URL+"/V2/api/DSSP-IF-00247", optionsYAML, fetcher)
 	at, err := time.Parse(time.RFC3339, now)
 	if err != nil {
@@ -131,22 +132,22 @@ func TestCollectHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	eq(t, "requests", f.asked(), "20260819/1 20260818/1 20260818/2 20260818/3")
+	golden.Eq(t, "requests", f.asked(), "20260819/1 20260818/1 20260818/2 20260818/3")
 	r := f.requests[1]
 	q := r.URL.Query()
-	eq(t, "path", r.URL.Path, "/V2/api/DSSP-IF-00247")
-	eq(t, "serviceKey (decoded by the server)", q.Get("serviceKey"), testKey)
-	eq(t, "returnType", q.Get("returnType"), "json")
-	eq(t, "numOfRows", q.Get("numOfRows"), "4")
-	eq(t, "rgnNm", q.Has("rgnNm"), false)
-	eq(t, "Accept", r.Header.Get("Accept"), "application/json")
-	eq(t, "Snapshot", res.Snapshot, false)
-	eq(t, "Fetched", res.Fetched, 9)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, map[string]int{collectors.DropUnmapped: 5}))
-	eq(t, "NotModified", res.NotModified, false)
-	eq(t, "keys", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266809")
-	eq(t, "sent (KST kept)", res.Items[0].Alert.Sent.Format(time.RFC3339), "2026-08-18T14:05:10+09:00")
-	noKey(t, "items", mustJSON(t, res.Items))
+	golden.Eq(t, "path", r.URL.Path, "/V2/api/DSSP-IF-00247")
+	golden.Eq(t, "serviceKey (decoded by the server)", q.Get("serviceKey"), testKey)
+	golden.Eq(t, "returnType", q.Get("returnType"), "json")
+	golden.Eq(t, "numOfRows", q.Get("numOfRows"), "4")
+	golden.Eq(t, "rgnNm", q.Has("rgnNm"), false)
+	golden.Eq(t, "Accept", r.Header.Get("Accept"), "application/json")
+	golden.Eq(t, "Snapshot", res.Snapshot, false)
+	golden.Eq(t, "Fetched", res.Fetched, 9)
+	golden.Eq(t, "Dropped", golden.JSON(t, res.Dropped), golden.JSON(t, map[string]int{collectors.DropUnmapped: 5}))
+	golden.Eq(t, "NotModified", res.NotModified, false)
+	golden.Eq(t, "keys", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266809")
+	golden.Eq(t, "sent (KST kept)", res.Items[0].Alert.Sent.Format(time.RFC3339), "2026-08-18T14:05:10+09:00")
+	noKey(t, "items", golden.JSON(t, res.Items))
 }
 
 func TestCollectHTTPRegion(t *testing.T) {
@@ -156,10 +157,10 @@ func TestCollectHTTPRegion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	eq(t, "requests", f.asked(), "20260818/1")
-	eq(t, "rgnNm", f.requests[0].URL.Query().Get("rgnNm"), "서울특별시")
-	eq(t, "items", len(res.Items), 0)
-	eq(t, "Fetched", res.Fetched, 0)
+	golden.Eq(t, "requests", f.asked(), "20260818/1")
+	golden.Eq(t, "rgnNm", f.requests[0].URL.Query().Get("rgnNm"), "서울특별시")
+	golden.Eq(t, "items", len(res.Items), 0)
+	golden.Eq(t, "Fetched", res.Fetched, 0)
 }
 
 // TestCollectHTTPShiftingPages: a message that arrives while a day is paged
@@ -178,16 +179,16 @@ func TestCollectHTTPShiftingPages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	eq(t, "requests", f.asked(), "20260818/1 20260818/2 20260818/3")
-	eq(t, "Fetched (the repeated row once)", res.Fetched, 9)
-	eq(t, "keys", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266809")
+	golden.Eq(t, "requests", f.asked(), "20260818/1 20260818/2 20260818/3")
+	golden.Eq(t, "Fetched (the repeated row once)", res.Fetched, 9)
+	golden.Eq(t, "keys", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266809")
 
 	res, err = c.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("second Collect: %v", err)
 	}
-	eq(t, "Fetched", res.Fetched, 10)
-	eq(t, "keys", keysOf(res), "mois:266820 mois:266810 mois:266811 mois:266799 mois:266809")
+	golden.Eq(t, "Fetched", res.Fetched, 10)
+	golden.Eq(t, "keys", keysOf(res), "mois:266820 mois:266810 mois:266811 mois:266799 mois:266809")
 }
 
 func TestCollectHTTPPartial(t *testing.T) {
@@ -198,10 +199,10 @@ func TestCollectHTTPPartial(t *testing.T) {
 	if !errors.Is(err, ErrPartial) {
 		t.Fatalf("error = %v, want ErrPartial", err)
 	}
-	eq(t, "error", err.Error(), "partial run: crtDt 20260818 has more than max_pages 2 × page_size 2 messages")
-	eq(t, "requests (the next day still read)", f.asked(), "20260818/1 20260818/2 20260817/1")
-	eq(t, "items beside the error", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266700")
-	eq(t, "Fetched", res.Fetched, 5)
+	golden.Eq(t, "error", err.Error(), "partial run: crtDt 20260818 has more than max_pages 2 × page_size 2 messages")
+	golden.Eq(t, "requests (the next day still read)", f.asked(), "20260818/1 20260818/2 20260817/1")
+	golden.Eq(t, "items beside the error", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266700")
+	golden.Eq(t, "Fetched", res.Fetched, 5)
 }
 
 // TestCollectHTTPBounded: an API that pages forever (here: the real capture,
@@ -218,9 +219,9 @@ func TestCollectHTTPBounded(t *testing.T) {
 	if !errors.Is(err, ErrPartial) {
 		t.Fatalf("error = %v, want ErrPartial", err)
 	}
-	eq(t, "requests", f.asked(), "20260818/1 20260818/2 20260818/3")
-	eq(t, "Fetched (each message once)", res.Fetched, 2)
-	eq(t, "keys", keysOf(res), "mois:266799")
+	golden.Eq(t, "requests", f.asked(), "20260818/1 20260818/2 20260818/3")
+	golden.Eq(t, "Fetched (each message once)", res.Fetched, 2)
+	golden.Eq(t, "keys", keysOf(res), "mois:266799")
 }
 
 func TestCollectHTTPAgencyError(t *testing.T) {
@@ -239,9 +240,9 @@ func TestCollectHTTPAgencyError(t *testing.T) {
 		t.Errorf("error %q does not name the redacted URL", err)
 	}
 	noKey(t, "error", err.Error())
-	eq(t, "requests (the next day spared)", f.asked(), "20260818/1")
-	eq(t, "items", len(res.Items), 0)
-	eq(t, "reason", collectors.Reason(err), "parse")
+	golden.Eq(t, "requests (the next day spared)", f.asked(), "20260818/1")
+	golden.Eq(t, "items", len(res.Items), 0)
+	golden.Eq(t, "reason", collectors.Reason(err), "parse")
 }
 
 // TestCollectHTTPSecrets: whatever a failing server echoes, and whatever the
@@ -272,7 +273,7 @@ func TestCollectHTTPSecrets(t *testing.T) {
 				t.Fatal("Collect succeeded")
 			}
 			noKey(t, "error", err.Error())
-			eq(t, "reason", collectors.Reason(err), tt.reason)
+			golden.Eq(t, "reason", collectors.Reason(err), tt.reason)
 			var fe *collectors.FetchError
 			if errors.As(err, &fe) {
 				noKey(t, "FetchError.Detail", fe.Detail)
@@ -288,7 +289,7 @@ func TestCollectHTTPSecrets(t *testing.T) {
 			t.Fatal("Collect succeeded")
 		}
 		noKey(t, "error", err.Error())
-		eq(t, "reason", collectors.Reason(err), "network")
+		golden.Eq(t, "reason", collectors.Reason(err), "network")
 	})
 }
 
@@ -299,14 +300,14 @@ func TestCollectHTTPNotModified(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	want := mustJSON(t, res.Items)
+	want := golden.JSON(t, res.Items)
 	res, err = c.Collect(context.Background())
 	if err != nil {
 		t.Fatalf("second Collect: %v", err)
 	}
-	eq(t, "If-None-Match", f.requests[1].Header.Get("If-None-Match"), `"v1"`)
-	eq(t, "NotModified", res.NotModified, true)
-	eq(t, "items after 304", mustJSON(t, res.Items), want)
+	golden.Eq(t, "If-None-Match", f.requests[1].Header.Get("If-None-Match"), `"v1"`)
+	golden.Eq(t, "NotModified", res.NotModified, true)
+	golden.Eq(t, "items after 304", golden.JSON(t, res.Items), want)
 }
 
 // TestCollectHTTPForget: the cached pages of a day no longer read are
@@ -326,12 +327,12 @@ func TestCollectHTTPForget(t *testing.T) {
 	run("2026-08-18T09:02:00Z") // conditional: the page is cached
 	run("2026-08-19T09:00:00Z") // a new day: the 18th is forgotten
 	run("2026-08-18T09:04:00Z") // asked again, unconditionally
-	eq(t, "requests", f.asked(), "20260818/1 20260818/1 20260819/1 20260818/1")
+	golden.Eq(t, "requests", f.asked(), "20260818/1 20260818/1 20260819/1 20260818/1")
 	var conditional []string
 	for _, r := range f.requests {
 		conditional = append(conditional, strconv.FormatBool(r.Header.Get("If-None-Match") != ""))
 	}
-	eq(t, "conditional", strings.Join(conditional, " "), "false true false false")
+	golden.Eq(t, "conditional", strings.Join(conditional, " "), "false true false false")
 }
 
 func TestCollectHTTPCharsets(t *testing.T) {
@@ -349,8 +350,8 @@ func TestCollectHTTPCharsets(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Collect: %v", err)
 		}
-		eq(t, "keys", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266809")
-		eq(t, "description decoded", res.Items[2].Alert.Description, "오늘 새벽 03:00 호우주의보 발효.")
+		golden.Eq(t, "keys", keysOf(res), "mois:266810 mois:266811 mois:266799 mois:266809")
+		golden.Eq(t, "description decoded", res.Items[2].Alert.Description, "오늘 새벽 03:00 호우주의보 발효.")
 	})
 	t.Run("EUC-KR bytes labelled UTF-8", func(t *testing.T) {
 		euc, _ := korean.EUCKR.NewEncoder().Bytes(body)
@@ -372,7 +373,7 @@ func TestCollectCanceled(t *testing.T) {
 	if err == nil {
 		t.Fatal("Collect with a canceled context succeeded")
 	}
-	eq(t, "reason", collectors.Reason(err), "canceled")
+	golden.Eq(t, "reason", collectors.Reason(err), "canceled")
 }
 
 func TestCollectNoFetcher(t *testing.T) {

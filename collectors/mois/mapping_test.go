@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // keyForms are the ways a key can show in text: as is, and escaped.
@@ -62,7 +64,7 @@ func TestSeverityOf(t *testing.T) {
 		"안전안내": alert.SeverityMinor, "안전안내문자": alert.SeverityMinor,
 		"실종경보": alert.SeverityUnknown, "": alert.SeverityUnknown, "경보": alert.SeverityUnknown,
 	} {
-		eq(t, "severityOf("+step+")", severityOf(step), want)
+		golden.Eq(t, "severityOf("+step+")", severityOf(step), want)
 	}
 }
 
@@ -102,7 +104,7 @@ func TestParseKST(t *testing.T) {
 	}
 	// The instant, not only the text: 02:00:10 KST is 17:00:10 UTC the day before.
 	got, _ := parseKST("2026/08/18 02:00:10", sentLayouts)
-	eq(t, "UTC instant", got.UTC().Format(time.RFC3339), "2026-08-17T17:00:10Z")
+	golden.Eq(t, "UTC instant", got.UTC().Format(time.RFC3339), "2026-08-17T17:00:10Z")
 }
 
 func TestSerial(t *testing.T) {
@@ -130,20 +132,20 @@ func TestAreasOf(t *testing.T) {
 				t.Errorf("areasOf(%q): area %+v has more than a description", in, a)
 			}
 		}
-		eq(t, "areasOf("+in+")", strings.Join(names, "|"), want)
+		golden.Eq(t, "areasOf("+in+")", strings.Join(names, "|"), want)
 	}
 }
 
 func TestAPIErrorMessage(t *testing.T) {
 	e := &APIError{Code: "99", Message: "UNKNOWN ERROR"}
-	eq(t, "unknown code, no hint", e.Error(), `safetydata.go.kr answered resultCode "99" ("UNKNOWN ERROR")`)
+	golden.Eq(t, "unknown code, no hint", e.Error(), `safetydata.go.kr answered resultCode "99" ("UNKNOWN ERROR")`)
 	// Agency messages are cut to one bounded line.
 	_, err := parsePage([]byte(`{"header":{"resultCode":"31","resultMsg":"DEADLINE\nHAS   EXPIRED","errorMsg":"` + strings.Repeat("가", 300) + `"}}`))
 	if got := err.Error(); !strings.Contains(got, `("DEADLINE HAS EXPIRED", "가가`) || !strings.Contains(got, "…\"): the key's period of use has ended") ||
 		len([]rune(got)) > 350 {
 		t.Errorf("APIError = %q", got)
 	}
-	eq(t, "normCode(0)", normCode("0"), "00")
-	eq(t, "normCode(30)", normCode(" 30 "), "30")
-	eq(t, "normCode(E1)", normCode("E1"), "E1")
+	golden.Eq(t, "normCode(0)", normCode("0"), "00")
+	golden.Eq(t, "normCode(30)", normCode(" 30 "), "30")
+	golden.Eq(t, "normCode(E1)", normCode("E1"), "E1")
 }

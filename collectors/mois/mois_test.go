@@ -1,13 +1,12 @@
 package mois
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestNew(t *testing.T) {
@@ -48,8 +47,8 @@ func TestNew(t *testing.T) {
 				src = withKey(src)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(src, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(src, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil {
 					t.Fatalf("New: %v", err)
@@ -73,25 +72,25 @@ func TestNew(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	c := newTestCollector(t, "", "", nil)
-	eq(t, "url", c.url.String(), DefaultURL)
-	eq(t, "lookback", c.lookback, 1)
-	eq(t, "page size", c.pageSize, 1000)
-	eq(t, "max pages", c.maxPages, 20)
-	eq(t, "expire after", c.mapper.expireAfter, 24*time.Hour)
-	eq(t, "typhoon", c.mapper.typhoon, false)
-	eq(t, "keywords", c.mapper.keywords, false)
-	eq(t, "key", c.key, testKey)
+	golden.Eq(t, "url", c.url.String(), DefaultURL)
+	golden.Eq(t, "lookback", c.lookback, 1)
+	golden.Eq(t, "page size", c.pageSize, 1000)
+	golden.Eq(t, "max pages", c.maxPages, 20)
+	golden.Eq(t, "expire after", c.mapper.expireAfter, 24*time.Hour)
+	golden.Eq(t, "typhoon", c.mapper.typhoon, false)
+	golden.Eq(t, "keywords", c.mapper.keywords, false)
+	golden.Eq(t, "key", c.key, testKey)
 }
 
 // TestServiceKeyEncoded: the portal's percent-encoded key form is sent
 // decoded, so that the request does not encode it twice.
 func TestServiceKeyEncoded(t *testing.T) {
-	c, err := New(testEnv("", nil), yamlDecode("service_key: \"TESTKEY%2Bs3cr3t%2FXy%3D%3D\"\n", nil))
+	c, err := New(testEnv("", nil), golden.Decode("service_key: \"TESTKEY%2Bs3cr3t%2FXy%3D%3D\"\n", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mc := c.(*collector)
-	eq(t, "key", mc.key, testKey)
+	golden.Eq(t, "key", mc.key, testKey)
 	if !strings.HasSuffix(mc.pageURL("20260818", 1), "&serviceKey=TESTKEY%2Bs3cr3t%2FXy%3D%3D") {
 		t.Errorf("page URL %q does not carry the key encoded once", mc.pageURL("20260818", 1))
 	}
@@ -102,7 +101,7 @@ func TestPageURL(t *testing.T) {
 	got := c.pageURL("20260818", 3)
 	want := "https://www.safetydata.go.kr/V2/api/DSSP-IF-00247?crtDt=20260818&extra=1&numOfRows=50&pageNo=3&returnType=json" +
 		"&rgnNm=%EC%84%9C%EC%9A%B8%ED%8A%B9%EB%B3%84%EC%8B%9C+%EC%A2%85%EB%A1%9C%EA%B5%AC&serviceKey=TESTKEY%2Bs3cr3t%2FXy%3D%3D"
-	eq(t, "page URL", got, want)
+	golden.Eq(t, "page URL", got, want)
 }
 
 // TestDays: the days asked for are KST dates, today first; past days only
@@ -131,30 +130,17 @@ func TestDays(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := newTestCollector(t, "", tt.options, nil)
-			eq(t, "days", strings.Join(c.days(now), " "), tt.want)
+			golden.Eq(t, "days", strings.Join(c.days(now), " "), tt.want)
 		})
 	}
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup("mois")
-	if !ok {
-		t.Fatal(`kind "mois" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
-	eq(t, "Snapshot", k.Snapshot, false)
-	eq(t, "Accept", k.Accept, "application/json")
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, "mois", sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 2m")
+	golden.Eq(t, "Snapshot", k.Snapshot, false)
+	golden.Eq(t, "Accept", k.Accept, "application/json")
 }
-
-// commonKeys are the collector keys the daemon reads itself; the kind's
-// decode sees the rest.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, then
 // again with its commented options turned on.
@@ -162,35 +148,14 @@ func TestSample(t *testing.T) {
 	t.Setenv("MOIS_SERVICE_KEY", testKey)
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name     string `yaml:"name"`
-			Kind     string `yaml:"kind"`
-			Schedule string `yaml:"schedule"`
-			URL      string `yaml:"url"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "mois")
-		eq(t, "url", common.URL, DefaultURL)
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml"}).Err()
-		})
+		c, err := New(golden.Sample(t, src, "mois", DefaultURL, nil))
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}
 		return c.(*collector)
 	}
 	c := build(t, string(sample))
-	eq(t, "key from the environment", c.key, testKey)
+	golden.Eq(t, "key from the environment", c.key, testKey)
 
 	// Turn the commented options on: every line after the marker, "# " removed.
 	before, after, ok := strings.Cut(string(sample), "# The mois kind's own options, with their defaults:\n")
@@ -202,9 +167,9 @@ func TestSample(t *testing.T) {
 		lines = append(lines, strings.TrimPrefix(l, "# "))
 	}
 	c = build(t, before+strings.Join(lines, "\n"))
-	eq(t, "region", c.region, "서울특별시")
-	eq(t, "lookback", c.lookback, 1)
-	eq(t, "page size", c.pageSize, 1000)
-	eq(t, "max pages", c.maxPages, 20)
-	eq(t, "expire after", c.mapper.expireAfter, 24*time.Hour)
+	golden.Eq(t, "region", c.region, "서울특별시")
+	golden.Eq(t, "lookback", c.lookback, 1)
+	golden.Eq(t, "page size", c.pageSize, 1000)
+	golden.Eq(t, "max pages", c.maxPages, 20)
+	golden.Eq(t, "expire after", c.mapper.expireAfter, 24*time.Hour)
 }

@@ -2,23 +2,17 @@ package nws
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // FuzzParse feeds the parser arbitrary bodies, seeded with every testdata
 // input. It must never panic, and whatever it accepts must be a Result the
 // lifecycle can take: valid alerts, one item per key, drops within the count.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	inputs, _ := filepath.Glob(filepath.Join("testdata", "*", "input.json"))
-	for _, path := range append(seeds, inputs...) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range golden.Inputs(f, "*.json", "*/input.json") {
 		f.Add(b)
 	}
 	m := newTestCollector(f, "", "events:\n  Storm Surge Warning: flood\n", nil).mapper

@@ -1,21 +1,14 @@
 package nws
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
 
 // item is what every golden case asserts about each item, beside the file.
 type item struct {
@@ -50,24 +43,24 @@ var cases = map[string]facts{
 		{"nws:KPQR.FA.A.0004", collectors.IntentActive, alert.HazardFlood, alert.SeveritySevere, "null", floodWatchUGC, "2019-12-20T13:34:00-08:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "ends", rfc3339(a.Ends), "2019-12-22T10:00:00-08:00")
-		eq(t, "expires", rfc3339(a.Expires), "2019-12-21T05:30:00-08:00")
-		eq(t, "status", a.Status, alert.StatusActual)
-		eq(t, "urgency", a.Urgency, alert.UrgencyFuture)
-		eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
-		eq(t, "event", a.Event, "Flood Watch")
-		eq(t, "headline", a.Headline, "Flood Watch issued December 20 at 1:34PM PST until December 22 at 10:00AM PST by NWS Portland OR")
-		eq(t, "senderName", a.SenderName, "NWS Portland OR")
-		eq(t, "sender", a.Sender, "w-nws.webmaster@noaa.gov")
-		eq(t, "language", a.Language, "en-US")
-		eq(t, "eventCodes", mustJSON(t, a.EventCodes), mustJSON(t, map[string][]string{"VTEC": {"/O.CON.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/"}}))
-		eq(t, "parameters.BLOCKCHANNEL", strings.Join(a.Parameters["BLOCKCHANNEL"], ","), "CMAS,EAS,NWEM")
-		eq(t, "areas", len(a.Areas), 1)
-		eq(t, "SAME geocodes", len(a.Areas[0].Geocodes["SAME"]), 16)
+		golden.Eq(t, "ends", golden.RFC3339(a.Ends), "2019-12-22T10:00:00-08:00")
+		golden.Eq(t, "expires", golden.RFC3339(a.Expires), "2019-12-21T05:30:00-08:00")
+		golden.Eq(t, "status", a.Status, alert.StatusActual)
+		golden.Eq(t, "urgency", a.Urgency, alert.UrgencyFuture)
+		golden.Eq(t, "certainty", a.Certainty, alert.CertaintyPossible)
+		golden.Eq(t, "event", a.Event, "Flood Watch")
+		golden.Eq(t, "headline", a.Headline, "Flood Watch issued December 20 at 1:34PM PST until December 22 at 10:00AM PST by NWS Portland OR")
+		golden.Eq(t, "senderName", a.SenderName, "NWS Portland OR")
+		golden.Eq(t, "sender", a.Sender, "w-nws.webmaster@noaa.gov")
+		golden.Eq(t, "language", a.Language, "en-US")
+		golden.Eq(t, "eventCodes", golden.JSON(t, a.EventCodes), golden.JSON(t, map[string][]string{"VTEC": {"/O.CON.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/"}}))
+		golden.Eq(t, "parameters.BLOCKCHANNEL", strings.Join(a.Parameters["BLOCKCHANNEL"], ","), "CMAS,EAS,NWEM")
+		golden.Eq(t, "areas", len(a.Areas), 1)
+		golden.Eq(t, "SAME geocodes", len(a.Areas[0].Geocodes["SAME"]), 16)
 		if !strings.HasPrefix(a.Areas[0].Description, "North Oregon Coast; Greater Portland Metro Area;") {
 			t.Errorf("area description = %q, want areaDesc", a.Areas[0].Description)
 		}
-		if !strings.Contains(mustJSON(t, a), `"geometry": null`) {
+		if !strings.Contains(golden.JSON(t, a), `"geometry": null`) {
 			t.Error("zone product: want geometry null in the JSON")
 		}
 	}},
@@ -77,9 +70,9 @@ var cases = map[string]facts{
 			"2019-08-14T07:20:00-04:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "onset", rfc3339(a.Onset), "2019-08-14T11:00:00-04:00")
-		eq(t, "ends", rfc3339(a.Ends), "2019-08-14T18:00:00-04:00")
-		eq(t, "event", a.Event, "Heat Advisory")
+		golden.Eq(t, "onset", golden.RFC3339(a.Onset), "2019-08-14T11:00:00-04:00")
+		golden.Eq(t, "ends", golden.RFC3339(a.Ends), "2019-08-14T18:00:00-04:00")
+		golden.Eq(t, "event", a.Event, "Heat Advisory")
 		if !strings.HasPrefix(a.Instruction, "If you must be outdoors") {
 			t.Errorf("instruction = %q", a.Instruction)
 		}
@@ -88,42 +81,42 @@ var cases = map[string]facts{
 		{"nws:KPSR.XH.W.0002", collectors.IntentActive, alert.HazardHeat, alert.SeverityExtreme, "null", []string{"AZZ537", "AZZ538", "AZZ539"}, "2025-07-16T10:54:00-07:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "event", a.Event, "Extreme Heat Warning")
-		eq(t, "eventCodes", mustJSON(t, a.EventCodes), mustJSON(t, map[string][]string{
+		golden.Eq(t, "event", a.Event, "Extreme Heat Warning")
+		golden.Eq(t, "eventCodes", golden.JSON(t, a.EventCodes), golden.JSON(t, map[string][]string{
 			"SAME": {"NWS"}, "NationalWeatherService": {"XHW"}, "VTEC": {"/O.NEW.KPSR.XH.W.0002.250717T1700Z-250719T0300Z/"}}))
-		eq(t, "web", a.Web, "http://www.weather.gov")
-		eq(t, "ends", rfc3339(a.Ends), "2025-07-18T20:00:00-07:00")
+		golden.Eq(t, "web", a.Web, "http://www.weather.gov")
+		golden.Eq(t, "ends", golden.RFC3339(a.Ends), "2025-07-18T20:00:00-07:00")
 	}},
 	"excessive-heat-warning-eh": {fetched: 1, items: []item{
 		{"nws:KVEF.EH.W.0004", collectors.IntentActive, alert.HazardHeat, alert.SeverityExtreme, "null", []string{"NVZ020", "NVZ023"}, "2024-07-06T02:12:00-07:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "instruction (null)", res.Items[0].Alert.Instruction, "")
-		eq(t, "urgency", res.Items[0].Alert.Urgency, alert.UrgencyImmediate)
+		golden.Eq(t, "instruction (null)", res.Items[0].Alert.Instruction, "")
+		golden.Eq(t, "urgency", res.Items[0].Alert.Urgency, alert.UrgencyImmediate)
 	}},
 	"flash-flood-warning-polygon": {fetched: 1, items: []item{
 		{"nws:KTFX.FF.W.0007", collectors.IntentActive, alert.HazardFlood, alert.SeveritySevere, "Polygon", []string{"MTC013"}, "2025-06-21T16:42:00-06:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
 		ring := a.Areas[0].Polygons[0][0]
-		eq(t, "first position [lon, lat]", ring[0], [2]float64{-111.42, 47.61})
-		eq(t, "ring length", len(ring), 5)
+		golden.Eq(t, "first position [lon, lat]", ring[0], [2]float64{-111.42, 47.61})
+		golden.Eq(t, "ring length", len(ring), 5)
 		geo, _ := json.Marshal(a.Geometry)
 		if !strings.HasPrefix(string(geo), `{"type":"Polygon","coordinates":[[[-111.42,47.61],[-111.18,47.64],`) {
 			t.Errorf("geometry JSON = %s, want a Polygon of [lon, lat] positions", geo)
 		}
-		eq(t, "geometry = area polygons", mustJSON(t, a.Geometry.Polygons), mustJSON(t, a.Areas[0].Polygons))
-		eq(t, "headline (null: NWSheadline)", a.Headline, "FLASH FLOOD WARNING FOR CASCADE COUNTY UNTIL 745 PM MDT")
-		eq(t, "flashFloodDamageThreat", strings.Join(a.Parameters["flashFloodDamageThreat"], ","), "CONSIDERABLE")
+		golden.Eq(t, "geometry = area polygons", golden.JSON(t, a.Geometry.Polygons), golden.JSON(t, a.Areas[0].Polygons))
+		golden.Eq(t, "headline (null: NWSheadline)", a.Headline, "FLASH FLOOD WARNING FOR CASCADE COUNTY UNTIL 745 PM MDT")
+		golden.Eq(t, "flashFloodDamageThreat", strings.Join(a.Parameters["flashFloodDamageThreat"], ","), "CONSIDERABLE")
 	}},
 	"upgrade-advisory-to-warning": {fetched: 1, items: []item{
 		{"nws:KBOU.FA.Y.0012", collectors.IntentCancel, alert.HazardFlood, alert.SeveritySevere, "MultiPolygon", []string{"COC013"}, "2025-07-08T14:51:00-06:00"},
 		{"nws:KBOU.FF.W.0005", collectors.IntentActive, alert.HazardFlood, alert.SeveritySevere, "MultiPolygon", []string{"COC013"}, "2025-07-08T14:51:00-06:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "cancel's VTEC", strings.Join(res.Items[0].Alert.EventCodes["VTEC"], " "), "/O.UPG.KBOU.FA.Y.0012.000000T0000Z-250708T2215Z/")
-		eq(t, "new's VTEC", strings.Join(res.Items[1].Alert.EventCodes["VTEC"], " "), "/O.NEW.KBOU.FF.W.0005.250708T2051Z-250708T2345Z/")
-		eq(t, "cancel's event (the upgraded product)", res.Items[0].Alert.Event, "Flood Advisory")
-		eq(t, "new's event", res.Items[1].Alert.Event, "Flash Flood Warning")
-		eq(t, "polygons", len(res.Items[1].Alert.Geometry.Polygons), 2)
+		golden.Eq(t, "cancel's VTEC", strings.Join(res.Items[0].Alert.EventCodes["VTEC"], " "), "/O.UPG.KBOU.FA.Y.0012.000000T0000Z-250708T2215Z/")
+		golden.Eq(t, "new's VTEC", strings.Join(res.Items[1].Alert.EventCodes["VTEC"], " "), "/O.NEW.KBOU.FF.W.0005.250708T2051Z-250708T2345Z/")
+		golden.Eq(t, "cancel's event (the upgraded product)", res.Items[0].Alert.Event, "Flood Advisory")
+		golden.Eq(t, "new's event", res.Items[1].Alert.Event, "Flash Flood Warning")
+		golden.Eq(t, "polygons", len(res.Items[1].Alert.Geometry.Polygons), 2)
 		// The two items share no maps or slices.
 		res.Items[0].Alert.Parameters["VTEC"][0] = "changed"
 		res.Items[0].Alert.Areas[0].Geocodes["UGC"][0] = "changed"
@@ -136,15 +129,15 @@ var cases = map[string]facts{
 	"cancel-can": {fetched: 1, items: []item{
 		{"nws:KPQR.FA.A.0004", collectors.IntentCancel, alert.HazardFlood, alert.SeverityMinor, "null", floodWatchUGC, "2019-12-21T09:12:00-08:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "ends (null)", rfc3339(res.Items[0].Alert.Ends), "<nil>")
-		eq(t, "urgency", res.Items[0].Alert.Urgency, alert.UrgencyPast)
+		golden.Eq(t, "ends (null)", golden.RFC3339(res.Items[0].Alert.Ends), "<nil>")
+		golden.Eq(t, "urgency", res.Items[0].Alert.Urgency, alert.UrgencyPast)
 	}},
 	"expire-exp": {fetched: 1, items: []item{
 		{"nws:KCHS.HT.Y.0006", collectors.IntentExpire, alert.HazardHeat, alert.SeverityMinor, "null",
 			[]string{"GAZ138", "GAZ115", "GAZ137", "GAZ139", "GAZ117", "GAZ114", "GAZ116", "GAZ101", "GAZ100", "GAZ141", "GAZ118", "GAZ099", "GAZ140", "GAZ119"},
 			"2019-08-14T17:47:00-04:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "ends", rfc3339(res.Items[0].Alert.Ends), "2019-08-14T18:00:00-04:00")
+		golden.Eq(t, "ends", golden.RFC3339(res.Items[0].Alert.Ends), "2019-08-14T18:00:00-04:00")
 	}},
 	"message-type-cancel": {fetched: 2, items: []item{
 		{"nws:KILN.FL.W.0031", collectors.IntentCancel, alert.HazardFlood, alert.SeverityMinor, "null", []string{"OHC061", "KYC117"}, "2025-04-05T11:02:00-04:00"},
@@ -155,15 +148,15 @@ var cases = map[string]facts{
 		{story + "urn:oid:2.49.0.1.840.0.4444dddd4444dddd4444dddd4444dddd4444dddd.001.1", collectors.IntentActive, alert.HazardFlood, alert.SeverityMinor, "null",
 			[]string{"GAC051"}, "2025-03-01T09:00:00-05:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "event as sent", res.Items[0].Alert.Event, "flood  advisory")
-		eq(t, "eventCodes (none)", len(res.Items[0].Alert.EventCodes), 0)
+		golden.Eq(t, "event as sent", res.Items[0].Alert.Event, "flood  advisory")
+		golden.Eq(t, "eventCodes (none)", len(res.Items[0].Alert.EventCodes), 0)
 	}},
 	"river-flood-warning-hvtec": {fetched: 1, items: []item{
 		{"nws:KPQR.FL.W.0034", collectors.IntentActive, alert.HazardFlood, alert.SeverityModerate, "Polygon", []string{"WAC011", "ORC051"}, "2019-12-21T08:47:00-08:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "eventCodes.VTEC", strings.Join(a.EventCodes["VTEC"], " "), "/O.EXT.KPQR.FL.W.0034.000000T0000Z-191223T1200Z/")
-		eq(t, "parameters.VTEC (as sent)", len(a.Parameters["VTEC"]), 2)
+		golden.Eq(t, "eventCodes.VTEC", strings.Join(a.EventCodes["VTEC"], " "), "/O.EXT.KPQR.FL.W.0034.000000T0000Z-191223T1200Z/")
+		golden.Eq(t, "parameters.VTEC (as sent)", len(a.Parameters["VTEC"]), 2)
 	}},
 	"bad-time": {fetched: 2, dropped: map[string]int{collectors.DropInvalid: 1}, items: []item{
 		{"nws:KPQR.FA.A.0004", collectors.IntentActive, alert.HazardFlood, alert.SeveritySevere, "null", floodWatchUGC, "2019-12-20T13:34:00-08:00"},
@@ -174,17 +167,17 @@ var cases = map[string]facts{
 	"same-event-latest-sent": {fetched: 2, items: []item{
 		{"nws:KPQR.FA.A.0004", collectors.IntentActive, alert.HazardFlood, alert.SeveritySevere, "null", floodWatchUGC, "2019-12-20T13:34:00-08:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
-		eq(t, "ends of the latest", rfc3339(res.Items[0].Alert.Ends), "2019-12-22T10:00:00-08:00")
+		golden.Eq(t, "ends of the latest", golden.RFC3339(res.Items[0].Alert.Ends), "2019-12-22T10:00:00-08:00")
 	}},
 	"product-segments": {fetched: 4, items: []item{
 		{"nws:KCHS.HT.Y.0006", collectors.IntentActive, alert.HazardHeat, alert.SeverityModerate, "null", []string{"GAZ137", "GAZ138", "GAZ114", "GAZ115"}, "2019-08-14T07:20:00-04:00"},
 		{"nws:KCHS.FL.W.0021", collectors.IntentActive, alert.HazardFlood, alert.SeverityModerate, "null", []string{"GAC103"}, "2019-08-14T07:20:00-04:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		eq(t, "expires (latest segment)", rfc3339(a.Expires), "2019-08-14T16:30:00-04:00")
-		eq(t, "ends (latest segment)", rfc3339(a.Ends), "2019-08-14T19:00:00-04:00")
-		eq(t, "VTEC (most severe segment)", strings.Join(a.EventCodes["VTEC"], " "), "/O.CON.KCHS.HT.Y.0006.190814T1500Z-190814T2200Z/")
-		eq(t, "areas", len(a.Areas), 2)
+		golden.Eq(t, "expires (latest segment)", golden.RFC3339(a.Expires), "2019-08-14T16:30:00-04:00")
+		golden.Eq(t, "ends (latest segment)", golden.RFC3339(a.Ends), "2019-08-14T19:00:00-04:00")
+		golden.Eq(t, "VTEC (most severe segment)", strings.Join(a.EventCodes["VTEC"], " "), "/O.CON.KCHS.HT.Y.0006.190814T1500Z-190814T2200Z/")
+		golden.Eq(t, "areas", len(a.Areas), 2)
 	}},
 	"events-option": {fetched: 3, dropped: map[string]int{collectors.DropUnmapped: 1}, items: []item{
 		{"nws:KCHS.SS.A.1004", collectors.IntentCancel, alert.HazardFlood, alert.SeverityExtreme, "null", []string{"GAZ119"}, "2024-08-06T05:00:00-04:00"},
@@ -202,100 +195,33 @@ var cases = map[string]facts{
 }
 
 func TestGolden(t *testing.T) {
-	dirs, err := os.ReadDir("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A case is a folder, or a verbatim capture testdata/<case>.json whose
-	// folder holds only the golden file.
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if name, ok := strings.CutSuffix(d.Name(), ".json"); ok && !d.IsDir() {
-			seen[name] = true
-		} else if d.IsDir() {
-			seen[d.Name()] = true
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(seen)) {
-		t.Run(name, func(t *testing.T) {
-			f, ok := cases[name]
-			if !ok {
-				t.Fatalf("testdata/%s has no facts in cases", name)
-			}
-			res, problems, err := runCase(t, name)
-			golden(t, name, res, err)
-			checkFacts(t, f, res, problems, err)
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(cases)) {
-		if !seen[name] {
-			t.Errorf("cases[%q] has no folder in testdata", name)
-		}
-	}
-}
-
-// golden compares the items, or the error, with the case's golden file.
-func golden(t *testing.T, name string, res collectors.Result, err error) {
-	t.Helper()
-	file, got := "expected.json", []byte(mustJSON(t, res.Items)+"\n")
-	if res.Items == nil {
-		got = []byte("[]\n")
-	}
-	if err != nil {
-		file, got = "expected.err", []byte(err.Error()+"\n")
-	}
-	path := filepath.Join("testdata", name, file)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"expected.json": "expected.err", "expected.err": "expected.json"}[file]
-		_ = os.Remove(filepath.Join("testdata", name, other))
-		return
-	}
-	want, rerr := os.ReadFile(path)
-	if rerr != nil {
-		t.Fatalf("%v (run go test -update to write it)", rerr)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update and review the diff)\ngot:\n%s", path, got)
-	}
+	golden.Suite[facts]{Cases: cases, CaptureExt: ".json"}.Run(t, func(t *testing.T, c golden.Case, f facts) {
+		res, problems, err := runCase(t, c.Name)
+		c.Compare(t, res, err)
+		checkFacts(t, f, res, problems, err)
+	})
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {
 	t.Helper()
-	if f.err != "" {
-		if err == nil || !strings.Contains(err.Error(), f.err) {
-			t.Fatalf("error = %v, want one containing %q", err, f.err)
-		}
+	if golden.CheckErr(t, err, f.err) {
 		return
 	}
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	eq(t, "Snapshot", res.Snapshot, true)
-	eq(t, "Fetched", res.Fetched, f.fetched)
-	eq(t, "Dropped", mustJSON(t, res.Dropped), mustJSON(t, f.dropped))
-	if len(res.Items) != len(f.items) {
-		t.Fatalf("%d items, want %d: %s", len(res.Items), len(f.items), mustJSON(t, res.Items))
-	}
+	golden.CheckCounts(t, res, golden.Counts{Snapshot: true, Fetched: f.fetched, Dropped: f.dropped, Items: len(f.items)})
 	for i, w := range f.items {
 		it := res.Items[i]
 		a := it.Alert
 		got := item{key: a.Key, intent: it.Intent, hazard: a.Hazard, severity: a.Severity,
-			geometry: "null", ugc: ugcOf(a), sent: rfc3339(&a.Sent)}
+			geometry: "null", ugc: ugcOf(a), sent: golden.RFC3339(&a.Sent)}
 		if a.Geometry != nil {
 			got.geometry = a.Geometry.Type
 		}
-		if mustJSON(t, got.ugc) != mustJSON(t, w.ugc) || got.key != w.key || got.intent != w.intent || got.hazard != w.hazard ||
+		if golden.JSON(t, got.ugc) != golden.JSON(t, w.ugc) || got.key != w.key || got.intent != w.intent || got.hazard != w.hazard ||
 			got.severity != w.severity || got.geometry != w.geometry || got.sent != w.sent {
 			t.Errorf("item %d = %+v\nwant %+v", i, got, w)
 		}
-		eq(t, "source", a.Source, "nws")
-		eq(t, "sourceKind", a.SourceKind, "nws")
+		golden.Eq(t, "source", a.Source, "nws")
+		golden.Eq(t, "sourceKind", a.SourceKind, "nws")
 		if a.ID != "" || a.Version != 0 || a.Change != "" || a.State != "" || a.References != nil {
 			t.Errorf("item %d: lifecycle fields set: %+v", i, a)
 		}
@@ -328,12 +254,5 @@ func problemMentions(subs ...string) func(t *testing.T, res collectors.Result, p
 				t.Errorf("problem %q does not mention %q", problems[0], s)
 			}
 		}
-	}
-}
-
-func eq[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }

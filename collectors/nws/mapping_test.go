@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 // editedFeature returns the feature of the real flood watch capture, after
@@ -56,15 +57,15 @@ func TestEndedAfterItsEnd(t *testing.T) {
 	}
 	res, problems := parseFeatures(t, late("/O.EXP.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/"))
 	if len(res.Items) != 1 || res.Items[0].Intent != collectors.IntentExpire {
-		t.Fatalf("items = %s, problems %v; want one expire", mustJSON(t, res.Items), problems)
+		t.Fatalf("items = %s, problems %v; want one expire", golden.JSON(t, res.Items), problems)
 	}
-	eq(t, "ends", rfc3339(res.Items[0].Alert.Ends), "<nil>")
-	eq(t, "expires kept", rfc3339(res.Items[0].Alert.Expires), "2019-12-21T05:30:00-08:00")
+	golden.Eq(t, "ends", golden.RFC3339(res.Items[0].Alert.Ends), "<nil>")
+	golden.Eq(t, "expires kept", golden.RFC3339(res.Items[0].Alert.Expires), "2019-12-21T05:30:00-08:00")
 
 	// The same times on an active item are nonsense: dropped as invalid.
 	res, problems = parseFeatures(t, late("/O.CON.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/"))
-	eq(t, "items", len(res.Items), 0)
-	eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
+	golden.Eq(t, "items", len(res.Items), 0)
+	golden.Eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "ends") {
 		t.Errorf("problems = %v, want one about ends", problems)
 	}
@@ -75,7 +76,7 @@ func TestUnknownVTECAction(t *testing.T) {
 		p["parameters"] = vtecParam("/O.ZZZ.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/")
 	})
 	res, problems := parseFeatures(t, bad)
-	eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
+	golden.Eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), `unknown action "ZZZ"`) {
 		t.Errorf("problems = %v", problems)
 	}
@@ -84,9 +85,9 @@ func TestUnknownVTECAction(t *testing.T) {
 		p["parameters"] = vtecParam("/O.ZZZ.KPQR.FA.Y.0001.000000T0000Z-191222T1800Z/", "/O.CON.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/")
 	})
 	res, problems = parseFeatures(t, mixed)
-	eq(t, "items", len(res.Items), 1)
-	eq(t, "dropped", len(res.Dropped), 0)
-	eq(t, "problems", len(problems), 1)
+	golden.Eq(t, "items", len(res.Items), 1)
+	golden.Eq(t, "dropped", len(res.Dropped), 0)
+	golden.Eq(t, "problems", len(problems), 1)
 }
 
 func TestStoryKey(t *testing.T) {
@@ -111,14 +112,14 @@ func TestStoryKey(t *testing.T) {
 	later := ref("0-later", "2019-12-19T12:29:00-08:00")
 	unreadable := ref("Z-0", "long ago")
 	const want = "nws:w-nws.webmaster@noaa.gov,A-1"
-	eq(t, "key", key(noVTEC(later, a, b)), want)
-	eq(t, "key, references reordered", key(noVTEC(b, unreadable, later, a)), want)
-	eq(t, "key without references", key(noVTEC()), "nws:w-nws.webmaster@noaa.gov,NWS-IDP-PROD-3965873-3369046")
+	golden.Eq(t, "key", key(noVTEC(later, a, b)), want)
+	golden.Eq(t, "key, references reordered", key(noVTEC(b, unreadable, later, a)), want)
+	golden.Eq(t, "key without references", key(noVTEC()), "nws:w-nws.webmaster@noaa.gov,NWS-IDP-PROD-3965873-3369046")
 
 	res, problems := parseFeatures(t, editedFeature(t, func(_, p map[string]any) {
 		p["parameters"], p["references"], p["sender"] = map[string]any{}, nil, nil
 	}))
-	eq(t, "no sender: invalid", res.Dropped[collectors.DropInvalid], 1)
+	golden.Eq(t, "no sender: invalid", res.Dropped[collectors.DropInvalid], 1)
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "sender or id is missing") {
 		t.Errorf("problems = %v", problems)
 	}
@@ -147,8 +148,8 @@ func TestFeedOrder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if mustJSON(t, byKey(got)) != mustJSON(t, byKey(want)) {
-					t.Fatalf("feature order changed the items:\n%s", mustJSON(t, got.Items))
+				if golden.JSON(t, byKey(got)) != golden.JSON(t, byKey(want)) {
+					t.Fatalf("feature order changed the items:\n%s", golden.JSON(t, got.Items))
 				}
 			}
 		})
@@ -212,8 +213,8 @@ func TestUnreadableFeatures(t *testing.T) {
 				}
 				return
 			}
-			eq(t, "items", len(res.Items), 0)
-			eq(t, "dropped", fmt.Sprint(res.Dropped), fmt.Sprint(map[string]int{tt.drop: 1}))
+			golden.Eq(t, "items", len(res.Items), 0)
+			golden.Eq(t, "dropped", fmt.Sprint(res.Dropped), fmt.Sprint(map[string]int{tt.drop: 1}))
 			if tt.problem != "" && (len(problems) != 1 || !strings.Contains(problems[0].Error(), tt.problem)) {
 				t.Errorf("problems = %v, want one mentioning %q", problems, tt.problem)
 			}

@@ -1,13 +1,12 @@
 package nws
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/yamlx"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestNew(t *testing.T) {
@@ -39,8 +38,8 @@ func TestNew(t *testing.T) {
 				tt.env(&env)
 			}
 			calls := 0
-			c, err := New(env, yamlDecode(tt.options, &calls))
-			eq(t, "decode calls", calls, 1)
+			c, err := New(env, golden.Decode(tt.options, &calls))
+			golden.Eq(t, "decode calls", calls, 1)
 			if tt.err == "" {
 				if err != nil {
 					t.Fatalf("New: %v", err)
@@ -58,9 +57,9 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewURL(t *testing.T) {
-	eq(t, "default url", newTestCollector(t, "", "", nil).url, DefaultURL)
+	golden.Eq(t, "default url", newTestCollector(t, "", "", nil).url, DefaultURL)
 	const u = "https://api.weather.gov/alerts/active?status=actual&area=OR"
-	eq(t, "configured url", newTestCollector(t, u, "", nil).url, u)
+	golden.Eq(t, "configured url", newTestCollector(t, u, "", nil).url, u)
 }
 
 func TestEventsOption(t *testing.T) {
@@ -79,53 +78,19 @@ func TestEventsOption(t *testing.T) {
 }
 
 func TestRegistered(t *testing.T) {
-	k, ok := collectors.Lookup("nws")
-	if !ok {
-		t.Fatal(`kind "nws" is not registered`)
-	}
-	eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 1m")
-	eq(t, "Snapshot", k.Snapshot, true)
-	if !bytes.Equal(k.Sample, sample) || len(sample) == 0 {
-		t.Error("Sample is not the embedded sample.yaml")
-	}
-	if _, err := collectors.ParseSchedule(k.DefaultSchedule); err != nil {
-		t.Error(err)
-	}
+	k := golden.Registered(t, "nws", sample)
+	golden.Eq(t, "DefaultSchedule", k.DefaultSchedule, "@every 1m")
+	golden.Eq(t, "Snapshot", k.Snapshot, true)
 }
-
-// commonKeys are the collector keys the daemon reads itself; the kind's
-// decode sees the rest.
-var commonKeys = []string{"name", "kind", "schedule", "url", "timeout", "jitter", "grace", "user_agent", "max_body"}
 
 // TestSample builds a collector from sample.yaml as the daemon would, then
 // again with its commented options turned on.
 func TestSample(t *testing.T) {
 	build := func(t *testing.T, src string) *collector {
 		t.Helper()
-		node, errs := yamlx.Load("sample.yaml", []byte(src))
-		if errs != nil {
-			t.Fatal(errs)
-		}
-		var common struct {
-			Name      string `yaml:"name"`
-			Kind      string `yaml:"kind"`
-			Schedule  string `yaml:"schedule"`
-			URL       string `yaml:"url"`
-			UserAgent string `yaml:"user_agent"`
-		}
-		if errs := yamlx.Decode(node, &common, yamlx.Options{AllowUnknown: true}); errs != nil {
-			t.Fatal(errs)
-		}
-		eq(t, "kind", common.Kind, "nws")
-		eq(t, "url", common.URL, "https://api.weather.gov/alerts/active?status=actual")
-		eq(t, "user_agent", common.UserAgent, "hazardwire (ops@example.org)")
-		if _, err := collectors.ParseSchedule(common.Schedule); err != nil {
-			t.Error(err)
-		}
-		env := collectors.Env{Info: collectors.Info{Name: common.Name, Kind: common.Kind, UserAgent: common.UserAgent}, URL: common.URL}
-		c, err := New(env, func(v any) error {
-			return yamlx.Decode(yamlx.Sub(node, commonKeys), v, yamlx.Options{File: "sample.yaml"}).Err()
-		})
+		env, decode := golden.Sample(t, src, "nws", "https://api.weather.gov/alerts/active?status=actual", nil)
+		golden.Eq(t, "user_agent", env.Info.UserAgent, "hazardwire (ops@example.org)")
+		c, err := New(env, decode)
 		if err != nil {
 			t.Fatalf("New from sample: %v", err)
 		}

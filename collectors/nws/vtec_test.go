@@ -6,6 +6,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
 func TestParseVTEC(t *testing.T) {
@@ -58,7 +59,7 @@ func TestVTECFields(t *testing.T) {
 	if v != want {
 		t.Errorf("got %+v, want %+v", v, want)
 	}
-	eq(t, "String", v.String(), "/O.EXB.KTFX.FF.A.0003.100830T1800Z-100831T0000Z/")
+	golden.Eq(t, "String", v.String(), "/O.EXB.KTFX.FF.A.0003.100830T1800Z-100831T0000Z/")
 }
 
 func TestActionIntent(t *testing.T) {
@@ -72,7 +73,7 @@ func TestActionIntent(t *testing.T) {
 		t.Errorf("actionIntent has %d actions, want %d", len(actionIntent), len(want))
 	}
 	for action, intent := range want {
-		eq(t, action, actionIntent[action], intent)
+		golden.Eq(t, action, actionIntent[action], intent)
 	}
 }
 
@@ -86,7 +87,7 @@ func TestPhenomenonHazard(t *testing.T) {
 		{"HT", alert.HazardHeat}, {"EH", alert.HazardHeat}, {"XH", alert.HazardHeat},
 		{"WI", ""}, {"SS", ""}, {"HU", ""}, {"FW", ""}, {"HW", ""}, {"FZ", ""},
 	} {
-		eq(t, tt.phenomenon, phenomenonHazard[tt.phenomenon], tt.hazard)
+		golden.Eq(t, tt.phenomenon, phenomenonHazard[tt.phenomenon], tt.hazard)
 	}
 }
 
@@ -111,7 +112,7 @@ func TestEventNames(t *testing.T) {
 			}
 		}
 	}
-	eq(t, "built-in names", len(builtinEvents), len(flood)+len(heat))
+	golden.Eq(t, "built-in names", len(builtinEvents), len(flood)+len(heat))
 	for _, n := range []string{"EXTREME HEAT WARNING", " flash  flood warning "} {
 		if _, ok := m.hazardOf(n); !ok {
 			t.Errorf("hazardOf(%q): not mapped, want case and spacing ignored", n)
