@@ -9,12 +9,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
+	"github.com/hazardwire/hazardwire/collectors/internal/docindex"
 )
 
 const kindName = "cap"
@@ -25,6 +26,7 @@ var sample []byte
 func init() {
 	collectors.Register(collectors.Kind{
 		Name:            kindName,
+		Options:         Options{},
 		New:             New,
 		Sample:          sample,
 		DefaultSchedule: "@every 2m",
@@ -60,9 +62,9 @@ type Options struct {
 // are returned beside it, and the lifecycle ends nothing on such a run.
 var ErrPartial = errors.New("partial run")
 
-// collector is one configured cap collector. Its cache of index entries
-// lives as long as the collector; a config reload that changes it starts
-// over with an empty cache.
+// collector is one configured cap collector. Its index of documents lives
+// as long as the collector; a config reload that changes it starts over
+// with an empty one.
 type collector struct {
 	url     string
 	fetcher *collectors.Fetcher
@@ -70,13 +72,10 @@ type collector struct {
 	maxDocs int
 	workers int
 
-	// mu serializes runs: the cache below belongs to one run at a time.
+	// mu serializes runs.
 	mu sync.Mutex
-	// cache holds the parsed document of each index entry, by entry id.
-	cache map[string]*cacheEntry
-	// failures counts consecutive failed fetches per document URL, so that
-	// documents that keep failing are tried after the others.
-	failures map[string]int
+	// index holds the mapped document of each index entry.
+	index *docindex.Index[*capdoc.Yield]
 }
 
 // New builds a cap collector. It validates and does no I/O.
@@ -85,38 +84,34 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if err := decode(&o); err != nil {
 		return nil, err
 	}
-	if env.Info.Name == "" {
-		return nil, errors.New("cap: collector name is empty")
+	if err := docindex.CheckEnv(kindName, env, ""); err != nil {
+		return nil, err
 	}
-	if env.URL == "" {
-		return nil, errors.New("cap: url is required")
-	}
-	u, err := url.Parse(env.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("cap: url %q is not an absolute http(s) URL", collectors.RedactString(env.URL, nil))
-	}
-	switch {
-	case o.MaxDocuments < 0:
-		return nil, fmt.Errorf("cap: max_documents %d is negative", o.MaxDocuments)
-	case o.MaxDocuments == 0:
-		o.MaxDocuments = defaultMaxDocuments
+	maxDocs, err := docindex.MaxDocuments(kindName, o.MaxDocuments, defaultMaxDocuments)
+	if err != nil {
+		return nil, err
 	}
 	events, err := eventRules(o.Events)
 	if err != nil {
 		return nil, err
 	}
-	return &collector{
+	c := &collector{
 		url:     env.URL,
 		fetcher: env.Fetcher,
 		mapper: mapper{source: env.Info.Name, classifier: classifier{
 			events:   events,
 			keywords: o.Keywords == nil || *o.Keywords,
 		}},
-		maxDocs:  o.MaxDocuments,
-		workers:  fetchWorkers,
-		cache:    map[string]*cacheEntry{},
-		failures: map[string]int{},
-	}, nil
+		maxDocs: maxDocs,
+		workers: fetchWorkers,
+	}
+	c.index = docindex.New(docindex.Options[*capdoc.Yield]{
+		Fetcher: env.Fetcher,
+		Parse:   func(resp *collectors.Response) (*capdoc.Yield, error) { return c.mapper.document(resp.Body) },
+		Name:    "cap index",
+		Partial: ErrPartial,
+	})
+	return c, nil
 }
 
 func eventRules(in map[string]string) (map[string]eventRule, error) {
@@ -171,70 +166,23 @@ func (c *collector) Collect(ctx context.Context) (collectors.Result, error) {
 	if err != nil {
 		return collectors.Result{}, fmt.Errorf("parse %s: %w", redacted, err)
 	}
-	b := newBuilder(true)
-	b.res.NotModified = resp.NotModified
+	s := capdoc.NewSnapshot(true)
+	s.Result.NotModified = resp.NotModified
 	for range invalid {
-		b.res.Drop(collectors.DropInvalid)
+		s.Result.Drop(collectors.DropInvalid)
 	}
-	err = c.collectIndex(ctx, entries, b)
-	return b.res, err
+	err = c.collectIndex(ctx, entries, s)
+	return s.Result, err
 }
 
 // documentResult maps one CAP document on its own, as the whole current set
 // of a URL that serves a single document.
 func (m *mapper) documentResult(body []byte) (collectors.Result, error) {
-	d, err := m.document(body)
+	y, err := m.document(body)
 	if err != nil {
 		return collectors.Result{}, err
 	}
-	b := newBuilder(false)
-	b.add(d)
-	return b.res, nil
-}
-
-// builder gathers documents into one Result, keeping at most one item per
-// key: the one sent last (on a tie: a cancel, then the more severe).
-type builder struct {
-	res   collectors.Result
-	byKey map[string]int
-	// clone copies items taken from the cache, so that nothing the caller
-	// does to a Result reaches the cache.
-	clone bool
-}
-
-func newBuilder(clone bool) *builder {
-	return &builder{res: collectors.Result{Snapshot: true}, byKey: map[string]int{}, clone: clone}
-}
-
-func (b *builder) add(d *docResult) {
-	b.res.Fetched += d.fetched
-	for reason, n := range d.dropped {
-		for range n {
-			b.res.Drop(reason)
-		}
-	}
-	for _, it := range d.items {
-		if b.clone {
-			it.Alert = it.Alert.Clone()
-		}
-		if i, ok := b.byKey[it.Alert.Key]; ok {
-			if supersedes(it, b.res.Items[i]) {
-				b.res.Items[i] = it
-			}
-			continue
-		}
-		b.byKey[it.Alert.Key] = len(b.res.Items)
-		b.res.Items = append(b.res.Items, it)
-	}
-}
-
-// supersedes reports whether a is the newer word on its key than b.
-func supersedes(a, b collectors.Item) bool {
-	if c := a.Alert.Sent.Compare(b.Alert.Sent); c != 0 {
-		return c > 0
-	}
-	if (a.Intent == collectors.IntentCancel) != (b.Intent == collectors.IntentCancel) {
-		return a.Intent == collectors.IntentCancel
-	}
-	return a.Alert.Severity.Rank() > b.Alert.Severity.Rank()
+	s := capdoc.NewSnapshot(false)
+	s.Add(y)
+	return s.Result, nil
 }

@@ -11,10 +11,11 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
 )
 
 func TestNew(t *testing.T) {
-	srv := newFeedServer(t)
+	srv := feedtest.NewServer(t)
 	client := collectors.NewClient(collectors.ClientOptions{})
 	fetcher := client.NewFetcher(collectors.FetchOptions{})
 	env := func(name, url string) collectors.Env {
@@ -56,7 +57,7 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-	wantEq(t, "New does no I/O", srv.total(), 0)
+	wantEq(t, "New does no I/O", srv.Total(), 0)
 }
 
 func TestNewDefaultsAndOptions(t *testing.T) {

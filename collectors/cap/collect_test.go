@@ -9,14 +9,17 @@ import (
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
+	"github.com/hazardwire/hazardwire/collectors/internal/docindex"
+	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
 )
 
 func TestCollectSingleDocument(t *testing.T) {
-	srv := newFeedServer(t)
+	srv := feedtest.NewServer(t)
 	body := testdataFile(t, "nws-flash-flood-watch-cap11", "input.xml")
-	srv.set("/cap.xml", body)
+	srv.Set("/cap.xml", body)
 	c := newCollector(t, srv.URL+"/cap.xml", "", nil)
-	res := mustCollect(t, c)
+	res := feedtest.MustCollect(t, c)
 	want, err := c.mapper.documentResult(body)
 	if err != nil {
 		t.Fatal(err)
@@ -27,11 +30,11 @@ func TestCollectSingleDocument(t *testing.T) {
 }
 
 func TestCollectErrors(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set("/html", []byte("<!DOCTYPE html><html><body>maintenance</body></html>"))
-	srv.set("/bad", []byte("<feed xmlns='http://www.w3.org/2005/Atom'><entry>"))
-	srv.set("/bad-cap", []byte("<alert><info></alert>"))
-	srv.fail("/down", 503)
+	srv := feedtest.NewServer(t)
+	srv.Set("/html", []byte("<!DOCTYPE html><html><body>maintenance</body></html>"))
+	srv.Set("/bad", []byte("<feed xmlns='http://www.w3.org/2005/Atom'><entry>"))
+	srv.Set("/bad-cap", []byte("<alert><info></alert>"))
+	srv.Fail("/down", 503)
 	for _, tc := range []struct{ path, want, reason string }{
 		{"/html", "parse " + srv.URL + "/html: ", "parse"},
 		{"/bad", "parse " + srv.URL + "/bad: XML syntax error", "parse"},
@@ -40,7 +43,7 @@ func TestCollectErrors(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			c := newCollector(t, srv.URL+tc.path, "", nil)
-			res, err := collect(t, c)
+			res, err := feedtest.Collect(t, c)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
@@ -52,20 +55,20 @@ func TestCollectErrors(t *testing.T) {
 
 // A run whose context ends before the documents are fetched is partial.
 func TestIndexCanceled(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set("/index", atomIndex([2]string{"a", t0}))
-	srv.set("/d/a", capDoc("A", "2024-01-01T00:00:00+00:00", "Alert", ""))
+	srv := feedtest.NewServer(t)
+	srv.Set("/index", atomIndex([2]string{"a", t0}))
+	srv.Set("/d/a", capDoc("A", "2024-01-01T00:00:00+00:00", "Alert", ""))
 	c := newCollector(t, srv.URL+"/index", "", nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	entries := []indexEntry{{id: "urn:test:a", version: t0, link: srv.URL + "/d/a"}}
+	entries := []docindex.Entry{{ID: "urn:test:a", Version: t0, Link: srv.URL + "/d/a"}}
 	cancel()
-	b := newBuilder(true)
+	b := capdoc.NewSnapshot(true)
 	err := c.collectIndex(ctx, entries, b)
 	if !errors.Is(err, ErrPartial) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want ErrPartial and context.Canceled", err)
 	}
-	wantEq(t, "hits", srv.count("/d/a"), 0)
-	wantEq(t, "items", len(b.res.Items), 0)
+	wantEq(t, "hits", srv.Count("/d/a"), 0)
+	wantEq(t, "items", len(b.Result.Items), 0)
 }
 
 // A 304 from the server re-reads the cached body: same items, NotModified.
@@ -84,8 +87,8 @@ func TestCollectNotModified(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c := newCollector(t, srv.URL+"/cap.xml", "", nil)
-	first := mustCollect(t, c)
-	second := mustCollect(t, c)
+	first := feedtest.MustCollect(t, c)
+	second := feedtest.MustCollect(t, c)
 	wantEq(t, "requests, 304s", []int{hits, notModified}, []int{2, 1})
 	wantEq(t, "NotModified", []bool{first.NotModified, second.NotModified}, []bool{false, true})
 	wantEq(t, "items", mustJSON(t, second.Items), mustJSON(t, first.Items))

@@ -1,14 +1,12 @@
 package cap
 
 import (
-	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
 )
 
 // FuzzParse feeds arbitrary bodies to the parsers of outside input: the CAP
@@ -41,8 +39,8 @@ func FuzzParse(f *testing.F) {
 				return
 			}
 			for _, e := range entries {
-				u, err := url.Parse(e.link)
-				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || e.id == "" {
+				u, err := url.Parse(e.Link)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || e.ID == "" {
 					t.Fatalf("entry %+v: link is not an absolute http(s) URL or id is empty", e)
 				}
 			}
@@ -52,30 +50,6 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		seen := map[string]bool{}
-		for _, it := range res.Items {
-			a := it.Alert
-			if err := a.Validate(); err != nil {
-				t.Fatalf("item does not validate: %v", err)
-			}
-			if _, err := json.Marshal(it); err != nil {
-				t.Fatalf("item does not encode: %v", err)
-			}
-			if !strings.HasPrefix(a.Key, "fuzz:") || seen[a.Key] {
-				t.Fatalf("bad or repeated key %q", a.Key)
-			}
-			seen[a.Key] = true
-			if it.Intent != collectors.IntentActive && it.Intent != collectors.IntentCancel {
-				t.Fatalf("intent %q", it.Intent)
-			}
-			_ = a.ContentHash() // panics on content that cannot be encoded
-		}
-		dropped := 0
-		for _, n := range res.Dropped {
-			dropped += n
-		}
-		if len(res.Items)+dropped > res.Fetched {
-			t.Fatalf("%d items + %d dropped > %d fetched", len(res.Items), dropped, res.Fetched)
-		}
+		feedtest.CheckResult(t, res, "fuzz:")
 	})
 }

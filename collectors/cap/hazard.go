@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
 )
 
 // sameFlood are the SAME/NWR event codes of flood products
@@ -116,7 +117,7 @@ type classifier struct {
 
 // classify returns the hazard of in, or false when it is neither flood nor
 // heat (or cannot be told).
-func (c *classifier) classify(in *capInfo) (alert.Hazard, bool) {
+func (c *classifier) classify(in *capdoc.Info) (alert.Hazard, bool) {
 	event := strings.TrimSpace(in.Event)
 	if r, ok := c.events[strings.ToLower(event)]; ok {
 		return r.hazard, !r.none
@@ -132,9 +133,9 @@ func (c *classifier) classify(in *capInfo) (alert.Hazard, bool) {
 
 // byCodes reads SAME event codes, NWS VTEC and MeteoAlarm awareness types.
 // decided is false when no code names flood or heat.
-func byCodes(in *capInfo) (h alert.Hazard, decided, ok bool) {
+func byCodes(in *capdoc.Info) (h alert.Hazard, decided, ok bool) {
 	found := map[alert.Hazard]bool{}
-	for i, list := range [][]valuePair{in.EventCodes, in.Parameters} {
+	for i, list := range [][]capdoc.Pair{in.EventCodes, in.Parameters} {
 		isEventCode := i == 0
 		for _, p := range list {
 			name, value := strings.TrimSpace(p.Name), strings.TrimSpace(p.Value)

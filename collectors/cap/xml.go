@@ -10,14 +10,12 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
 )
 
-// XML namespaces, matched by URI: a prefix means nothing until it is bound.
-const (
-	nsCAP11 = "urn:oasis:names:tc:emergency:cap:1.1"
-	nsCAP12 = "urn:oasis:names:tc:emergency:cap:1.2"
-	nsAtom  = "http://www.w3.org/2005/Atom"
-)
+// nsAtom is the Atom namespace, matched by URI.
+const nsAtom = "http://www.w3.org/2005/Atom"
 
 // rootKind is what a fetched body is, told by its root element.
 type rootKind int
@@ -28,54 +26,10 @@ const (
 	rootRSS
 )
 
-// capAlert is a CAP 1.1 or 1.2 alert message, as far as hazardwire reads it.
-// Struct tags carry no namespace: nsFilter has already renamed every element
-// that is not in the document's CAP namespace, so only CAP elements match.
-type capAlert struct {
-	Identifier string    `xml:"identifier"`
-	Sender     string    `xml:"sender"`
-	Sent       string    `xml:"sent"`
-	Status     string    `xml:"status"`
-	MsgType    string    `xml:"msgType"`
-	References string    `xml:"references"`
-	Infos      []capInfo `xml:"info"`
-}
-
-type capInfo struct {
-	Language      string      `xml:"language"`
-	Event         string      `xml:"event"`
-	ResponseTypes []string    `xml:"responseType"`
-	Urgency       string      `xml:"urgency"`
-	Severity      string      `xml:"severity"`
-	Certainty     string      `xml:"certainty"`
-	EventCodes    []valuePair `xml:"eventCode"`
-	Effective     string      `xml:"effective"`
-	Onset         string      `xml:"onset"`
-	Expires       string      `xml:"expires"`
-	SenderName    string      `xml:"senderName"`
-	Headline      string      `xml:"headline"`
-	Description   string      `xml:"description"`
-	Instruction   string      `xml:"instruction"`
-	Web           string      `xml:"web"`
-	Parameters    []valuePair `xml:"parameter"`
-	Areas         []capArea   `xml:"area"`
-}
-
-type valuePair struct {
-	Name  string `xml:"valueName"`
-	Value string `xml:"value"`
-}
-
-type capArea struct {
-	Desc     string      `xml:"areaDesc"`
-	Polygons []string    `xml:"polygon"`
-	Circles  []string    `xml:"circle"`
-	Geocodes []valuePair `xml:"geocode"`
-}
-
-// parseCAP reads one CAP alert message.
-func parseCAP(body []byte) (*capAlert, error) {
-	var a capAlert
+// parseCAP reads one CAP 1.1 or 1.2 alert message: only the elements in the
+// namespace of its root (or in none, for a root in none) are read.
+func parseCAP(body []byte) (*capdoc.Alert, error) {
+	var a capdoc.Alert
 	if err := decodeRoot(body, rootCAP, &a); err != nil {
 		return nil, err
 	}
@@ -85,46 +39,41 @@ func parseCAP(body []byte) (*capAlert, error) {
 // sniff returns the kind of document body is, from its root element's local
 // name and namespace URI.
 func sniff(body []byte) (rootKind, xml.Name, error) {
-	d := newRawDecoder(body, new(bool))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return 0, xml.Name{}, errors.New("no root element")
-			}
-			return 0, xml.Name{}, err
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		switch {
-		case se.Name.Local == "alert" && (se.Name.Space == nsCAP12 || se.Name.Space == nsCAP11 || se.Name.Space == ""):
-			return rootCAP, se.Name, nil
-		case se.Name.Local == "feed" && (se.Name.Space == nsAtom || se.Name.Space == ""):
-			return rootAtom, se.Name, nil
-		case se.Name.Local == "rss" && se.Name.Space == "":
-			return rootRSS, se.Name, nil
-		}
-		return 0, se.Name, fmt.Errorf("root element <%s> in namespace %q is not a CAP alert, an Atom feed or an RSS 2.0 document", se.Name.Local, se.Name.Space)
+	kind, root, err := sniffRoot(newRawDecoder(body, new(bool)))
+	return kind, root.Name, err
+}
+
+// sniffRoot reads d up to the root element and tells its kind.
+func sniffRoot(d *xml.Decoder) (rootKind, xml.StartElement, error) {
+	se, err := capdoc.Root(d)
+	if err != nil {
+		return 0, se, err
 	}
+	switch {
+	case se.Name.Local == "alert" && (se.Name.Space == capdoc.Namespace12 || se.Name.Space == capdoc.Namespace11 || se.Name.Space == ""):
+		return rootCAP, se, nil
+	case se.Name.Local == "feed" && (se.Name.Space == nsAtom || se.Name.Space == ""):
+		return rootAtom, se, nil
+	case se.Name.Local == "rss" && se.Name.Space == "":
+		return rootRSS, se, nil
+	}
+	return 0, se, fmt.Errorf("root element <%s> in namespace %q is not a CAP alert, an Atom feed or an RSS 2.0 document", se.Name.Local, se.Name.Space)
 }
 
 // decodeRoot decodes body into v after checking that its root is of kind
 // want, keeping only the elements in the root's namespace. It also rejects
 // invalid UTF-8 anywhere in a document that was not declared ISO-8859-1.
 func decodeRoot(body []byte, want rootKind, v any) error {
-	kind, root, err := sniff(body)
+	converted := false
+	d := newRawDecoder(body, &converted)
+	kind, root, err := sniffRoot(d)
 	if err != nil {
 		return err
 	}
 	if kind != want {
-		return fmt.Errorf("root element <%s> is not the expected one", root.Local)
+		return fmt.Errorf("root element <%s> is not the expected one", root.Name.Local)
 	}
-	converted := false
-	raw := newRawDecoder(body, &converted)
-	dec := xml.NewTokenDecoder(&nsFilter{d: raw, keep: root.Space})
-	if err := dec.Decode(v); err != nil {
+	if err := capdoc.Decode(d, root, root.Name.Space, v); err != nil {
 		return err
 	}
 	if !converted && !utf8.Valid(body) {
@@ -148,48 +97,4 @@ func newRawDecoder(body []byte, converted *bool) *xml.Decoder {
 		return nil, fmt.Errorf("unsupported charset %q (want UTF-8 or ISO-8859-1)", label)
 	}
 	return d
-}
-
-// nsFilter passes on the tokens of d with namespaces resolved: elements in
-// namespace keep lose their namespace, so that struct tags without one match
-// them, and every other element is renamed so that no tag matches it. The
-// namespace declarations themselves are dropped: they have been applied.
-type nsFilter struct {
-	d    *xml.Decoder
-	keep string
-}
-
-// foreign prefixes the local name of an element outside the kept namespace;
-// no XML name can contain it, so no struct tag matches.
-const foreign = "\x00"
-
-func (f *nsFilter) Token() (xml.Token, error) {
-	tok, err := f.d.Token()
-	if err != nil {
-		return tok, err
-	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		t.Name = f.rename(t.Name)
-		attrs := make([]xml.Attr, 0, len(t.Attr))
-		for _, a := range t.Attr {
-			if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
-				continue
-			}
-			attrs = append(attrs, a)
-		}
-		t.Attr = attrs
-		return t, nil
-	case xml.EndElement:
-		t.Name = f.rename(t.Name)
-		return t, nil
-	}
-	return tok, nil
-}
-
-func (f *nsFilter) rename(n xml.Name) xml.Name {
-	if n.Space == f.keep {
-		return xml.Name{Local: n.Local}
-	}
-	return xml.Name{Local: foreign + n.Space + " " + n.Local}
 }

@@ -12,13 +12,12 @@ import (
 	"strings"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/docindex"
 )
 
-// XML namespaces, matched by URI: a prefix means nothing until it is bound.
-const (
-	nsAtom = "http://www.w3.org/2005/Atom"
-	nsCAP  = "urn:oasis:names:tc:emergency:cap:1.2"
-)
+// nsAtom is the Atom namespace, matched by URI: a prefix means nothing
+// until it is bound.
+const nsAtom = "http://www.w3.org/2005/Atom"
 
 // atomFeed is a MeteoAlarm legacy Atom feed. Its entries carry CAP fields as
 // extension elements in the CAP namespace (cap:message_type, with an
@@ -136,7 +135,7 @@ func newDecoder(text []byte, space string) *xml.Decoder {
 func documentLink(e atomEntry, base *url.URL) string {
 	for _, l := range e.Links {
 		if mt, _, err := mime.ParseMediaType(l.Type); err == nil && mt == "application/cap+xml" {
-			if link := resolve(base, l.Href); link != "" {
+			if link := docindex.ResolveLink(base, l.Href); link != "" {
 				return link
 			}
 		}
@@ -152,22 +151,7 @@ func documentLink(e atomEntry, base *url.URL) string {
 		}
 	}
 	u.RawQuery = q.Encode()
-	return resolve(base, u.String())
-}
-
-// resolve makes ref absolute against base; "" for anything that is not then
-// an http(s) URL.
-func resolve(base *url.URL, ref string) string {
-	u, err := url.Parse(strings.TrimSpace(ref))
-	if err != nil || strings.TrimSpace(ref) == "" {
-		return ""
-	}
-	abs := base.ResolveReference(u)
-	if (abs.Scheme != "http" && abs.Scheme != "https") || abs.Host == "" {
-		return ""
-	}
-	abs.Fragment = ""
-	return abs.String()
+	return docindex.ResolveLink(base, u.String())
 }
 
 // entryOf reads what an entry says about its area. The web page link of an

@@ -1,14 +1,11 @@
 package meteoalarm
 
 import (
-	"errors"
-	"fmt"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
 )
 
 // MeteoAlarm awareness types ("<n>; <name>") that map to a hazard. Type 10
@@ -42,9 +39,9 @@ var levelSeverity = map[int]alert.Severity{2: alert.SeverityModerate, 3: alert.S
 // (parameter, or event code), and the type number for eventCodes. It never
 // guesses from the event name: without a mapped awareness type, or with types
 // that name both hazards, ok is false.
-func (m *mapper) hazardOf(in *capInfo) (h alert.Hazard, typ int, ok bool) {
+func (m *mapper) hazardOf(in *capdoc.Info) (h alert.Hazard, typ int, ok bool) {
 	found := map[alert.Hazard]int{}
-	for _, list := range [][]capPair{in.Parameters, in.EventCodes} {
+	for _, list := range [][]capdoc.Pair{in.Parameters, in.EventCodes} {
 		for _, p := range list {
 			if !strings.EqualFold(strings.TrimSpace(p.Name), "awareness_type") {
 				continue
@@ -92,7 +89,7 @@ func awarenessType(v string) int {
 // awarenessLevel reads the first awareness_level parameter, "<n>; <colour>;
 // <CAP severity>": the number when it is 1 to 4, else the colour; 0 when
 // there is none or it cannot be read.
-func awarenessLevel(in *capInfo) int {
+func awarenessLevel(in *capdoc.Info) int {
 	for _, p := range in.Parameters {
 		if !strings.EqualFold(strings.TrimSpace(p.Name), "awareness_level") {
 			continue
@@ -117,82 +114,4 @@ func normalizeName(s string) string {
 		return r == ' ' || r == '-' || r == '_' || r == '\t' || r == '\n' || r == '\r'
 	})
 	return strings.Join(f, "-")
-}
-
-// header is what an alert message says about all of its info blocks.
-type header struct {
-	sender string
-	sent   time.Time
-	status alert.Status
-	cancel bool
-	// story is the identifier of the first message of the story: the
-	// message itself, or for an Update or Cancel its earliest reference.
-	story string
-}
-
-// readHeader reads the message-level fields every item needs.
-func readHeader(a *capAlert) (*header, error) {
-	id := strings.TrimSpace(a.Identifier)
-	if id == "" {
-		return nil, errors.New("identifier is missing")
-	}
-	sent, err := alert.ParseTime(a.Sent)
-	if err != nil {
-		return nil, fmt.Errorf("sent: %w", err)
-	}
-	status, ok := alert.ParseStatus(a.Status)
-	if !ok {
-		return nil, fmt.Errorf("status %q is not a CAP status", a.Status)
-	}
-	h := &header{sender: strings.TrimSpace(a.Sender), sent: sent, status: status, story: id}
-	switch msgType := strings.ToLower(strings.TrimSpace(a.MsgType)); msgType {
-	case "alert":
-	case "update", "cancel":
-		h.cancel = msgType == "cancel"
-		if first, ok := earliest(parseReferences(a.References)); ok {
-			h.story = first.identifier
-		}
-	default:
-		return nil, fmt.Errorf("msgType %q is not a CAP message type", a.MsgType)
-	}
-	return h, nil
-}
-
-// reference is one "sender,identifier,sent" triple of CAP references.
-type reference struct {
-	identifier string
-	sent       time.Time
-}
-
-// parseReferences reads CAP references: whitespace-separated triples.
-// Malformed triples are skipped.
-func parseReferences(s string) []reference {
-	var refs []reference
-	for _, f := range strings.Fields(s) {
-		parts := strings.Split(f, ",")
-		if len(parts) != 3 || parts[1] == "" {
-			continue
-		}
-		sent, err := alert.ParseTime(parts[2])
-		if err != nil {
-			continue
-		}
-		refs = append(refs, reference{identifier: parts[1], sent: sent})
-	}
-	return refs
-}
-
-// earliest returns the reference sent first; messages sent at one instant
-// are ordered by identifier, so that the story's key does not depend on the
-// order in which a later message lists them.
-func earliest(refs []reference) (reference, bool) {
-	if len(refs) == 0 {
-		return reference{}, false
-	}
-	return slices.MinFunc(refs, func(a, b reference) int {
-		if c := a.sent.Compare(b.sent); c != 0 {
-			return c
-		}
-		return strings.Compare(a.identifier, b.identifier)
-	}), true
 }

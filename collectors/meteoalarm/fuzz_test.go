@@ -1,14 +1,13 @@
 package meteoalarm
 
 import (
-	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
+	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
 )
 
 // FuzzParse feeds arbitrary bodies to both parsers of outside input: the
@@ -60,33 +59,7 @@ func checkResult(t *testing.T, m *mapper, body []byte, entries []entry) {
 	if err != nil {
 		return
 	}
-	d := m.mapAlert(a, entries)
-	b := newBuilder()
-	b.add(d)
-	res := b.res
-	dropped := 0
-	for _, n := range res.Dropped {
-		dropped += n
-	}
-	if len(res.Items)+dropped > res.Fetched {
-		t.Fatalf("%d items + %d dropped > %d fetched", len(res.Items), dropped, res.Fetched)
-	}
-	seen := map[string]bool{}
-	for _, it := range res.Items {
-		a := it.Alert
-		if err := a.Validate(); err != nil {
-			t.Fatalf("item does not validate: %v", err)
-		}
-		if _, err := json.Marshal(it); err != nil {
-			t.Fatalf("item does not encode: %v", err)
-		}
-		if !strings.HasPrefix(a.Key, "fuzz:") || seen[a.Key] {
-			t.Fatalf("bad or repeated key %q", a.Key)
-		}
-		seen[a.Key] = true
-		if it.Intent != collectors.IntentActive && it.Intent != collectors.IntentCancel {
-			t.Fatalf("intent %q", it.Intent)
-		}
-		_ = a.ContentHash() // panics on content that cannot be encoded
-	}
+	s := capdoc.NewSnapshot(false)
+	s.Add(m.mapAlert(a, entries))
+	feedtest.CheckResult(t, s.Result, "fuzz:")
 }

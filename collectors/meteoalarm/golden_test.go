@@ -13,6 +13,8 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
+	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
@@ -210,9 +212,9 @@ func runCase(t *testing.T, name string) (collectors.Result, []error, error) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "feed.atom.xml")); err == nil {
-		srv := newFeedServer(t)
+		srv := feedtest.NewServer(t)
 		c := newCollector(t, serveFeed(t, srv, name), options, nil)
-		res, err := collect(t, c)
+		res, err := feedtest.Collect(t, c)
 		return res, nil, err
 	}
 	c := newCollector(t, "https://feeds.example.test/feed", options, nil)
@@ -221,9 +223,9 @@ func runCase(t *testing.T, name string) (collectors.Result, []error, error) {
 		return collectors.Result{}, nil, err
 	}
 	d := c.mapper.mapAlert(a, nil)
-	b := newBuilder()
-	b.add(d)
-	return b.res, d.problems, nil
+	s := capdoc.NewSnapshot(false)
+	s.Add(d)
+	return s.Result, d.Problems, nil
 }
 
 // golden compares the items, or the error, with the case's golden file.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
 )
 
 // feedEntry is one entry of a hand-made feed in MeteoAlarm's shape.
@@ -79,54 +80,54 @@ const (
 // an entry changes; every request sends the kind's Accept header; a
 // document that left the feed is forgotten, the fetcher's copy too.
 func TestFeedFetchesEachDocumentOnce(t *testing.T) {
-	srv := newFeedServer(t)
+	srv := feedtest.NewServer(t)
 	entries := entriesOf("a", "ID-A", t0, 3)
-	srv.set(feedPath, atomFeedOf(srv.URL, entries...))
-	srv.set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 3))
+	srv.Set(feedPath, atomFeedOf(srv.URL, entries...))
+	srv.Set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 3))
 	c := newCollector(t, srv.URL+feedPath, "", nil)
 
-	first := mustCollect(t, c)
-	wantEq(t, "keys", keys(first), []string{"test:ID-A/fr-FR", "test:ID-A/en-GB"})
-	wantEq(t, "Fetched, hits", []int{first.Fetched, srv.count(feedPath), srv.count(docPath("a"))}, []int{2, 1, 1})
+	first := feedtest.MustCollect(t, c)
+	wantEq(t, "keys", feedtest.Keys(first), []string{"test:ID-A/fr-FR", "test:ID-A/en-GB"})
+	wantEq(t, "Fetched, hits", []int{first.Fetched, srv.Count(feedPath), srv.Count(docPath("a"))}, []int{2, 1, 1})
 	wantEq(t, "EMMA_ID from the entries", first.Items[1].Alert.Areas[2].Geocodes, map[string][]string{"NUTS3": {"X2"}, "EMMA_ID": {"EM2"}})
-	wantEq(t, "Accept (feed)", srv.lastHeader(t, feedPath).Get("Accept"), accept)
-	wantEq(t, "Accept (document)", srv.lastHeader(t, docPath("a")).Get("Accept"), accept)
+	wantEq(t, "Accept (feed)", srv.LastHeader(t, feedPath).Get("Accept"), accept)
+	wantEq(t, "Accept (document)", srv.LastHeader(t, docPath("a")).Get("Accept"), accept)
 
-	second := mustCollect(t, c)
+	second := feedtest.MustCollect(t, c)
 	wantEq(t, "NotModified", second.NotModified, true)
 	wantEq(t, "items of an unchanged run", mustJSON(t, second.Items), mustJSON(t, first.Items))
-	wantEq(t, "hits after an unchanged run", []int{srv.count(feedPath), srv.count(docPath("a"))}, []int{2, 1})
+	wantEq(t, "hits after an unchanged run", []int{srv.Count(feedPath), srv.Count(docPath("a"))}, []int{2, 1})
 
 	entries[4].updated = "2024-07-10T05:00:00Z"
-	srv.set(feedPath, atomFeedOf(srv.URL, entries...))
-	mustCollect(t, c)
-	wantEq(t, "hits after an entry changed", srv.count(docPath("a")), 2)
-	if srv.lastHeader(t, docPath("a")).Get("If-None-Match") == "" {
+	srv.Set(feedPath, atomFeedOf(srv.URL, entries...))
+	feedtest.MustCollect(t, c)
+	wantEq(t, "hits after an entry changed", srv.Count(docPath("a")), 2)
+	if srv.LastHeader(t, docPath("a")).Get("If-None-Match") == "" {
 		t.Error("the changed document was not asked for conditionally")
 	}
 
-	srv.set(feedPath, atomFeedOf(srv.URL))
-	gone := mustCollect(t, c)
+	srv.Set(feedPath, atomFeedOf(srv.URL))
+	gone := feedtest.MustCollect(t, c)
 	wantEq(t, "items once the document left", len(gone.Items), 0)
-	wantEq(t, "cache", len(c.docs), 0)
+	wantEq(t, "cache", c.index.Len(), 0)
 
-	srv.set(feedPath, atomFeedOf(srv.URL, entries...))
-	back := mustCollect(t, c)
-	wantEq(t, "a returning document is fetched again", srv.count(docPath("a")), 3)
-	wantEq(t, "unconditionally (Forget)", srv.lastHeader(t, docPath("a")).Get("If-None-Match"), "")
-	wantEq(t, "keys", keys(back), keys(first))
+	srv.Set(feedPath, atomFeedOf(srv.URL, entries...))
+	back := feedtest.MustCollect(t, c)
+	wantEq(t, "a returning document is fetched again", srv.Count(docPath("a")), 3)
+	wantEq(t, "unconditionally (Forget)", srv.LastHeader(t, docPath("a")).Get("If-None-Match"), "")
+	wantEq(t, "keys", feedtest.Keys(back), feedtest.Keys(first))
 }
 
 // An Alert and its Update in the feed at once give one item per language:
 // the Update's, keyed by the Alert's identifier, whatever their order.
 func TestFeedKeepsLatestOfStory(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set(feedPath, atomFeedOf(srv.URL, append(entriesOf("upd", "ID-2", t0, 1), entriesOf("alert", "ID-1", t0, 1)...)...))
-	srv.set(docPath("alert"), testDoc("ID-1", "2024-07-10T06:00:00+02:00", "Alert", "", 12, 1))
-	srv.set(docPath("upd"), testDoc("ID-2", "2024-07-10T09:00:00+02:00", "Update", "test@example.org,ID-1,2024-07-10T06:00:00+02:00", 12, 1))
+	srv := feedtest.NewServer(t)
+	srv.Set(feedPath, atomFeedOf(srv.URL, append(entriesOf("upd", "ID-2", t0, 1), entriesOf("alert", "ID-1", t0, 1)...)...))
+	srv.Set(docPath("alert"), testDoc("ID-1", "2024-07-10T06:00:00+02:00", "Alert", "", 12, 1))
+	srv.Set(docPath("upd"), testDoc("ID-2", "2024-07-10T09:00:00+02:00", "Update", "test@example.org,ID-1,2024-07-10T06:00:00+02:00", 12, 1))
 	c := newCollector(t, srv.URL+feedPath, "", nil)
-	res := mustCollect(t, c)
-	wantEq(t, "keys", keys(res), []string{"test:ID-1/fr-FR", "test:ID-1/en-GB"})
+	res := feedtest.MustCollect(t, c)
+	wantEq(t, "keys", feedtest.Keys(res), []string{"test:ID-1/fr-FR", "test:ID-1/en-GB"})
 	wantEq(t, "sent (the Update's)", rfc3339(&res.Items[0].Alert.Sent), "2024-07-10T09:00:00+02:00")
 	wantEq(t, "Fetched", res.Fetched, 4)
 }
@@ -135,42 +136,42 @@ func TestFeedKeepsLatestOfStory(t *testing.T) {
 // error naming the count and the failure. Only the failed one is fetched
 // again on the next run.
 func TestFeedPartialOnFailedDocument(t *testing.T) {
-	srv := newFeedServer(t)
+	srv := feedtest.NewServer(t)
 	var entries []feedEntry
 	for _, n := range []string{"a", "b", "c"} {
 		entries = append(entries, entriesOf(n, "ID-"+n, t0, 1)...)
-		srv.set(docPath(n), testDoc("ID-"+n, "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+		srv.Set(docPath(n), testDoc("ID-"+n, "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
 	}
-	srv.set(feedPath, atomFeedOf(srv.URL, entries...))
-	srv.fail(docPath("b"), 500)
+	srv.Set(feedPath, atomFeedOf(srv.URL, entries...))
+	srv.Fail(docPath("b"), 500)
 	c := newCollector(t, srv.URL+feedPath, "", nil)
 
-	res, err := collect(t, c)
+	res, err := feedtest.Collect(t, c)
 	if !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "1 of 3 new or changed documents failed") || !strings.Contains(err.Error(), "HTTP 500") {
 		t.Fatalf("err = %v, want a partial run naming the count and the 500", err)
 	}
 	wantEq(t, "reason", collectors.Reason(err), "http_status")
-	wantEq(t, "keys", keys(res), []string{"test:ID-a/fr-FR", "test:ID-a/en-GB", "test:ID-c/fr-FR", "test:ID-c/en-GB"})
+	wantEq(t, "keys", feedtest.Keys(res), []string{"test:ID-a/fr-FR", "test:ID-a/en-GB", "test:ID-c/fr-FR", "test:ID-c/en-GB"})
 	wantEq(t, "Snapshot", res.Snapshot, true)
 
-	srv.set(docPath("b"), testDoc("ID-b", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
-	res = mustCollect(t, c)
+	srv.Set(docPath("b"), testDoc("ID-b", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+	res = feedtest.MustCollect(t, c)
 	wantEq(t, "items once fixed", len(res.Items), 6)
-	wantEq(t, "hits", []int{srv.count(docPath("a")), srv.count(docPath("b")), srv.count(docPath("c"))}, []int{1, 2, 1})
+	wantEq(t, "hits", []int{srv.Count(docPath("a")), srv.Count(docPath("b")), srv.Count(docPath("c"))}, []int{1, 2, 1})
 }
 
 // A changed document that fails to fetch keeps its older version in the
 // result, so that its keys are still seen while the run is partial.
 func TestFeedChangedDocumentFailingKeepsOlderVersion(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set(feedPath, atomFeedOf(srv.URL, entriesOf("a", "ID-A", t0, 1)...))
-	srv.set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+	srv := feedtest.NewServer(t)
+	srv.Set(feedPath, atomFeedOf(srv.URL, entriesOf("a", "ID-A", t0, 1)...))
+	srv.Set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
 	c := newCollector(t, srv.URL+feedPath, "", nil)
-	first := mustCollect(t, c)
+	first := feedtest.MustCollect(t, c)
 
-	srv.set(feedPath, atomFeedOf(srv.URL, entriesOf("a", "ID-A2", "2024-07-10T05:00:00Z", 1)...))
-	srv.fail(docPath("a"), 503)
-	res, err := collect(t, c)
+	srv.Set(feedPath, atomFeedOf(srv.URL, entriesOf("a", "ID-A2", "2024-07-10T05:00:00Z", 1)...))
+	srv.Fail(docPath("a"), 503)
+	res, err := feedtest.Collect(t, c)
 	if !errors.Is(err, ErrPartial) {
 		t.Fatalf("err = %v, want ErrPartial", err)
 	}
@@ -179,110 +180,110 @@ func TestFeedChangedDocumentFailingKeepsOlderVersion(t *testing.T) {
 
 // max_documents bounds the fetches of a run; the rest come next run.
 func TestFeedMaxDocuments(t *testing.T) {
-	srv := newFeedServer(t)
+	srv := feedtest.NewServer(t)
 	var entries []feedEntry
 	for _, n := range []string{"a", "b", "c"} {
 		entries = append(entries, entriesOf(n, "ID-"+n, t0, 2)...)
-		srv.set(docPath(n), testDoc("ID-"+n, "2024-07-10T06:00:00+02:00", "Alert", "", 12, 2))
+		srv.Set(docPath(n), testDoc("ID-"+n, "2024-07-10T06:00:00+02:00", "Alert", "", 12, 2))
 	}
-	srv.set(feedPath, atomFeedOf(srv.URL, entries...))
+	srv.Set(feedPath, atomFeedOf(srv.URL, entries...))
 	c := newCollector(t, srv.URL+feedPath, "max_documents: 2", nil)
 
-	res, err := collect(t, c)
+	res, err := feedtest.Collect(t, c)
 	if !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "1 documents left for the next run by max_documents 2") {
 		t.Fatalf("err = %v, want a partial run held back by max_documents", err)
 	}
 	wantEq(t, "items", len(res.Items), 4)
-	res = mustCollect(t, c)
+	res = feedtest.MustCollect(t, c)
 	wantEq(t, "items on the next run", len(res.Items), 6)
-	wantEq(t, "hits", []int{srv.count(docPath("a")), srv.count(docPath("b")), srv.count(docPath("c"))}, []int{1, 1, 1})
+	wantEq(t, "hits", []int{srv.Count(docPath("a")), srv.Count(docPath("b")), srv.Count(docPath("c"))}, []int{1, 1, 1})
 }
 
 // A document that does not parse is reported once, then counted as invalid
 // without being fetched again until its entries change.
 func TestFeedUnparsableDocumentCached(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set(feedPath, atomFeedOf(srv.URL, entriesOf("bad", "ID-BAD", t0, 1)...))
-	srv.set(docPath("bad"), []byte("<!DOCTYPE html><html><body>maintenance</body></html>"))
+	srv := feedtest.NewServer(t)
+	srv.Set(feedPath, atomFeedOf(srv.URL, entriesOf("bad", "ID-BAD", t0, 1)...))
+	srv.Set(docPath("bad"), []byte("<!DOCTYPE html><html><body>maintenance</body></html>"))
 	c := newCollector(t, srv.URL+feedPath, "", nil)
 
-	res, err := collect(t, c)
+	res, err := feedtest.Collect(t, c)
 	if !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "parse "+srv.URL+docPath("bad")) {
 		t.Fatalf("err = %v, want a partial run naming the document", err)
 	}
 	wantEq(t, "reason", collectors.Reason(err), "parse")
 	wantEq(t, "Dropped", res.Dropped, map[string]int{invalid: 1})
 
-	res = mustCollect(t, c)
+	res = feedtest.MustCollect(t, c)
 	wantEq(t, "Dropped, Fetched on the next run", []int{res.Dropped[invalid], res.Fetched}, []int{1, 1})
-	wantEq(t, "hits", srv.count(docPath("bad")), 1)
+	wantEq(t, "hits", srv.Count(docPath("bad")), 1)
 }
 
 // Entries without a CAP link fall back to their id without the index_*
 // parameters; an entry with neither is counted invalid.
 func TestFeedEntryLinks(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set(feedPath, []byte(`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:cap="urn:oasis:names:tc:emergency:cap:1.2">
+	srv := feedtest.NewServer(t)
+	srv.Set(feedPath, []byte(`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:cap="urn:oasis:names:tc:emergency:cap:1.2">
 <entry><id>`+srv.URL+docPath("a")+`?index_info=0&amp;index_area=0&amp;index_geocode=0</id><updated>1</updated>
   <link href="https://meteoalarm.org?geocode=EMMA_ID:EM0"/><cap:areaDesc>Area 0</cap:areaDesc></entry>
 <entry><id>`+srv.URL+docPath("a")+`?index_info=1&amp;index_area=0&amp;index_geocode=0</id><updated>1</updated></entry>
 <entry><id>urn:uuid:no-link</id><link rel="alternate" type="text/html" href="/page"/></entry>
 </feed>`))
-	srv.set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+	srv.Set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
 	c := newCollector(t, srv.URL+feedPath, "", nil)
-	res := mustCollect(t, c)
-	wantEq(t, "keys", keys(res), []string{"test:ID-A/fr-FR", "test:ID-A/en-GB"})
+	res := feedtest.MustCollect(t, c)
+	wantEq(t, "keys", feedtest.Keys(res), []string{"test:ID-A/fr-FR", "test:ID-A/en-GB"})
 	wantEq(t, "Dropped, Fetched", []int{res.Dropped[invalid], res.Fetched}, []int{1, 3})
-	wantEq(t, "hits", srv.count(docPath("a")), 1)
+	wantEq(t, "hits", srv.Count(docPath("a")), 1)
 	wantEq(t, "fr-FR geocodes (entry 0 names Area 0)", res.Items[0].Alert.Areas[0].Geocodes, map[string][]string{"NUTS3": {"X0"}, "EMMA_ID": {"EM0"}})
 	wantEq(t, "en-GB geocodes (entry 1 names no area)", res.Items[1].Alert.Areas[0].Geocodes, map[string][]string{"NUTS3": {"X0"}})
 }
 
 // A feed without entries is a successful, empty snapshot: no warnings.
 func TestFeedEmpty(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set(feedPath, atomFeedOf(srv.URL))
-	res := mustCollect(t, newCollector(t, srv.URL+feedPath, "", nil))
+	srv := feedtest.NewServer(t)
+	srv.Set(feedPath, atomFeedOf(srv.URL))
+	res := feedtest.MustCollect(t, newCollector(t, srv.URL+feedPath, "", nil))
 	wantEq(t, "Snapshot, items, Fetched", []any{res.Snapshot, len(res.Items), res.Fetched}, []any{true, 0, 0})
 }
 
 // A run whose context ends before the documents are fetched is partial.
 func TestRefreshCanceled(t *testing.T) {
-	srv := newFeedServer(t)
-	srv.set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+	srv := feedtest.NewServer(t)
+	srv.Set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
 	c := newCollector(t, srv.URL+feedPath, "", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := c.refresh(ctx, []*feedDoc{{link: srv.URL + docPath("a"), version: t0}})
+	_, err := c.refresh(ctx, []*feedDoc{{link: srv.URL + docPath("a"), version: t0}})
 	if !errors.Is(err, ErrPartial) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "1 documents left for the next run (context canceled)") {
 		t.Fatalf("err = %v, want a partial run cut short", err)
 	}
-	wantEq(t, "hits", srv.count(docPath("a")), 0)
+	wantEq(t, "hits", srv.Count(docPath("a")), 0)
 }
 
 // A document whose server keeps failing (5xx) makes the fetcher back off
 // from the host; it is tried after the others on later runs.
 func TestFeedFailingDocumentGoesLast(t *testing.T) {
-	srv := newFeedServer(t)
+	srv := feedtest.NewServer(t)
 	var entries []feedEntry
 	for _, n := range []string{"a", "b", "c"} {
 		entries = append(entries, entriesOf(n, "ID-"+n, t0, 1)...)
-		srv.set(docPath(n), testDoc("ID-"+n, "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+		srv.Set(docPath(n), testDoc("ID-"+n, "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
 	}
-	srv.set(feedPath, atomFeedOf(srv.URL, entries...))
-	srv.fail(docPath("a"), 503)
-	clock := &manualClock{now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv.Set(feedPath, atomFeedOf(srv.URL, entries...))
+	srv.Fail(docPath("a"), 503)
+	clock := feedtest.NewManualClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	c := newCollector(t, srv.URL+feedPath, "", clock.Now)
 	c.workers = 1 // in feed order, so that the backoff holds back b and c
 
-	_, err := collect(t, c)
+	_, err := feedtest.Collect(t, c)
 	if !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "2 documents left for the next run (backoff)") {
 		t.Fatalf("err = %v, want 2 documents held back by backoff", err)
 	}
 	clock.Advance(2 * time.Minute)
-	res, err := collect(t, c)
+	res, err := feedtest.Collect(t, c)
 	if !errors.Is(err, ErrPartial) {
 		t.Fatalf("err = %v, want ErrPartial (a still fails)", err)
 	}
-	wantEq(t, "keys", keys(res), []string{"test:ID-b/fr-FR", "test:ID-b/en-GB", "test:ID-c/fr-FR", "test:ID-c/en-GB"})
+	wantEq(t, "keys", feedtest.Keys(res), []string{"test:ID-b/fr-FR", "test:ID-b/en-GB", "test:ID-c/fr-FR", "test:ID-c/en-GB"})
 }

@@ -8,14 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
-
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
+	"github.com/hazardwire/hazardwire/collectors/internal/docindex"
 )
-
-// defaultLanguage is CAP's default for an info block without a language.
-const defaultLanguage = "en-US"
 
 // pair is one valueName/value pair, trimmed.
 type pair struct{ name, value string }
@@ -26,92 +23,54 @@ type mapper struct {
 	rainAsFlood bool
 }
 
-// docResult is what one document yields.
-type docResult struct {
-	items []collectors.Item
-	// fetched counts the info blocks read (a message without any, or a
-	// document that did not parse, counts as one).
-	fetched int
-	dropped map[string]int
-	// problems says why each block counted as invalid was dropped (for tests
-	// and debugging; the reasons stay bounded in dropped).
-	problems []error
+// mapDocument maps a parsed document with the feed entries that link it now.
+func (m *mapper) mapDocument(p *docindex.Parsed[*capdoc.Alert], entries []entry) *capdoc.Yield {
+	if p.Err != nil {
+		return capdoc.Invalid(p.Err)
+	}
+	return m.mapAlert(p.Value, entries)
 }
 
-func (d *docResult) drop(reason string, err error) {
-	if d.dropped == nil {
-		d.dropped = map[string]int{}
-	}
-	d.dropped[reason]++
-	if err != nil {
-		d.problems = append(d.problems, err)
-	}
-}
-
-// candidate is the item of one info block, before the blocks of one
-// language are made into one item.
-type candidate struct {
-	index int
-	item  collectors.Item
-}
-
-// mapDocument maps a cached document with the feed entries that link it now.
-func (m *mapper) mapDocument(cd *cachedDoc, entries []entry) *docResult {
-	if cd.err != nil {
-		d := &docResult{fetched: 1}
-		d.drop(collectors.DropInvalid, cd.err)
-		return d
-	}
-	return m.mapAlert(cd.alert, entries)
+// warning is what the awareness parameters of a block tell: its hazard,
+// awareness type and level.
+type warning struct {
+	hazard     alert.Hazard
+	typ, level int
 }
 
 // mapAlert maps every info block of a that warns of flood or heat, and
-// makes one item per language. Ack and Error messages are not alerts: they
-// yield nothing and count nowhere.
-func (m *mapper) mapAlert(a *capAlert, entries []entry) *docResult {
-	d := &docResult{}
-	msgType := strings.ToLower(strings.TrimSpace(a.MsgType))
-	if msgType == "ack" || msgType == "error" {
-		return d
-	}
-	if len(a.Infos) == 0 {
-		// Without an info block the hazard cannot be told. (The feed has one
-		// entry per info and area, so such a message has no entry anyway.)
-		d.fetched = 1
-		d.drop(collectors.DropUnmapped, nil)
-		return d
-	}
-	h, herr := readHeader(a)
+// makes one item per language. Stories are named by identifier alone. (The
+// feed has one entry per info and area, so a message without an info block
+// has no entry anyway.)
+func (m *mapper) mapAlert(a *capdoc.Alert, entries []entry) *capdoc.Yield {
+	y, blocks := capdoc.Map(a, capdoc.Rules[warning]{
+		Story:    capdoc.ByIdentifier,
+		Classify: m.classify,
+		Item: func(h *capdoc.Header, i int, in *capdoc.Info, w warning) (collectors.Item, error) {
+			return m.item(h, in, w, areaEntries(entries, i))
+		},
+	})
 	var langs []string
-	byLang := map[string][]candidate{}
-	for i := range a.Infos {
-		in := &a.Infos[i]
-		d.fetched++
-		hz, typ, ok := m.hazardOf(in)
-		level := awarenessLevel(in)
-		if !ok || level == 1 {
-			d.drop(collectors.DropUnmapped, nil) // not flood or heat, or green: no warning
-			continue
-		}
-		if herr != nil {
-			d.drop(collectors.DropInvalid, herr)
-			continue
-		}
-		it, err := m.item(h, in, hz, typ, level, areaEntries(entries, i))
-		if err != nil {
-			d.drop(collectors.DropInvalid, fmt.Errorf("info %d (%s): %w", i, strings.TrimSpace(in.Event), err))
-			continue
-		}
-		lang := it.Alert.Language
+	byLang := map[string][]capdoc.Block{}
+	for _, b := range blocks {
+		lang := b.Item.Alert.Language
 		if byLang[lang] == nil {
 			langs = append(langs, lang)
 		}
-		byLang[lang] = append(byLang[lang], candidate{index: i, item: it})
+		byLang[lang] = append(byLang[lang], b)
 	}
 	for _, lang := range langs {
-		d.combine(byLang[lang])
+		combine(y, byLang[lang])
 	}
-	return d
+	return y
+}
+
+// classify takes the blocks of a mapped awareness type whose level is not
+// green (1: no particular awareness, not a warning).
+func (m *mapper) classify(in *capdoc.Info) (warning, bool) {
+	hz, typ, ok := m.hazardOf(in)
+	level := awarenessLevel(in)
+	return warning{hazard: hz, typ: typ, level: level}, ok && level != 1
 }
 
 // combine makes one item of the blocks of one language. The blocks in force
@@ -119,25 +78,25 @@ func (m *mapper) mapAlert(a *capAlert, entries []entry) *docResult {
 // the most severe of them gives the content, every one of them its areas,
 // the earliest effective and onset and the latest expiry. A block of the
 // other hazard cannot share the key, so it is dropped as invalid.
-func (d *docResult) combine(cands []candidate) {
-	chosen := slices.DeleteFunc(slices.Clone(cands), func(c candidate) bool { return c.item.Intent != collectors.IntentActive })
+func combine(y *capdoc.Yield, cands []capdoc.Block) {
+	chosen := slices.DeleteFunc(slices.Clone(cands), func(c capdoc.Block) bool { return c.Item.Intent != collectors.IntentActive })
 	if len(chosen) == 0 {
 		chosen = cands
 	}
 	// MaxFunc keeps the first of equals: a tie goes to the first block.
-	top := slices.MaxFunc(chosen, func(a, b candidate) int {
-		return a.item.Alert.Severity.Rank() - b.item.Alert.Severity.Rank()
+	top := slices.MaxFunc(chosen, func(a, b capdoc.Block) int {
+		return a.Item.Alert.Severity.Rank() - b.Item.Alert.Severity.Rank()
 	})
-	it := top.item
+	it := top.Item
 	a := &it.Alert
 	for _, c := range cands {
-		if c.item.Alert.Hazard != a.Hazard {
-			d.drop(collectors.DropInvalid, fmt.Errorf("info %d: a %s warning beside a %s warning in language %s", c.index, c.item.Alert.Hazard, a.Hazard, a.Language))
+		if c.Item.Alert.Hazard != a.Hazard {
+			y.Drop(collectors.DropInvalid, fmt.Errorf("info %d: a %s warning beside a %s warning in language %s", c.Index, c.Item.Alert.Hazard, a.Hazard, a.Language))
 		}
 	}
 	for _, c := range chosen {
-		o := c.item.Alert
-		if c.index == top.index || o.Hazard != a.Hazard {
+		o := c.Item.Alert
+		if c.Index == top.Index || o.Hazard != a.Hazard {
 			continue
 		}
 		for _, ar := range o.Areas {
@@ -150,7 +109,7 @@ func (d *docResult) combine(cands []candidate) {
 		a.Expires = later(a.Expires, o.Expires)
 	}
 	a.Geometry = alert.GeometryOf(a.Areas)
-	d.items = append(d.items, it)
+	y.Items = append(y.Items, it)
 }
 
 func earlier(a, b *time.Time) *time.Time {
@@ -167,69 +126,23 @@ func later(a, b *time.Time) *time.Time {
 	return a
 }
 
-// item builds the item of one info block that maps to hz.
-func (m *mapper) item(h *header, in *capInfo, hz alert.Hazard, typ, level int, entries map[int][]entry) (collectors.Item, error) {
-	lang := canonicalLanguage(in.Language)
-	var times [3]*time.Time
-	for i, s := range []string{in.Effective, in.Onset, in.Expires} {
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
-		t, err := alert.ParseTime(s)
-		if err != nil {
-			return collectors.Item{}, err
-		}
-		times[i] = &t
-	}
-	areas, err := readAreas(in.Areas, entries)
+// item builds the item of one info block that warns of w: its severity is
+// the awareness level's, its event codes name the awareness type, and its
+// areas get the geocodes the feed's entries give them.
+func (m *mapper) item(h *capdoc.Header, in *capdoc.Info, w warning, entries map[int][]entry) (collectors.Item, error) {
+	a, err := h.Alert(m.source, kindName, w.hazard, in)
 	if err != nil {
 		return collectors.Item{}, err
 	}
-	severity, ok := levelSeverity[level]
-	if !ok {
-		severity = alert.ParseSeverity(in.Severity) // no readable awareness_level
+	addGeocodes(a.Areas, entries)
+	if severity, ok := levelSeverity[w.level]; ok {
+		a.Severity = severity // else no readable awareness_level: the block's own
 	}
-	codes := pairMap(in.EventCodes)
-	if codes == nil {
-		codes = map[string][]string{}
+	if a.EventCodes == nil {
+		a.EventCodes = map[string][]string{}
 	}
-	codes["awareness_type"] = []string{strconv.Itoa(typ)}
-	a := alert.Alert{
-		Key:         alert.MakeKey(m.source, h.story+"/"+lang),
-		Source:      m.source,
-		SourceKind:  kindName,
-		Hazard:      hz,
-		Event:       strings.TrimSpace(in.Event),
-		EventCodes:  codes,
-		Status:      h.status,
-		Severity:    severity,
-		Urgency:     alert.ParseUrgency(in.Urgency),
-		Certainty:   alert.ParseCertainty(in.Certainty),
-		Sent:        h.sent,
-		Effective:   times[0],
-		Onset:       times[1],
-		Expires:     times[2],
-		Headline:    strings.TrimSpace(in.Headline),
-		Description: strings.TrimSpace(in.Description),
-		Instruction: strings.TrimSpace(in.Instruction),
-		Language:    lang,
-		Sender:      h.sender,
-		SenderName:  strings.TrimSpace(in.SenderName),
-		Web:         strings.TrimSpace(in.Web),
-		Areas:       areas,
-		Geometry:    alert.GeometryOf(areas),
-		Parameters:  pairMap(in.Parameters),
-	}
-	if err := a.Validate(); err != nil {
-		return collectors.Item{}, err
-	}
-	intent := collectors.IntentActive
-	if h.cancel || slices.ContainsFunc(in.ResponseTypes, func(r string) bool {
-		return strings.EqualFold(strings.TrimSpace(r), "AllClear")
-	}) {
-		intent = collectors.IntentCancel
-	}
-	return collectors.Item{Alert: a, Intent: intent}, nil
+	a.EventCodes["awareness_type"] = []string{strconv.Itoa(w.typ)}
+	return h.Item(a, in)
 }
 
 // areaEntries returns the entries about the areas of info block i, by area.
@@ -246,14 +159,12 @@ func areaEntries(entries []entry, i int) map[int][]entry {
 	return out
 }
 
-// readAreas reads CAP areas. A polygon or circle that cannot be read makes
-// the whole block invalid: half-read geometry is never published. The
-// geocodes the feed gives an area (its EMMA_ID, often missing from the
-// document) are added when the feed's entry names the same area.
-func readAreas(in []capArea, entries map[int][]entry) ([]alert.Area, error) {
-	var areas []alert.Area
-	for i, ar := range in {
-		area := alert.Area{Description: strings.TrimSpace(ar.Desc), Geocodes: pairMap(ar.Geocodes)}
+// addGeocodes adds to areas the geocodes the feed gives them (their
+// EMMA_ID, often missing from the document), by area index, when the
+// feed's entry names the same area.
+func addGeocodes(areas []alert.Area, entries map[int][]entry) {
+	for i := range areas {
+		area := &areas[i]
 		for _, e := range entries[i] {
 			if e.areaDesc == "" || !strings.EqualFold(e.areaDesc, area.Description) {
 				continue
@@ -268,60 +179,5 @@ func readAreas(in []capArea, entries map[int][]entry) ([]alert.Area, error) {
 				area.Geocodes[g.name] = append(area.Geocodes[g.name], g.value)
 			}
 		}
-		for _, p := range ar.Polygons {
-			if strings.TrimSpace(p) == "" {
-				continue
-			}
-			ring, err := alert.ParseCAPPolygon(p)
-			if err != nil {
-				return nil, fmt.Errorf("area %d: %w", i, err)
-			}
-			area.Polygons = append(area.Polygons, [][][2]float64{ring})
-		}
-		for _, c := range ar.Circles {
-			if strings.TrimSpace(c) == "" {
-				continue
-			}
-			circle, err := alert.ParseCAPCircle(c)
-			if err != nil {
-				return nil, fmt.Errorf("area %d: %w", i, err)
-			}
-			area.Circles = append(area.Circles, circle)
-		}
-		areas = append(areas, area)
 	}
-	return areas, nil
-}
-
-// pairMap turns CAP valueName/value pairs into a map of name → values, in
-// document order, leaving out empty names and values.
-func pairMap(in []capPair) map[string][]string {
-	var m map[string][]string
-	for _, p := range in {
-		name, value := strings.TrimSpace(p.Name), strings.TrimSpace(p.Value)
-		if name == "" || value == "" {
-			continue
-		}
-		if m == nil {
-			m = map[string][]string{}
-		}
-		m[name] = append(m[name], value)
-	}
-	return m
-}
-
-// canonicalLanguage returns a language tag in BCP 47 form ("en-gb" →
-// "en-GB"), so that a story keeps its key when a sender's casing varies; an
-// empty tag is CAP's default, en-US. A tag that does not parse is kept as
-// sent.
-func canonicalLanguage(s string) string {
-	s = strings.ReplaceAll(strings.TrimSpace(s), "_", "-")
-	if s == "" {
-		return defaultLanguage
-	}
-	t, err := language.Parse(s)
-	if err != nil {
-		return s
-	}
-	return t.String()
 }

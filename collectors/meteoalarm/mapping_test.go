@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
 )
 
 // docOf writes a message whose info blocks are given as (language,
@@ -29,7 +30,7 @@ func responseType(r string) string {
 	return "<responseType>" + r + "</responseType>"
 }
 
-func mapDoc(t *testing.T, body []byte) *docResult {
+func mapDoc(t *testing.T, body []byte) *capdoc.Yield {
 	t.Helper()
 	a, err := parseCAP(body, "")
 	if err != nil {
@@ -47,8 +48,8 @@ func TestCombineActiveOverAllClear(t *testing.T) {
 		[5]string{"en-GB", "12", "2", "Monitor", "Warned"},
 		[5]string{"fr-FR", "12", "2", "AllClear", "Cleared"},
 	))
-	wantEq(t, "items, fetched, dropped", []any{len(d.items), d.fetched, len(d.dropped)}, []any{2, 3, 0})
-	en, fr := d.items[0], d.items[1]
+	wantEq(t, "items, fetched, dropped", []any{len(d.Items), d.Fetched, len(d.Dropped)}, []any{2, 3, 0})
+	en, fr := d.Items[0], d.Items[1]
 	wantEq(t, "en-GB", []any{en.Alert.Key, en.Intent, en.Alert.Severity, len(en.Alert.Areas), en.Alert.Areas[0].Description},
 		[]any{"test:ID/en-GB", collectors.IntentActive, "moderate", 1, "Warned"})
 	wantEq(t, "fr-FR", []any{fr.Alert.Key, fr.Intent}, []any{"test:ID/fr-FR", collectors.IntentCancel})
@@ -61,17 +62,17 @@ func TestCombineHazardConflict(t *testing.T) {
 		[5]string{"en-GB", "5", "2", "", "A"},
 		[5]string{"en-GB", "12", "3", "", "B"},
 	))
-	wantEq(t, "items, dropped", []any{len(d.items), d.dropped}, []any{1, map[string]int{invalid: 1}})
-	wantEq(t, "kept", []any{d.items[0].Alert.Hazard, d.items[0].Alert.Areas[0].Description}, []any{"flood", "B"})
-	if len(d.problems) != 1 {
-		t.Fatalf("problems = %v", d.problems)
+	wantEq(t, "items, dropped", []any{len(d.Items), d.Dropped}, []any{1, map[string]int{invalid: 1}})
+	wantEq(t, "kept", []any{d.Items[0].Alert.Hazard, d.Items[0].Alert.Areas[0].Description}, []any{"flood", "B"})
+	if len(d.Problems) != 1 {
+		t.Fatalf("problems = %v", d.Problems)
 	}
-	wantEq(t, "problem", d.problems[0].Error(), "info 0: a heat warning beside a flood warning in language en-GB")
+	wantEq(t, "problem", d.Problems[0].Error(), "info 0: a heat warning beside a flood warning in language en-GB")
 }
 
 // A message without info blocks (a Cancel, in some profiles) cannot be
 // told flood or heat.
 func TestMessageWithoutInfo(t *testing.T) {
 	d := mapDoc(t, docOf("Cancel"))
-	wantEq(t, "fetched, dropped, items", []any{d.fetched, d.dropped, len(d.items)}, []any{1, map[string]int{unmapped: 1}, 0})
+	wantEq(t, "fetched, dropped, items", []any{d.Fetched, d.Dropped, len(d.Items)}, []any{1, map[string]int{unmapped: 1}, 0})
 }

@@ -9,10 +9,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
+	"github.com/hazardwire/hazardwire/collectors/internal/docindex"
 )
 
 const kindName = "meteoalarm"
@@ -27,6 +28,7 @@ var sample []byte
 func init() {
 	collectors.Register(collectors.Kind{
 		Name:            kindName,
+		Options:         Options{},
 		New:             New,
 		Sample:          sample,
 		DefaultSchedule: "@every 5m",
@@ -58,8 +60,9 @@ type Options struct {
 // are returned beside it, and the lifecycle ends nothing on such a run.
 var ErrPartial = errors.New("partial run")
 
-// collector is one configured meteoalarm collector. Its document cache lives
-// as long as the collector; a config reload that changes it starts afresh.
+// collector is one configured meteoalarm collector. Its index of documents
+// lives as long as the collector; a config reload that changes it starts
+// afresh.
 type collector struct {
 	url     string
 	fetcher *collectors.Fetcher
@@ -67,13 +70,10 @@ type collector struct {
 	maxDocs int
 	workers int
 
-	// mu serializes runs: the maps below belong to one run at a time.
+	// mu serializes runs.
 	mu sync.Mutex
-	// docs holds the parsed CAP document of each link in the feed.
-	docs map[string]*cachedDoc
-	// failures counts consecutive failed fetches per link, so that
-	// documents that keep failing are tried after the others.
-	failures map[string]int
+	// index holds the parsed CAP document of each link in the feed.
+	index *docindex.Index[*capdoc.Alert]
 }
 
 // New builds a meteoalarm collector. It validates and does no I/O.
@@ -82,30 +82,27 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if err := decode(&o); err != nil {
 		return nil, err
 	}
-	if env.Info.Name == "" {
-		return nil, errors.New("meteoalarm: collector name is empty")
+	if err := docindex.CheckEnv(kindName, env, "https://feeds.meteoalarm.org/feeds/meteoalarm-legacy-atom-france"); err != nil {
+		return nil, err
 	}
-	if env.URL == "" {
-		return nil, errors.New("meteoalarm: url is required (e.g. https://feeds.meteoalarm.org/feeds/meteoalarm-legacy-atom-france)")
-	}
-	u, err := url.Parse(env.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("meteoalarm: url %q is not an absolute http(s) URL", collectors.RedactString(env.URL, nil))
-	}
-	switch {
-	case o.MaxDocuments < 0:
-		return nil, fmt.Errorf("meteoalarm: max_documents %d is negative", o.MaxDocuments)
-	case o.MaxDocuments == 0:
-		o.MaxDocuments = defaultMaxDocuments
+	maxDocs, err := docindex.MaxDocuments(kindName, o.MaxDocuments, defaultMaxDocuments)
+	if err != nil {
+		return nil, err
 	}
 	return &collector{
-		url:      env.URL,
-		fetcher:  env.Fetcher,
-		mapper:   mapper{source: env.Info.Name, rainAsFlood: o.RainAsFlood},
-		maxDocs:  o.MaxDocuments,
-		workers:  fetchWorkers,
-		docs:     map[string]*cachedDoc{},
-		failures: map[string]int{},
+		url:     env.URL,
+		fetcher: env.Fetcher,
+		mapper:  mapper{source: env.Info.Name, rainAsFlood: o.RainAsFlood},
+		maxDocs: maxDocs,
+		workers: fetchWorkers,
+		index: docindex.New(docindex.Options[*capdoc.Alert]{
+			Fetcher: env.Fetcher,
+			Parse: func(resp *collectors.Response) (*capdoc.Alert, error) {
+				return parseCAP(resp.Body, resp.Header.Get("Content-Type"))
+			},
+			Name:    "meteoalarm",
+			Partial: ErrPartial,
+		}),
 	}, nil
 }
 
@@ -125,17 +122,32 @@ func (c *collector) Collect(ctx context.Context) (collectors.Result, error) {
 	if err != nil {
 		return collectors.Result{}, fmt.Errorf("parse %s: %w", c.fetcher.Redact(c.url), err)
 	}
-	b := newBuilder()
-	b.res.NotModified = resp.NotModified
+	s := capdoc.NewSnapshot(false)
+	s.Result.NotModified = resp.NotModified
 	for range invalid {
-		b.res.Fetched++
-		b.res.Drop(collectors.DropInvalid)
+		s.Result.Fetched++
+		s.Result.Drop(collectors.DropInvalid)
 	}
-	err = c.refresh(ctx, docs)
-	for _, d := range docs {
-		if cd := c.docs[d.link]; cd != nil {
-			b.add(c.mapper.mapDocument(cd, d.entries))
+	found, err := c.refresh(ctx, docs)
+	for i, d := range docs {
+		if p := found[i].Parsed; p != nil {
+			s.Add(c.mapper.mapDocument(p, d.entries))
 		}
 	}
-	return b.res, err
+	return s.Result, err
+}
+
+// refresh brings the index of documents up to date with the feed, one
+// entry per document, whose version changes whenever one of the document's
+// feed entries does: documents that left the feed are forgotten, and at
+// most maxDocs new or changed ones are fetched. It returns what it knows of
+// each of docs, in order: a document that could not be fetched keeps its
+// older version, if any, so that its keys are still seen while the run is
+// partial.
+func (c *collector) refresh(ctx context.Context, docs []*feedDoc) ([]docindex.Document[*capdoc.Alert], error) {
+	entries := make([]docindex.Entry, len(docs))
+	for i, d := range docs {
+		entries[i] = docindex.Entry{ID: d.link, Version: d.version, Link: d.link}
+	}
+	return c.index.Run(ctx, entries, docindex.Budget{Documents: c.maxDocs, Workers: c.workers})
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
 	"github.com/hazardwire/hazardwire/internal/yamlx"
 )
 
@@ -143,16 +143,16 @@ func TestAwarenessType(t *testing.T) {
 }
 
 func TestHazardOf(t *testing.T) {
-	info := func(pairs ...string) *capInfo {
-		in := &capInfo{}
+	info := func(pairs ...string) *capdoc.Info {
+		in := &capdoc.Info{}
 		for i := 0; i+1 < len(pairs); i += 2 {
-			in.Parameters = append(in.Parameters, capPair{Name: pairs[i], Value: pairs[i+1]})
+			in.Parameters = append(in.Parameters, capdoc.Pair{Name: pairs[i], Value: pairs[i+1]})
 		}
 		return in
 	}
 	tests := []struct {
 		name string
-		in   *capInfo
+		in   *capdoc.Info
 		rain bool
 		want alert.Hazard
 		typ  int
@@ -167,7 +167,7 @@ func TestHazardOf(t *testing.T) {
 		{"no type", info("awareness_level", "3; orange; Severe"), false, "", 0},
 		{"both hazards", info("awareness_type", "5; high-temperature", "awareness_type", "12; flooding"), false, "", 0},
 		{"two flood types: the first", info("awareness_type", "13; rain-flood", "awareness_type", "12; flooding"), false, flood, 13},
-		{"as an event code", &capInfo{EventCodes: []capPair{{Name: "awareness_type", Value: "5; high-temperature"}}}, false, heat, 5},
+		{"as an event code", &capdoc.Info{EventCodes: []capdoc.Pair{{Name: "awareness_type", Value: "5; high-temperature"}}}, false, heat, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,33 +185,9 @@ func TestAwarenessLevel(t *testing.T) {
 		"2; yellow; Moderate": 2, "3;Orange;Severe": 3, "4; red; Extreme": 4, "1; green; Minor": 1,
 		"orange": 3, "; RED ;": 4, "5; purple": 0, "": 0, "0; yellow": 2, "x": 0,
 	} {
-		in := &capInfo{Parameters: []capPair{{Name: "awareness_level", Value: v}}}
+		in := &capdoc.Info{Parameters: []capdoc.Pair{{Name: "awareness_level", Value: v}}}
 		if got := awarenessLevel(in); got != want {
 			t.Errorf("awarenessLevel(%q) = %d, want %d", v, got, want)
 		}
-	}
-}
-
-func TestCanonicalLanguage(t *testing.T) {
-	for in, want := range map[string]string{
-		"fr-FR": "fr-FR", "en-gb": "en-GB", "EN_GB": "en-GB", " de ": "de", "": "en-US", "no": "no",
-		"x y": "x y",
-	} {
-		if got := canonicalLanguage(in); got != want {
-			t.Errorf("canonicalLanguage(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestEarliestReference(t *testing.T) {
-	refs := parseReferences("s,B,2024-01-02T00:00:00+01:00 broken s,C,2024-01-01T23:00:00Z s,A,2024-01-01T23:00:00+00:00 s,,2020-01-01T00:00:00Z s,D,yesterday")
-	wantEq(t, "parsed", len(refs), 3)
-	first, ok := earliest(refs)
-	// B is 23:00Z too; at one instant the smallest identifier wins.
-	if !ok || first.identifier != "A" || !first.sent.Equal(time.Date(2024, 1, 1, 23, 0, 0, 0, time.UTC)) {
-		t.Errorf("earliest = %+v, %v; want A", first, ok)
-	}
-	if _, ok := earliest(nil); ok {
-		t.Error("earliest of nothing")
 	}
 }

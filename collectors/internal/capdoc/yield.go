@@ -1,0 +1,151 @@
+package capdoc
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hazardwire/hazardwire/collectors"
+)
+
+// Yield is what one CAP document gives: its items, and the count of its
+// info blocks read and dropped.
+type Yield struct {
+	Items []collectors.Item
+	// Fetched counts the info blocks read (a message without any, or a
+	// document that could not be read, counts as one).
+	Fetched int
+	// Dropped counts the blocks left out, by bounded reason.
+	Dropped map[string]int
+	// Problems says why each block counted as invalid was dropped (for
+	// tests and debugging; the reasons stay bounded in Dropped).
+	Problems []error
+}
+
+// Drop counts one block dropped for reason; err, if any, says why.
+func (y *Yield) Drop(reason string, err error) {
+	if y.Dropped == nil {
+		y.Dropped = map[string]int{}
+	}
+	y.Dropped[reason]++
+	if err != nil {
+		y.Problems = append(y.Problems, err)
+	}
+}
+
+// Invalid is the yield of a document that could not be read: one block,
+// dropped as invalid because of err.
+func Invalid(err error) *Yield {
+	y := &Yield{Fetched: 1}
+	y.Drop(collectors.DropInvalid, err)
+	return y
+}
+
+// Block is an info block that a kind mapped to an item.
+type Block struct {
+	Index int // of the block in its message
+	Item  collectors.Item
+}
+
+// Rules are what a kind makes of the info blocks of a message. C is what
+// its classification tells its item builder (a hazard, an awareness type).
+type Rules[C any] struct {
+	// Story names the story of each message.
+	Story StoryBy
+	// Classify returns what the kind makes of a block, or false when the
+	// kind does not map it (not flood or heat, or no warning).
+	Classify func(in *Info) (C, bool)
+	// Item builds the item of block i, which Classify took as c.
+	Item func(h *Header, i int, in *Info, c C) (collectors.Item, error)
+}
+
+// Map maps the info blocks of a by r. Ack and Error messages are not
+// alerts: they yield nothing and count nowhere. A message without an info
+// block counts as one unmapped block: its hazard cannot be told. Each other
+// block counts as fetched, and is dropped as unmapped when r does not
+// classify it, as invalid when the message's header or the block's item
+// cannot be read. Map returns those counts in y, without items, and the
+// mapped blocks in message order: the kind makes them items.
+func Map[C any](a *Alert, r Rules[C]) (y *Yield, blocks []Block) {
+	y = &Yield{}
+	msgType := strings.ToLower(strings.TrimSpace(a.MsgType))
+	if msgType == "ack" || msgType == "error" {
+		return y, nil
+	}
+	if len(a.Infos) == 0 {
+		y.Fetched = 1
+		y.Drop(collectors.DropUnmapped, nil)
+		return y, nil
+	}
+	h, herr := ReadHeader(a, r.Story)
+	for i := range a.Infos {
+		in := &a.Infos[i]
+		y.Fetched++
+		c, ok := r.Classify(in)
+		if !ok {
+			y.Drop(collectors.DropUnmapped, nil)
+			continue
+		}
+		if herr != nil {
+			y.Drop(collectors.DropInvalid, herr)
+			continue
+		}
+		it, err := r.Item(h, i, in, c)
+		if err != nil {
+			y.Drop(collectors.DropInvalid, fmt.Errorf("info %d (%s): %w", i, strings.TrimSpace(in.Event), err))
+			continue
+		}
+		blocks = append(blocks, Block{Index: i, Item: it})
+	}
+	return y, blocks
+}
+
+// Snapshot gathers the yields of documents into one snapshot Result,
+// keeping at most one item per key: the one sent last (on a tie: a cancel,
+// then the more severe).
+type Snapshot struct {
+	Result collectors.Result
+	byKey  map[string]int
+	// clone copies the items added, for yields that a cache keeps: nothing
+	// the caller does to a Result then reaches the cache.
+	clone bool
+}
+
+// NewSnapshot returns an empty Snapshot; clone copies every item added.
+func NewSnapshot(clone bool) *Snapshot {
+	return &Snapshot{Result: collectors.Result{Snapshot: true}, byKey: map[string]int{}, clone: clone}
+}
+
+// Add adds the counts and items of y.
+func (s *Snapshot) Add(y *Yield) {
+	s.Result.Fetched += y.Fetched
+	for reason, n := range y.Dropped {
+		for range n {
+			s.Result.Drop(reason)
+		}
+	}
+	for _, it := range y.Items {
+		if s.clone {
+			it.Alert = it.Alert.Clone()
+		}
+		if i, ok := s.byKey[it.Alert.Key]; ok {
+			if Supersedes(it, s.Result.Items[i]) {
+				s.Result.Items[i] = it
+			}
+			continue
+		}
+		s.byKey[it.Alert.Key] = len(s.Result.Items)
+		s.Result.Items = append(s.Result.Items, it)
+	}
+}
+
+// Supersedes reports whether a is the newer word on its key than b: sent
+// later, or at the same instant a cancel, or else more severe.
+func Supersedes(a, b collectors.Item) bool {
+	if c := a.Alert.Sent.Compare(b.Alert.Sent); c != 0 {
+		return c > 0
+	}
+	if (a.Intent == collectors.IntentCancel) != (b.Intent == collectors.IntentCancel) {
+		return a.Intent == collectors.IntentCancel
+	}
+	return a.Alert.Severity.Rank() > b.Alert.Severity.Rank()
+}
