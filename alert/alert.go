@@ -184,3 +184,9 @@ func (a Alert) Clone() Alert {
 	}
 	return c
 }
+
+// EventType is the CloudEvents type of the change: org.hazardwire.alert.<change>.
+func (a *Alert) EventType() string { return "org.hazardwire.alert." + string(a.Change) }
+
+// EventSource is the CloudEvents source of the changes of a collector.
+func EventSource(source string) string { return "/hazardwire/collectors/" + source }

@@ -23,9 +23,6 @@ const (
 	HeaderCESource      = "ce-source"
 	HeaderCESubject     = "ce-subject"
 	HeaderCETime        = "ce-time"
-	// EventTypePrefix is the CloudEvents type of an alert change, followed by
-	// the change: org.hazardwire.alert.new.
-	EventTypePrefix = "org.hazardwire.alert."
 )
 
 // Subject returns the subject an alert change is published on:
@@ -46,9 +43,6 @@ func token(s string) string {
 		return r
 	}, s)
 }
-
-// EventSource is the CloudEvents source of changes from a collector.
-func EventSource(source string) string { return "/hazardwire/collectors/" + source }
 
 // Publish stores one change on the alert stream and waits for the ack. The
 // message id is the alert id, so a change published twice (after a crash
@@ -71,8 +65,8 @@ func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, e
 	msg.Header.Set(jetstream.MsgIDHeader, a.ID)
 	msg.Header.Set(HeaderCESpecVersion, "1.0")
 	msg.Header.Set(HeaderCEID, a.ID)
-	msg.Header.Set(HeaderCEType, EventTypePrefix+string(a.Change))
-	msg.Header.Set(HeaderCESource, EventSource(a.Source))
+	msg.Header.Set(HeaderCEType, a.EventType())
+	msg.Header.Set(HeaderCESource, alert.EventSource(a.Source))
 	msg.Header.Set(HeaderCESubject, a.Key)
 	msg.Header.Set(HeaderCETime, a.Sent.Format(time.RFC3339))
 	msg.Header.Set("Content-Type", "application/json")

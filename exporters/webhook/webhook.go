@@ -325,7 +325,7 @@ func Render(format string, a *alert.Alert, published []byte) ([]byte, error) {
 		ExpiryTime      string          `json:"expirytime,omitempty"`
 		Sequence        string          `json:"sequence"`
 		Data            json.RawMessage `json:"data"`
-	}{SpecVersion: "1.0", ID: a.ID, Type: "org.hazardwire.alert." + string(a.Change), Source: "/hazardwire/collectors/" + a.Source,
+	}{SpecVersion: "1.0", ID: a.ID, Type: a.EventType(), Source: alert.EventSource(a.Source),
 		Subject: a.Key, Time: a.Sent.Format(time.RFC3339), DataContentType: "application/json",
 		Sequence: strconv.Itoa(a.Version), Data: published}
 	if end := a.End(); !end.IsZero() {
