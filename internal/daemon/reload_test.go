@@ -142,6 +142,20 @@ func TestReload(t *testing.T) {
 	if n != 4 { // 3 before, plus the added collector's alert
 		t.Errorf("%d deliveries after the reload, want 4 (no redelivery)", n)
 	}
+
+	// The same config again, handed over in-process (an embedder's Reload):
+	// nothing changed, so nothing runs.
+	same, _, err := config.Load(file, collectors.NewClient(collectors.ClientOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := h.get("/change-v2")
+	if err := d.Reload(ctx, same); err != nil {
+		t.Fatalf("Reload of an unchanged config: %v", err)
+	}
+	if h.get("/keep") != 1 || h.get("/change-v2") != before {
+		t.Error("a reload of an unchanged config polled a collector")
+	}
 }
 
 func gauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
