@@ -17,13 +17,41 @@ import (
 // apiHandlers are the JSON API's routes.
 func (d *Daemon) apiHandlers() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /api/v1/alerts":          http.HandlerFunc(d.serveAlerts),
-		"GET /api/v1/status":          http.HandlerFunc(d.serveStatus),
-		"GET /api/v1/alerts/{key...}": http.HandlerFunc(d.serveVersions),
-		"GET /api/v1/stream":          http.HandlerFunc(d.serveStream),
-		"GET /feeds/cap.atom":         http.HandlerFunc(d.serveCAPAtom),
-		"GET /feeds/alerts/{id}":      http.HandlerFunc(d.serveCAPAlert),
-		"GET /{$}":                    http.HandlerFunc(d.serveStatusPage),
+		"GET /api/v1/alerts":                  http.HandlerFunc(d.serveAlerts),
+		"GET /api/v1/status":                  http.HandlerFunc(d.serveStatus),
+		"GET /api/v1/alerts/{key...}":         http.HandlerFunc(d.serveVersions),
+		"GET /api/v1/stream":                  http.HandlerFunc(d.serveStream),
+		"GET /feeds/cap.atom":                 http.HandlerFunc(d.serveCAPAtom),
+		"GET /feeds/alerts/{id}":              http.HandlerFunc(d.serveCAPAlert),
+		"GET /{$}":                            http.HandlerFunc(d.serveStatusPage),
+		"POST /api/v1/collectors/{name}/poll": http.HandlerFunc(d.servePoll),
+	}
+}
+
+// PollNow starts one run of the named collector now, outside its schedule,
+// through the same overlap guard as a tick. It reports false when no such
+// collector runs or a run of it is already in progress.
+func (d *Daemon) PollNow(name string) bool {
+	d.mu.Lock()
+	s := d.sched
+	d.mu.Unlock()
+	return s != nil && s.RunNow(name)
+}
+
+// servePoll is POST /api/v1/collectors/{name}/poll: 202 when a run started,
+// 404 for an unknown collector, 409 while one is in progress.
+func (d *Daemon) servePoll(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d.mu.Lock()
+	_, known := d.collectors[name]
+	d.mu.Unlock()
+	switch {
+	case !known:
+		http.Error(w, fmt.Sprintf("no collector %q", name), http.StatusNotFound)
+	case !d.PollNow(name):
+		http.Error(w, fmt.Sprintf("collector %q is already running", name), http.StatusConflict)
+	default:
+		w.WriteHeader(http.StatusAccepted)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,5 +200,57 @@ func TestVersionsAndEventStream(t *testing.T) {
 	got := strings.Join(lines, "\n")
 	if !strings.Contains(got, "id: 1\nevent: new\ndata: {") || !strings.Contains(got, key+"#1") {
 		t.Fatalf("event stream:\n%s", got)
+	}
+}
+
+// TestPollNow: POST /api/v1/collectors/{name}/poll runs a collector at once,
+// long before its hourly tick; an unknown name is a 404.
+func TestPollNow(t *testing.T) {
+	var mu sync.Mutex
+	polls := 0
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		polls++
+		mu.Unlock()
+		now := time.Now()
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	defer feed.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer hook.Close()
+	yaml := fmt.Sprintf(`bus: {store_dir: %q}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: kma, kind: cap, schedule: "@every 1h", url: %q}
+`, t.TempDir(), feed.URL)
+	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-d.Started()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return polls }
+	waitUntil(t, "the first poll at start", func() bool { return count() == 1 })
+
+	base := "http://" + d.Addr().String() + "/api/v1/collectors/"
+	post := func(name string) int {
+		res, err := http.Post(base+name+"/poll", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	waitUntil(t, "a poll accepted", func() bool { return post("kma") == http.StatusAccepted })
+	waitUntil(t, "the second poll", func() bool { return count() == 2 })
+	if code := post("nope"); code != http.StatusNotFound {
+		t.Errorf("unknown collector: %d, want 404", code)
 	}
 }
