@@ -1,0 +1,76 @@
+// Command hazardwire-bench measures hazardwire on loopback: burst fan-out,
+// single-partner throughput, idle latency, bus rate, memory per alert and
+// start time, each beside a ceiling measured in the same run. See
+// docs/performance.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hazardwire/hazardwire/internal/bench"
+)
+
+func main() {
+	var o bench.Options
+	var scenarios, memory, logFile string
+	var asJSON bool
+	fs := flag.NewFlagSet("hazardwire-bench", flag.ExitOnError)
+	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
+	fs.StringVar(&o.Dir, "dir", "", "directory for the temporary stores (default: the system's temp dir)")
+	fs.StringVar(&logFile, "log", "", "write the daemons' logs to this file (default: discarded)")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "bound on every wait")
+	fs.IntVar(&o.Concurrency, "concurrency", 8, "deliveries in flight per exporter, and the ceiling's workers per endpoint")
+	fs.IntVar(&o.BurstAlerts, "burst-alerts", 5000, "burst: alerts the feed goes to")
+	fs.IntVar(&o.BurstPartners, "burst-partners", 100, "burst: partner endpoints")
+	fs.IntVar(&o.SingleAlerts, "single-alerts", 5000, "single: alerts to one partner")
+	fs.IntVar(&o.IdleAlerts, "idle-alerts", 200, "idle: alerts fed one at a time")
+	fs.IntVar(&o.BusChanges, "bus-changes", 10000, "bus: changes published")
+	fs.StringVar(&memory, "memory-active", "10000,100000", "memory: alerts in force, comma-separated sizes")
+	fs.IntVar(&o.StartMessages, "start-messages", 1_000_000, "start: messages on the full store")
+	fs.IntVar(&o.StartActive, "start-active", 10000, "start: alerts in force on the full store")
+	fs.IntVar(&o.StartRuns, "start-runs", 3, "start: runs per store")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
+	_ = fs.Parse(os.Args[1:])
+
+	o.Scenarios = strings.Split(scenarios, ",")
+	for _, s := range strings.Split(memory, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "hazardwire-bench: -memory-active: %q is not a positive number\n", s)
+			os.Exit(2)
+		}
+		o.MemoryActive = append(o.MemoryActive, n)
+	}
+	if logFile != "" {
+		f, err := os.Create(logFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hazardwire-bench:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		o.Log = f
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	report, err := bench.Run(ctx, o, os.Stderr)
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(report)
+	} else if report != nil {
+		_ = report.WriteTable(os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hazardwire-bench:", err)
+		os.Exit(1)
+	}
+}

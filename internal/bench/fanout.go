@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+// FanOut is one side of a fan-out run: the daemon's, or the ceiling's.
+type FanOut struct {
+	// Deliveries is how many (partner, change) pairs were acknowledged, of
+	// Expected.
+	Deliveries int64 `json:"deliveries"`
+	Expected   int64 `json:"expected"`
+	// Requests counts every request the partners answered, repeats included.
+	Requests int64 `json:"requests"`
+	// Elapsed runs from the start (the poll that saw the alerts, or the
+	// first POST) to the last acknowledgement.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Rate is Deliveries per second of Elapsed.
+	Rate float64 `json:"deliveries_per_s"`
+	// Latency is, per delivery, start → the partner's 2xx.
+	Latency Latency `json:"latency"`
+	// Unexpected counts acknowledged ids the feed never produced.
+	Unexpected int `json:"unexpected"`
+	// Retries is the daemon's retry count (zero for the ceiling).
+	Retries float64 `json:"retries"`
+}
+
+// FanOutResult compares the daemon with plain POSTs of the same bodies at
+// the same total concurrency to the same endpoints.
+type FanOutResult struct {
+	Alerts      int     `json:"alerts"`
+	Partners    int     `json:"partners"`
+	Concurrency int     `json:"concurrency_per_partner"`
+	Daemon      FanOut  `json:"daemon"`
+	Ceiling     FanOut  `json:"ceiling"`
+	Ratio       float64 `json:"ratio"` // daemon rate / ceiling rate
+}
+
+// runFanOut takes a snapshot feed from 0 to n alerts with every one of
+// partners subscribed to everything, then replays the same bodies as plain
+// POSTs.
+func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, error) {
+	res := FanOutResult{Alerts: n, Partners: partners, Concurrency: o.Concurrency}
+	feed, err := NewFeed()
+	if err != nil {
+		return res, err
+	}
+	defer feed.Close()
+	ps := make([]*Partner, partners)
+	urls := make([]string, partners)
+	for i := range ps {
+		if ps[i], err = NewPartner(); err != nil {
+			return res, err
+		}
+		defer ps[i].Close()
+		urls[i] = ps[i].URL()
+	}
+	ps[0].Reset(true)
+	dir, err := os.MkdirTemp(o.Dir, "fanout-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+
+	p, _, err := startPipeline(pipelineConfig{StoreDir: dir, FeedURL: feed.URL(), Partners: urls, Concurrency: o.Concurrency}, o.Log)
+	if err != nil {
+		return res, err
+	}
+	defer p.stop()
+	if _, err := feed.ServedAt(0, time.Minute); err != nil {
+		return res, err
+	}
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	sent := time.Now().Truncate(time.Minute)
+	features := make([][]byte, n)
+	want := make(map[string]bool, n)
+	for i := range features {
+		features[i] = Feature(run, i, sent)
+		want[FeatureKey(collectorName, i)+"#1"] = true
+	}
+	gen := feed.Set(Collection(features))
+	if err := p.poll(time.Minute); err != nil {
+		return res, err
+	}
+	t0, err := feed.ServedAt(gen, time.Minute)
+	if err != nil {
+		return res, err
+	}
+	expected := int64(n * partners)
+	if err := awaitCount(ctx, ps, expected, o.Timeout); err != nil {
+		return res, err
+	}
+	res.Daemon = collect(ps, t0, want, expected)
+	res.Daemon.Retries = counterSum(p.reg, "hazardwire_exporter_deliveries_total", map[string]string{"result": "retry"})
+	if err := p.stop(); err != nil {
+		return res, fmt.Errorf("daemon stop: %w", err)
+	}
+
+	// The ceiling: the bodies partner 0 got, POSTed by plain clients.
+	bodies := ps[0].Bodies()
+	for _, q := range ps {
+		q.Reset(false)
+	}
+	start := time.Now()
+	if err := plainPost(ctx, urls, bodies, o.Concurrency); err != nil {
+		return res, err
+	}
+	res.Ceiling = collect(ps, start, want, expected)
+	if res.Ceiling.Rate > 0 {
+		res.Ratio = res.Daemon.Rate / res.Ceiling.Rate
+	}
+	return res, nil
+}
+
+// awaitCount waits until the partners have acknowledged expected ids in all.
+func awaitCount(ctx context.Context, ps []*Partner, expected int64, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var got int64
+		for _, p := range ps {
+			got += p.Distinct()
+		}
+		if got >= expected {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d deliveries acknowledged after %s", got, expected, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// collect reads the partners' arrivals into a FanOut measured from start.
+func collect(ps []*Partner, start time.Time, want map[string]bool, expected int64) FanOut {
+	f := FanOut{Expected: expected}
+	var lat []time.Duration
+	var last time.Time
+	for _, p := range ps {
+		f.Requests += p.Requests()
+		for id, at := range p.Arrivals() {
+			if !want[id] {
+				f.Unexpected++
+				continue
+			}
+			f.Deliveries++
+			lat = append(lat, at.Sub(start))
+			if at.After(last) {
+				last = at
+			}
+		}
+	}
+	f.Elapsed = last.Sub(start)
+	if f.Elapsed > 0 {
+		f.Rate = float64(f.Deliveries) / f.Elapsed.Seconds()
+	}
+	f.Latency = summarize(lat)
+	return f
+}
+
+// plainPost sends every body to every url with concurrency workers per url,
+// each url with its own client, as the webhook exporter has.
+func plainPost(ctx context.Context, urls []string, bodies map[string][]byte, concurrency int) error {
+	type job struct {
+		id   string
+		body []byte
+	}
+	jobs := make([]job, 0, len(bodies))
+	for id, b := range bodies {
+		jobs = append(jobs, job{id, b})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(urls)*concurrency)
+	for _, u := range urls {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		client := &http.Client{Transport: t, Timeout: 30 * time.Second}
+		next := make(chan job)
+		go func() {
+			defer close(next)
+			for _, j := range jobs {
+				select {
+				case next <- j:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range next {
+					if err := post(ctx, client, u, j.id, j.body); err != nil {
+						errs <- err
+						for range next {
+						}
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func post(ctx context.Context, client *http.Client, url, id string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %s", url, res.Status)
+	}
+	return nil
+}
