@@ -2,7 +2,6 @@ package cap
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,9 +10,12 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/<case>/expected.json from the parser's output")
+// update is the -update flag of the shared harness (one flag per test
+// binary): rewrite testdata/<case>/expected.json from the parser's output.
+var update = golden.Update
 
 // goldenCase is what a testdata/<case>/ must give, asserted explicitly
 // beside the golden file, which only guards against unreviewed change.

@@ -31,7 +31,7 @@ func yamlDecode(src string, calls *int) collectors.Decode {
 }
 
 // newMapper builds the mapper of a collector configured with optionsYAML.
-func newMapper(t *testing.T, optionsYAML string) *mapper {
+func newMapper(t testing.TB, optionsYAML string) *mapper {
 	t.Helper()
 	c := newCollector(t, "https://example.test/cap.xml", optionsYAML, nil)
 	return &c.mapper
@@ -40,7 +40,7 @@ func newMapper(t *testing.T, optionsYAML string) *mapper {
 // newCollector builds a collector named "test" for url, with a fetcher whose
 // clock is clock (default: one that moves an hour per reading, so that the
 // fetcher's backoff after a failure never holds back the next request).
-func newCollector(t *testing.T, url, optionsYAML string, clock func() time.Time) *collector {
+func newCollector(t testing.TB, url, optionsYAML string, clock func() time.Time) *collector {
 	t.Helper()
 	env := collectors.Env{Info: collectors.Info{Name: "test", Kind: "cap"}, URL: url, Fetcher: feedtest.Fetcher(clock, "")}
 	c, err := New(env, yamlDecode(optionsYAML, nil))

@@ -33,5 +33,16 @@ func caseInput(t testing.TB, name string) []byte {
 // would, served as application/json.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
-	return newTestCollector(t, "", "", nil).mapper.parse(caseInput(t, name), "application/json")
+	return casePayload(t, name).Parse()
+}
+
+// casePayload is golden case name made ready for runCase: the collector
+// built, the input read.
+func casePayload(t testing.TB, name string) golden.Payload {
+	t.Helper()
+	c := newTestCollector(t, "", "", nil)
+	in := caseInput(t, name)
+	return golden.Payload{Bytes: len(in), Parse: func() (collectors.Result, []error, error) {
+		return c.mapper.parse(in, "application/json")
+	}}
 }

@@ -136,15 +136,24 @@ var cases = map[string]facts{
 
 func TestGolden(t *testing.T) {
 	golden.Suite[facts]{Cases: cases}.Run(t, func(t *testing.T, gc golden.Case, f facts) {
-		now := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-		if f.now != "" {
-			now = golden.Time(t, f.now)
-		}
-		c := newTestCollector(t, testURL, string(gc.Read(t, "options.yaml")), nil, now)
-		res, problems, err := runOnce(c, caseInput(t, gc, f.input))
+		res, problems, err := casePayload(t, gc.Name, f).Parse()
 		gc.Compare(t, res, err)
 		checkFacts(t, f, res, problems, err)
 	})
+}
+
+// casePayload is golden case name made ready to run once: the collector
+// built with the case's options and clock, the input read.
+func casePayload(t testing.TB, name string, f facts) golden.Payload {
+	t.Helper()
+	gc := golden.At(name)
+	now := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if f.now != "" {
+		now = golden.Time(t, f.now)
+	}
+	c := newTestCollector(t, testURL, string(gc.Read(t, "options.yaml")), nil, now)
+	in := caseInput(t, gc, f.input)
+	return golden.Payload{Bytes: len(in), Parse: func() (collectors.Result, []error, error) { return runOnce(c, in) }}
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {

@@ -42,6 +42,14 @@ func caseInput(t testing.TB, name string) []byte {
 // configured with the case's options.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
+	return casePayload(t, name).Parse()
+}
+
+// casePayload is golden case name made ready for runCase: the collector
+// built, the input read.
+func casePayload(t testing.TB, name string) golden.Payload {
+	t.Helper()
 	c := newTestCollector(t, "", golden.At(name).Options(t), nil)
-	return c.mapper.parse(caseInput(t, name), "")
+	in := caseInput(t, name)
+	return golden.Payload{Bytes: len(in), Parse: func() (collectors.Result, []error, error) { return c.mapper.parse(in, "") }}
 }

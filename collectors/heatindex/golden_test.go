@@ -131,21 +131,30 @@ var cases = map[string]facts{
 
 func TestGolden(t *testing.T) {
 	golden.Suite[facts]{Cases: cases}.Run(t, func(t *testing.T, gc golden.Case, f facts) {
-		now := time.Date(2025, 8, 1, 0, 0, 0, 0, alert.KST)
-		if f.now != "" {
-			now = golden.Time(t, f.now)
-		}
-		c := newTestCollector(t, testURL, gc.Options(t), nil, now)
-		// A prior document is a run before this one, for the memory.
-		if prior, ok := gc.ReadOptional(t, "prior.json"); ok {
-			if _, _, err := runOnce(c, prior); err != nil {
-				t.Fatalf("prior: %v", err)
-			}
-		}
-		res, problems, err := runOnce(c, caseInput(t, gc, f.input))
+		res, problems, err := casePayload(t, gc.Name, f).Parse()
 		gc.Compare(t, res, err)
 		checkFacts(t, f, res, problems, err)
 	})
+}
+
+// casePayload is golden case name made ready to run once: the collector
+// built with the case's options and clock, its prior.json (a run before
+// this one, for the memory) run, the input read.
+func casePayload(t testing.TB, name string, f facts) golden.Payload {
+	t.Helper()
+	gc := golden.At(name)
+	now := time.Date(2025, 8, 1, 0, 0, 0, 0, alert.KST)
+	if f.now != "" {
+		now = golden.Time(t, f.now)
+	}
+	c := newTestCollector(t, testURL, gc.Options(t), nil, now)
+	if prior, ok := gc.ReadOptional(t, "prior.json"); ok {
+		if _, _, err := runOnce(c, prior); err != nil {
+			t.Fatalf("prior: %v", err)
+		}
+	}
+	in := caseInput(t, gc, f.input)
+	return golden.Payload{Bytes: len(in), Parse: func() (collectors.Result, []error, error) { return runOnce(c, in) }}
 }
 
 func checkFacts(t *testing.T, f facts, res collectors.Result, problems []error, err error) {

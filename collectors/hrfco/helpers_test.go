@@ -48,8 +48,18 @@ func readCase(t testing.TB, name, file string) []byte {
 // state), read at testNow.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
+	return casePayload(t, name).Parse()
+}
+
+// casePayload is golden case name made ready for runCase: the collector
+// built, the answers read.
+func casePayload(t testing.TB, name string) golden.Payload {
+	t.Helper()
 	c := newTestCollector(t, "", string(readCase(t, name, "options.yaml")), nil)
-	return parseCase(&c.mapper, readCase(t, name, "info.json"), readCase(t, name, "fldfct.json"), readCase(t, name, "levels.json"))
+	info, fldfct, levels := readCase(t, name, "info.json"), readCase(t, name, "fldfct.json"), readCase(t, name, "levels.json")
+	return golden.Payload{Bytes: len(info) + len(fldfct) + len(levels), Parse: func() (collectors.Result, []error, error) {
+		return parseCase(&c.mapper, info, fldfct, levels)
+	}}
 }
 
 // parseCase is the whole parse of one run, from bodies (nil: not read).

@@ -103,6 +103,16 @@ func caseFile(t testing.TB, name, part string) []byte {
 // with the case's options.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
+	return casePayload(t, name).Parse()
+}
+
+// casePayload is golden case name made ready for runCase: the collector
+// built, the answers read.
+func casePayload(t testing.TB, name string) golden.Payload {
+	t.Helper()
 	c := newTestCollector(t, "", golden.At(name).Options(t), nil, time.Now())
-	return c.mapper.parse(caseFile(t, name, "input"), caseFile(t, name, "msg"))
+	pwn, msg := caseFile(t, name, "input"), caseFile(t, name, "msg")
+	return golden.Payload{Bytes: len(pwn) + len(msg), Parse: func() (collectors.Result, []error, error) {
+		return c.mapper.parse(pwn, msg)
+	}}
 }

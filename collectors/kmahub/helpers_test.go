@@ -53,7 +53,14 @@ func caseInput(t testing.TB, name string) (body []byte, contentType string) {
 // with the case's options.
 func runCase(t testing.TB, name string) (collectors.Result, []error, error) {
 	t.Helper()
+	return casePayload(t, name).Parse()
+}
+
+// casePayload is golden case name made ready for runCase: the collector
+// built, the input read.
+func casePayload(t testing.TB, name string) golden.Payload {
+	t.Helper()
 	c := newTestCollector(t, "", golden.At(name).Options(t), nil)
 	body, ct := caseInput(t, name)
-	return c.mapper.parse(body, ct)
+	return golden.Payload{Bytes: len(body), Parse: func() (collectors.Result, []error, error) { return c.mapper.parse(body, ct) }}
 }

@@ -3,7 +3,6 @@ package meteoalarm
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,11 +12,13 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/collectors/internal/capdoc"
 	"github.com/hazardwire/hazardwire/collectors/internal/feedtest"
+	harness "github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files (expected.json, expected.err) in testdata")
+// update is the -update flag of the shared harness (one flag per test
+// binary): rewrite the golden files (expected.json, expected.err).
+var update = harness.Update
 
 // itemFact is what every golden case asserts about each item.
 type itemFact struct {
@@ -217,15 +218,7 @@ func runCase(t *testing.T, name string) (collectors.Result, []error, error) {
 		res, err := feedtest.Collect(t, c)
 		return res, nil, err
 	}
-	c := newCollector(t, "https://feeds.example.test/feed", options, nil)
-	a, err := parseCAP(readFile(t, filepath.Join(dir, "input.xml")), "")
-	if err != nil {
-		return collectors.Result{}, nil, err
-	}
-	d := c.mapper.mapAlert(a, nil)
-	s := capdoc.NewSnapshot(false)
-	s.Add(d)
-	return s.Result, d.Problems, nil
+	return docPayload(t, name).Parse()
 }
 
 // golden compares the items, or the error, with the case's golden file.
