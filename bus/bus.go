@@ -7,11 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -86,9 +89,12 @@ type Bus struct {
 	cfg Config
 	log *slog.Logger
 	ns  *server.Server // nil with an external URL
-	nc  *nats.Conn
+	nc  *nats.Conn     // the lifecycle's publishes, the state, reads
 	js  jetstream.JetStream
 	kv  jetstream.KeyValue
+
+	consumers []*nats.Conn // the exporters' consumers
+	cjs       []jetstream.JetStream
 }
 
 // Open starts the embedded server (or connects to cfg.URL) and creates the
@@ -109,6 +115,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if b.js, err = jetstream.New(b.nc); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	for _, nc := range b.consumers {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("jetstream: %w", err)
+		}
+		b.cjs = append(b.cjs, js)
 	}
 	if err := b.ensure(ctx); err != nil {
 		b.Close()
@@ -156,34 +170,68 @@ func (b *Bus) startEmbedded() error {
 	if !ns.ReadyForConnections(30 * time.Second) {
 		return errors.New("embedded nats: not ready after 30s")
 	}
-	nc, err := nats.Connect(nats.DefaultURL, nats.InProcessServer(ns), nats.Name("hazardwire"), nats.MaxReconnects(-1))
-	if err != nil {
+	if err := b.connectAll(); err != nil {
 		return fmt.Errorf("embedded nats: connect: %w", err)
 	}
-	b.nc = nc
 	b.log.Info("embedded NATS started", "store_dir", dir, "listen", b.cfg.Listen)
 	return nil
 }
 
 func (b *Bus) connectExternal() error {
+	if err := b.connectAll(); err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	b.log.Info("connected to NATS", "url", b.nc.ConnectedUrlRedacted())
+	return nil
+}
+
+// consumerConns is how many connections carry the exporters' consumers,
+// beside the one the lifecycle publishes on: a burst delivered to a hundred
+// partners must never queue the lifecycle's acknowledgements behind it, and
+// several connections spread the reading of deliveries over the cores.
+const consumerConns = 4
+
+// connectAll opens the publishing connection and the consumers' ones.
+func (b *Bus) connectAll() error {
+	var err error
+	if b.nc, err = b.connect("hazardwire"); err != nil {
+		return err
+	}
+	for i := range consumerConns {
+		nc, err := b.connect(fmt.Sprintf("hazardwire-exporters-%d", i))
+		if err != nil {
+			return err
+		}
+		b.consumers = append(b.consumers, nc)
+	}
+	return nil
+}
+
+// connect opens one connection, to the embedded server or to cfg.URL, that
+// reconnects for ever and logs what the client would otherwise print.
+func (b *Bus) connect(name string) (*nats.Conn, error) {
+	log := b.log.With("conn", name)
 	opts := []nats.Option{
-		nats.Name("hazardwire"),
+		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
-		nats.RetryOnFailedConnect(false),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { b.log.Warn("NATS disconnected", "err", err) }),
-		nats.ReconnectHandler(func(c *nats.Conn) { b.log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				log.Warn("NATS error", "subject", sub.Subject, "err", err)
+				return
+			}
+			log.Warn("NATS error", "err", err)
+		}),
+	}
+	if b.ns != nil {
+		return nats.Connect(nats.DefaultURL, append(opts, nats.InProcessServer(b.ns))...)
 	}
 	if b.cfg.Credentials != "" {
 		opts = append(opts, nats.UserCredentials(b.cfg.Credentials))
 	}
-	nc, err := nats.Connect(b.cfg.URL, opts...)
-	if err != nil {
-		return fmt.Errorf("connect to NATS: %w", err)
-	}
-	b.nc = nc
-	b.log.Info("connected to NATS", "url", nc.ConnectedUrlRedacted())
-	return nil
+	return nats.Connect(b.cfg.URL, opts...)
 }
 
 // ensure creates or updates the streams and bucket.
@@ -229,25 +277,54 @@ func (b *Bus) ensure(ctx context.Context) error {
 	return nil
 }
 
-// JetStream returns the JetStream context.
+// JetStream returns the JetStream context of the publishing connection.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
-// Conn returns the NATS connection.
+// ConsumerJetStream returns the JetStream context exporter name consumes
+// on: one of a few connections apart from the publishing one, always the
+// same for one name.
+func (b *Bus) ConsumerJetStream(name string) jetstream.JetStream {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	return b.cjs[h.Sum32()%uint32(len(b.cjs))]
+}
+
+// Conn returns the publishing NATS connection.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
 
-// Ready reports whether the connection is up.
-func (b *Bus) Ready() bool { return b.nc != nil && b.nc.IsConnected() }
-
-// Close drains the connection and shuts the embedded server down, waiting for it.
-func (b *Bus) Close() {
-	if b.nc != nil {
-		if err := b.nc.Drain(); err != nil {
-			b.nc.Close()
-		}
-		for i := 0; i < 100 && !b.nc.IsClosed(); i++ {
-			time.Sleep(20 * time.Millisecond)
+// Ready reports whether every connection is up.
+func (b *Bus) Ready() bool {
+	if b.nc == nil || !b.nc.IsConnected() {
+		return false
+	}
+	for _, nc := range b.consumers {
+		if !nc.IsConnected() {
+			return false
 		}
 	}
+	return true
+}
+
+// Close drains the connections and shuts the embedded server down, waiting
+// for it.
+func (b *Bus) Close() {
+	var wg sync.WaitGroup
+	for _, nc := range append(slices.Clone(b.consumers), b.nc) {
+		if nc == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := nc.Drain(); err != nil {
+				nc.Close()
+			}
+			for i := 0; i < 100 && !nc.IsClosed(); i++ {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
 	if b.ns != nil {
 		b.ns.Shutdown()
 		b.ns.WaitForShutdown()

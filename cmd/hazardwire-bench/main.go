@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +24,7 @@ func main() {
 	var o bench.Options
 	var scenarios, memory, logFile string
 	var asJSON bool
+	var cpuProfile, memProfile string
 	fs := flag.NewFlagSet("hazardwire-bench", flag.ExitOnError)
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the temporary stores (default: the system's temp dir)")
@@ -39,6 +41,8 @@ func main() {
 	fs.IntVar(&o.StartActive, "start-active", 10000, "start: alerts in force on the full store")
 	fs.IntVar(&o.StartRuns, "start-runs", 3, "start: runs per store")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
 	_ = fs.Parse(os.Args[1:])
 
 	o.Scenarios = strings.Split(scenarios, ",")
@@ -59,6 +63,19 @@ func main() {
 		defer f.Close()
 		o.Log = f
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hazardwire-bench:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "hazardwire-bench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	report, err := bench.Run(ctx, o, os.Stderr)
@@ -69,7 +86,14 @@ func main() {
 	} else if report != nil {
 		_ = report.WriteTable(os.Stdout)
 	}
+	if memProfile != "" {
+		if f, err := os.Create(memProfile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "hazardwire-bench:", err)
 		os.Exit(1)
 	}

@@ -294,7 +294,7 @@ func (d *Daemon) startExporter(ctx context.Context, e *runningExporter) error {
 		Name: b.Config.Name, Exporter: b.Exporter, Filter: b.Config.Filter, Policy: b.Config.Retry,
 		Concurrency: b.Config.Concurrency, MaxRPS: b.Config.MaxRPS, Supersede: b.Config.Supersede, Heartbeat: b.Config.Heartbeat,
 		Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"},
-	}, d.bus.JetStream(), d.bus, d.expMetrics, d.log.With("component", "exporter"))
+	}, d.bus.ConsumerJetStream(b.Config.Name), d.bus, d.expMetrics, d.log.With("component", "exporter"))
 	if err := r.Start(ctx); err != nil {
 		return err
 	}
