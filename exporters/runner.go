@@ -2,7 +2,6 @@ package exporters
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
-
-	"github.com/hazardwire/hazardwire/alert"
 )
 
 // DeadLetterer stores a change that will not be delivered, with why.
@@ -53,6 +50,9 @@ type RunnerConfig struct {
 	AckWait time.Duration
 	// MaxAckPending bounds the changes held unacknowledged (default 1000).
 	MaxAckPending int
+	// Decoded, when set, shares decoded changes with the other runners
+	// reading the same stream (nil: each change is decoded here).
+	Decoded *Decoded
 }
 
 // ConsumerName returns the durable consumer name of an exporter.
@@ -238,16 +238,19 @@ func (r *Runner) receive(m jetstream.Msg) {
 		return
 	}
 	r.mu.Unlock()
-	var a alert.Alert
-	if err := json.Unmarshal(m.Data(), &a); err != nil || a.Key == "" {
+	a, err := r.cfg.Decoded.Get(seq, m.Data())
+	if err == nil && a.Key == "" {
+		err = errors.New("no key")
+	}
+	if err != nil {
 		r.metrics.Failures.WithLabelValues(r.cfg.Name, "invalid").Inc()
 		r.deadLetter(&pending{seq: seq, msg: m, attempt: int(meta.NumDelivered)}, "invalid", fmt.Sprintf("not an alert: %v", err))
 		return
 	}
-	if !r.cfg.Filter.Match(&a) {
+	if !r.cfg.Filter.Match(a) {
 		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultFiltered).Inc()
 		_ = m.Ack()
 		return
 	}
-	r.file(&pending{seq: seq, msg: m, alert: &a, published: meta.Timestamp, attempt: int(meta.NumDelivered)})
+	r.file(&pending{seq: seq, msg: m, alert: a, published: meta.Timestamp, attempt: int(meta.NumDelivered)})
 }

@@ -81,6 +81,7 @@ type Daemon struct {
 	collectors map[string]config.BuiltCollector
 	exporters  map[string]*runningExporter
 	bus        *bus.Bus
+	decoded    *exporters.Decoded // shared by the exporters reading bus
 	engine     *lifecycle.Engine
 	sched      *hwcollectors.Scheduler
 	stopSweep  func()
@@ -246,6 +247,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.bus = b
+	d.decoded = exporters.NewDecoded(8192)
 	d.mu.Unlock()
 
 	engine := lifecycle.NewEngine(b, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
@@ -293,7 +295,7 @@ func (d *Daemon) startExporter(ctx context.Context, e *runningExporter) error {
 	r := exporters.NewRunner(exporters.RunnerConfig{
 		Name: b.Config.Name, Exporter: b.Exporter, Filter: b.Config.Filter, Policy: b.Config.Retry,
 		Concurrency: b.Config.Concurrency, MaxRPS: b.Config.MaxRPS, Supersede: b.Config.Supersede, Heartbeat: b.Config.Heartbeat,
-		Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"},
+		Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"}, Decoded: d.decoded,
 	}, d.bus.ConsumerJetStream(b.Config.Name), d.bus, d.expMetrics, d.log.With("component", "exporter"))
 	if err := r.Start(ctx); err != nil {
 		return err
