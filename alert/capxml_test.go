@@ -379,7 +379,7 @@ func FuzzEncodeCAP(f *testing.F) {
 		}
 		a.Change = alert.Changes[len(id)%len(alert.Changes)]
 		a.Sent = a.Sent.In(time.FixedZone(code, off%(30*3600)))
-		a.References = []string{id + code}
+		a.References = []string{a.ID + code} // an id, never empty, as the lifecycle writes them
 		a.EventCodes = map[string][]string{code: {event, text}}
 		a.Parameters = map[string][]string{desc: {code}, text: {}}
 		a.Areas = append(a.Areas, alert.Area{Description: desc, Geocodes: map[string][]string{code: {desc}},
