@@ -55,7 +55,16 @@ func (b *Bus) Publish(ctx context.Context, a *alert.Alert) (uint64, error) {
 	return ack.Sequence, nil
 }
 
+// ErrNotConnected is returned by Publish and StateStore.Put while the
+// connection to NATS is down (an external server restarting): failing at once
+// beats waiting out the request timeout, and the lifecycle tries again on its
+// next poll.
+var ErrNotConnected = errors.New("not connected to NATS")
+
 func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, error) {
+	if !b.nc.IsConnected() {
+		return nil, fmt.Errorf("publish %s: %w", a.ID, ErrNotConnected)
+	}
 	data, err := json.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", a.ID, err)
@@ -79,10 +88,13 @@ func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, e
 
 // StateStore keeps lifecycle records, as opaque values, in the KV bucket
 // hazardwire_state.
-type StateStore struct{ kv jetstream.KeyValue }
+type StateStore struct {
+	kv jetstream.KeyValue
+	nc *nats.Conn
+}
 
 // States returns the lifecycle state store.
-func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv} }
+func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv, nc: b.nc} }
 
 // stateKey maps an alert key to a KV key: the source, then the alert key in
 // unpadded base64url (alert keys hold characters KV keys may not).
@@ -92,6 +104,9 @@ func stateKey(source, key string) string {
 
 // Put stores the record of one alert key.
 func (s *StateStore) Put(ctx context.Context, source, key string, value []byte) error {
+	if !s.nc.IsConnected() {
+		return fmt.Errorf("store state %q: %w", key, ErrNotConnected)
+	}
 	if _, err := s.kv.Put(ctx, stateKey(source, key), value); err != nil {
 		return fmt.Errorf("store state %q: %w", key, err)
 	}

@@ -100,6 +100,10 @@ type Engine struct {
 	mu      sync.Mutex // serializes decisions, so each key's versions follow one another
 	recs    map[string]*Record
 	suspect map[string]int // glitch-like snapshot polls in a row, per source
+	// failed is set when the bus failed during the current Handle or Sweep:
+	// its remaining changes are left for the next one (see apply).
+	failed bool
+	left   int // changes left so during the current Handle or Sweep
 }
 
 // NewEngine returns an engine; call Load before the first Handle.
@@ -136,6 +140,7 @@ func (e *Engine) Load(ctx context.Context) error {
 func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collectors.Result, runErr error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.endPass(info.Name)
 	for reason, n := range res.Dropped {
 		e.metrics.Dropped.WithLabelValues(info.Name, reason).Add(float64(n))
 	}
@@ -152,7 +157,7 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 		seen[it.Alert.Key] = true
 		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key], it, now))
 	}
-	if runErr == nil && res.Snapshot {
+	if runErr == nil && res.Snapshot && !e.failed {
 		e.vanish(ctx, info, seen, now)
 	}
 	e.updateActive()
@@ -204,6 +209,7 @@ func SuspectPoll(active, missing int) bool {
 func (e *Engine) Sweep(ctx context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer e.endPass("sweeper")
 	now := e.now()
 	for _, key := range e.sortedKeys() {
 		r := e.recs[key]
@@ -254,13 +260,24 @@ func (e *Engine) Active() []alert.Alert {
 
 // apply publishes a decision's change, then records the new state: publish
 // first, so that a crash in between repeats the same id, which the bus drops.
+//
+// Once the bus has failed in a Handle or Sweep, the pass's remaining changes
+// are not tried: each would wait out the same failure (a publish times out
+// after seconds) while the engine is locked, and the API and the status page,
+// which read the engine, would hang with it. Nothing is recorded for them, so
+// the next poll or sweep decides them again, with the same ids.
 func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 	if d.Record == nil {
+		return
+	}
+	if e.failed {
+		e.left++
 		return
 	}
 	if a := d.Publish; a != nil {
 		seq, err := e.pub.Publish(ctx, a)
 		if err != nil {
+			e.failed = true
 			e.metrics.PublishErrors.WithLabelValues(source, "publish").Inc()
 			e.log.Error("publish failed; will retry on the next poll", "collector", source, "id", a.ID, "err", err)
 			return
@@ -272,6 +289,7 @@ func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 		err = e.store.Put(ctx, d.Record.Source, d.Record.Key, value)
 	}
 	if err != nil {
+		e.failed = true
 		e.metrics.PublishErrors.WithLabelValues(source, "store").Inc()
 		e.log.Error("recording state failed; the change will be republished with the same id", "collector", source, "key", d.Record.Key, "err", err)
 		return
@@ -282,6 +300,15 @@ func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 		e.log.Info("alert change", "collector", source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
 			"severity", a.Severity, "event", a.Event, "why", d.Why)
 	}
+}
+
+// endPass ends a Handle or Sweep: it says how many changes a bus failure
+// left for the next one, and clears the failure. e.mu is held.
+func (e *Engine) endPass(who string) {
+	if e.left > 0 {
+		e.log.Warn("bus failed: changes left for the next poll or sweep", "pass", who, "changes", e.left)
+	}
+	e.failed, e.left = false, 0
 }
 
 func (e *Engine) sortedKeys() []string {
