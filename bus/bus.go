@@ -112,7 +112,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		b.Close()
 		return nil, err
 	}
-	if b.js, err = jetstream.New(b.nc); err != nil {
+	// Async publishes (PublishAll, PutAll) fail after this long without an
+	// acknowledgement, like a synchronous publish's request timeout.
+	if b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(30*time.Second)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}

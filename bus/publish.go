@@ -65,6 +65,20 @@ func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, e
 	if !b.nc.IsConnected() {
 		return nil, fmt.Errorf("publish %s: %w", a.ID, ErrNotConnected)
 	}
+	msg, err := message(a)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := b.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamAlerts))
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", a.ID, err)
+	}
+	return ack, nil
+}
+
+// message is the stream message of one change: the alert as JSON, its id
+// as Nats-Msg-Id, and the CloudEvents headers.
+func message(a *alert.Alert) (*nats.Msg, error) {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", a.ID, err)
@@ -79,11 +93,7 @@ func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, e
 	msg.Header.Set(HeaderCESubject, a.Key)
 	msg.Header.Set(HeaderCETime, a.Sent.Format(time.RFC3339))
 	msg.Header.Set("Content-Type", "application/json")
-	ack, err := b.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamAlerts))
-	if err != nil {
-		return nil, fmt.Errorf("publish %s: %w", a.ID, err)
-	}
-	return ack, nil
+	return msg, nil
 }
 
 // StateStore keeps lifecycle records, as opaque values, in the KV bucket
@@ -91,10 +101,11 @@ func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, e
 type StateStore struct {
 	kv jetstream.KeyValue
 	nc *nats.Conn
+	js jetstream.JetStream
 }
 
 // States returns the lifecycle state store.
-func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv, nc: b.nc} }
+func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv, nc: b.nc, js: b.js} }
 
 // stateKey maps an alert key to a KV key: the source, then the alert key in
 // unpadded base64url (alert keys hold characters KV keys may not).

@@ -23,12 +23,16 @@ type downBus struct {
 	attempts int
 }
 
-func (d *downBus) Publish(ctx context.Context, a *alert.Alert) (uint64, error) {
+func (d *downBus) PublishAll(ctx context.Context, as []*alert.Alert) ([]uint64, []error) {
 	d.attempts++
 	if d.down {
-		return 0, errors.New("bus down")
+		errs := make([]error, len(as))
+		for i := range errs {
+			errs[i] = errors.New("bus down")
+		}
+		return make([]uint64, len(as)), errs
 	}
-	return d.b.Publish(ctx, a)
+	return d.b.PublishAll(ctx, as)
 }
 
 // TestEngineStopsAtFirstBusFailure: once a publish fails, the poll's other
@@ -50,8 +54,8 @@ func TestEngineStopsAtFirstBusFailure(t *testing.T) {
 	if pub.attempts != 1 {
 		t.Errorf("%d publish attempts while the bus is down, want 1 (then stop)", pub.attempts)
 	}
-	if got := testutil.ToFloat64(m.PublishErrors.WithLabelValues("kma", "publish")); got != 1 {
-		t.Errorf("publish errors = %v, want 1", got)
+	if got := testutil.ToFloat64(m.PublishErrors.WithLabelValues("kma", "publish")); got != 3 {
+		t.Errorf("publish errors = %v, want 3 (the poll's changes)", got)
 	}
 	if n := len(e.Active()); n != 0 {
 		t.Errorf("%d alerts in force after nothing was published", n)

@@ -14,19 +14,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
 	"github.com/hazardwire/hazardwire/collectors"
 )
 
-// Publisher publishes one change on the bus and returns once the bus has
-// stored it, with its stream sequence.
+// Publisher publishes changes of different keys on the bus and returns once
+// the bus has stored them, with each one's stream sequence or error.
 type Publisher interface {
-	Publish(ctx context.Context, a *alert.Alert) (seq uint64, err error)
+	PublishAll(ctx context.Context, as []*alert.Alert) (seqs []uint64, errs []error)
 }
 
 // Store keeps records across restarts, as opaque values.
 type Store interface {
-	Put(ctx context.Context, source, key string, value []byte) error
+	PutAll(ctx context.Context, entries []bus.StateEntry) []error
 	All(ctx context.Context) ([][]byte, error)
+}
+
+// maxBatch bounds the changes published and recorded at once.
+const maxBatch = 1000
+
+// queued is a decision waiting for its pass's next flush.
+type queued struct {
+	source string
+	d      Decision
 }
 
 // Metrics are the lifecycle's metrics.
@@ -104,6 +114,11 @@ type Engine struct {
 	// its remaining changes are left for the next one (see apply).
 	failed bool
 	left   int // changes left so during the current Handle or Sweep
+
+	// batch holds the pass's decisions not yet flushed, at most one per key
+	// (queuedKeys), so that each is taken on its key's recorded state.
+	batch      []queued
+	queuedKeys map[string]bool
 }
 
 // NewEngine returns an engine; call Load before the first Handle.
@@ -111,7 +126,7 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*Record{}, suspect: map[string]int{}}
+	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*Record{}, suspect: map[string]int{}, queuedKeys: map[string]bool{}}
 }
 
 // Load reads every record from the store.
@@ -155,8 +170,12 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 			continue
 		}
 		seen[it.Alert.Key] = true
+		if e.queuedKeys[it.Alert.Key] {
+			e.flush(ctx) // a second item of the key is decided on the first one's outcome
+		}
 		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key], it, now))
 	}
+	e.flush(ctx)
 	if runErr == nil && res.Snapshot && !e.failed {
 		e.vanish(ctx, info, seen, now)
 	}
@@ -190,6 +209,7 @@ func (e *Engine) vanish(ctx context.Context, info collectors.Info, seen map[stri
 	for _, key := range missing {
 		e.apply(ctx, info.Name, Vanished(*e.recs[key], info.Grace, now))
 	}
+	e.flush(ctx)
 }
 
 // SuspectLimit is how many glitch-like snapshot polls in a row are ignored
@@ -217,6 +237,7 @@ func (e *Engine) Sweep(ctx context.Context) {
 			e.apply(ctx, r.Source, Sweep(*r, now))
 		}
 	}
+	e.flush(ctx)
 	e.updateActive()
 }
 
@@ -258,8 +279,9 @@ func (e *Engine) Active() []alert.Alert {
 	return out
 }
 
-// apply publishes a decision's change, then records the new state: publish
-// first, so that a crash in between repeats the same id, which the bus drops.
+// apply queues a decision for the pass's next flush, which publishes the
+// changes, then records the new states: publish first, so that a crash in
+// between repeats the same ids, which the bus drops.
 //
 // Once the bus has failed in a Handle or Sweep, the pass's remaining changes
 // are not tried: each would wait out the same failure (a publish times out
@@ -274,31 +296,86 @@ func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 		e.left++
 		return
 	}
-	if a := d.Publish; a != nil {
-		seq, err := e.pub.Publish(ctx, a)
-		if err != nil {
-			e.failed = true
-			e.metrics.PublishErrors.WithLabelValues(source, "publish").Inc()
-			e.log.Error("publish failed; will retry on the next poll", "collector", source, "id", a.ID, "err", err)
-			return
-		}
-		d.Record.Seqs = append(d.Record.Seqs, seq)
+	if e.queuedKeys[d.Record.Key] || len(e.batch) >= maxBatch {
+		e.flush(ctx)
 	}
-	value, err := json.Marshal(d.Record)
-	if err == nil {
-		err = e.store.Put(ctx, d.Record.Source, d.Record.Key, value)
-	}
-	if err != nil {
-		e.failed = true
-		e.metrics.PublishErrors.WithLabelValues(source, "store").Inc()
-		e.log.Error("recording state failed; the change will be republished with the same id", "collector", source, "key", d.Record.Key, "err", err)
+	e.batch = append(e.batch, queued{source: source, d: d})
+	e.queuedKeys[d.Record.Key] = true
+}
+
+// flush publishes the queued changes at once, then records the states of
+// those the bus stored, at once: two round trips for a whole poll. e.mu is
+// held.
+func (e *Engine) flush(ctx context.Context) {
+	batch := e.batch
+	e.batch = nil
+	clear(e.queuedKeys)
+	if len(batch) == 0 {
 		return
 	}
-	e.recs[d.Record.Key] = d.Record
-	if a := d.Publish; a != nil {
-		e.metrics.Changes.WithLabelValues(source, string(a.Hazard), string(a.Change)).Inc()
-		e.log.Info("alert change", "collector", source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
-			"severity", a.Severity, "event", a.Event, "why", d.Why)
+	if e.failed {
+		e.left += len(batch)
+		return
+	}
+	var changes []*alert.Alert
+	var published []int // batch index of each change
+	for i, q := range batch {
+		if q.d.Publish != nil {
+			changes = append(changes, q.d.Publish)
+			published = append(published, i)
+		}
+	}
+	failed := make([]bool, len(batch))
+	var firstErr error
+	var nFailed int
+	fail := func(i int, stage string, err error) {
+		failed[i], e.failed = true, true
+		e.metrics.PublishErrors.WithLabelValues(batch[i].source, stage).Inc()
+		if nFailed++; firstErr == nil {
+			firstErr = err
+		}
+	}
+	seqs, errs := e.pub.PublishAll(ctx, changes)
+	for j, i := range published {
+		if errs[j] != nil {
+			fail(i, "publish", errs[j])
+			continue
+		}
+		batch[i].d.Record.Seqs = append(batch[i].d.Record.Seqs, seqs[j])
+	}
+	var entries []bus.StateEntry
+	var recorded []int // batch index of each entry
+	for i, q := range batch {
+		if failed[i] {
+			continue
+		}
+		value, err := json.Marshal(q.d.Record)
+		if err != nil {
+			fail(i, "store", err)
+			continue
+		}
+		entries = append(entries, bus.StateEntry{Source: q.d.Record.Source, Key: q.d.Record.Key, Value: value})
+		recorded = append(recorded, i)
+	}
+	for j, err := range e.store.PutAll(ctx, entries) {
+		i := recorded[j]
+		if err != nil {
+			fail(i, "store", err)
+			continue
+		}
+		d := batch[i].d
+		e.recs[d.Record.Key] = d.Record
+		if a := d.Publish; a != nil {
+			e.metrics.Changes.WithLabelValues(batch[i].source, string(a.Hazard), string(a.Change)).Inc()
+			e.log.Info("alert change", "collector", batch[i].source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
+				"severity", a.Severity, "event", a.Event, "why", d.Why)
+		}
+	}
+	if nFailed > 0 {
+		// Nothing is recorded for them: the next poll or sweep decides them
+		// again, and a change the bus did store is repeated with its id and dropped.
+		e.log.Error("bus failed: changes not recorded, to be decided again on the next poll or sweep",
+			"changes", nFailed, "of", len(batch), "err", firstErr)
 	}
 }
 

@@ -1,0 +1,98 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hazardwire/hazardwire/alert"
+)
+
+// PublishAll publishes changes of different keys at once and waits for
+// every acknowledgement: one round trip for a poll's changes rather than one
+// per change. It returns each change's stream sequence, or its error. A
+// change published again (after a crash) keeps its first sequence: the bus
+// drops the repeat by its id.
+func (b *Bus) PublishAll(ctx context.Context, as []*alert.Alert) ([]uint64, []error) {
+	seqs, errs := make([]uint64, len(as)), make([]error, len(as))
+	if !b.nc.IsConnected() {
+		for i, a := range as {
+			errs[i] = fmt.Errorf("publish %s: %w", a.ID, ErrNotConnected)
+		}
+		return seqs, errs
+	}
+	futures := make([]jetstream.PubAckFuture, len(as))
+	for i, a := range as {
+		msg, err := message(a)
+		if err == nil {
+			futures[i], err = b.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamAlerts))
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("publish %s: %w", a.ID, err)
+		}
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		ack, err := await(ctx, f)
+		if err != nil {
+			errs[i] = fmt.Errorf("publish %s: %w", as[i].ID, err)
+			continue
+		}
+		seqs[i] = ack.Sequence
+	}
+	return seqs, errs
+}
+
+// StateEntry is one key's record for PutAll.
+type StateEntry struct {
+	Source, Key string
+	Value       []byte
+}
+
+// PutAll stores the records of different keys at once and waits for every
+// acknowledgement; it returns each one's error.
+func (s *StateStore) PutAll(ctx context.Context, entries []StateEntry) []error {
+	errs := make([]error, len(entries))
+	if !s.nc.IsConnected() {
+		for i, e := range entries {
+			errs[i] = fmt.Errorf("store state %q: %w", e.Key, ErrNotConnected)
+		}
+		return errs
+	}
+	futures := make([]jetstream.PubAckFuture, len(entries))
+	for i, e := range entries {
+		// A KV put is a publish on the bucket's subject for the key.
+		f, err := s.js.PublishAsync("$KV."+BucketState+"."+stateKey(e.Source, e.Key), e.Value,
+			jetstream.WithExpectStream("KV_"+BucketState))
+		if err != nil {
+			errs[i] = fmt.Errorf("store state %q: %w", e.Key, err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		if _, err := await(ctx, f); err != nil {
+			errs[i] = fmt.Errorf("store state %q: %w", entries[i].Key, err)
+		}
+	}
+	return errs
+}
+
+// await waits for one asynchronous publish's acknowledgement. The JetStream
+// context's async timeout bounds the wait when ctx has no deadline.
+func await(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
+	select {
+	case ack := <-f.Ok():
+		return ack, nil
+	case err := <-f.Err():
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,88 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/testbus"
+)
+
+// TestPublishAll: a batch is stored in order, one sequence per change; the
+// same batch again (a crash before the state was recorded) is dropped by id
+// and answers with the first sequences.
+func TestPublishAll(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	var as []*alert.Alert
+	for i := range 5 {
+		a := sample(1)
+		a.Key = fmt.Sprintf("nws:KCHS.HT.Y.%04d", i)
+		a.ID = alert.MakeID(a.Key, 1)
+		as = append(as, a)
+	}
+	seqs, errs := b.PublishAll(ctx, as)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(seqs, []uint64{1, 2, 3, 4, 5}) {
+		t.Errorf("sequences %v, want 1..5 in publish order", seqs)
+	}
+	again, errs := b.PublishAll(ctx, as)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(again, seqs) {
+		t.Errorf("republished batch answered %v, want the first sequences %v", again, seqs)
+	}
+	for i, want := range seqs {
+		got, err := b.AlertAt(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != as[i].ID {
+			t.Errorf("sequence %d holds %s, want %s", want, got.ID, as[i].ID)
+		}
+	}
+}
+
+// TestPutAll: records put in a batch are what All reads back; a later put
+// of a key replaces it.
+func TestPutAll(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	s := b.States()
+	entries := []bus.StateEntry{
+		{Source: "kma", Key: "kma:a/ko-KR", Value: []byte(`{"key":"a"}`)},
+		{Source: "kma", Key: "kma:b.c*>", Value: []byte(`{"key":"b"}`)}, // characters KV keys may not hold
+		{Source: "nws", Key: "nws:KCHS.HT.Y.0007", Value: []byte(`{"key":"c"}`)},
+	}
+	for _, err := range s.PutAll(ctx, entries) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs := s.PutAll(ctx, []bus.StateEntry{{Source: "kma", Key: "kma:a/ko-KR", Value: []byte(`{"key":"a2"}`)}}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	all, err := s.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range all {
+		got = append(got, string(v))
+	}
+	slices.Sort(got)
+	want := []string{`{"key":"a2"}`, `{"key":"b"}`, `{"key":"c"}`}
+	if !slices.Equal(got, want) {
+		t.Errorf("All = %v, want %v", got, want)
+	}
+}
