@@ -52,6 +52,9 @@ func (s Suite[F]) Run(t *testing.T, test func(t *testing.T, c Case, f F)) {
 	}
 	seen := map[string]bool{}
 	for _, d := range entries {
+		if d.IsDir() && d.Name() == "fuzz" {
+			continue // the fuzz targets' corpus (testdata/fuzz/FuzzX), not a case
+		}
 		if d.IsDir() {
 			seen[d.Name()] = true
 		} else if name, ok := strings.CutSuffix(d.Name(), s.CaptureExt); ok && s.CaptureExt != "" {
