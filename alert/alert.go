@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,13 +175,55 @@ func utc(t *time.Time) *time.Time {
 // Clone returns a deep copy of a, so that a copy can be changed without
 // touching maps and slices shared with the original.
 func (a Alert) Clone() Alert {
-	b, err := json.Marshal(a)
-	if err != nil {
-		panic(err)
+	c := a
+	c.EventCodes = cloneCodes(a.EventCodes)
+	c.Parameters = cloneCodes(a.Parameters)
+	c.Effective, c.Onset, c.Expires, c.Ends = cloneTime(a.Effective), cloneTime(a.Onset), cloneTime(a.Expires), cloneTime(a.Ends)
+	if a.Areas != nil {
+		c.Areas = make([]Area, len(a.Areas))
+		for i, ar := range a.Areas {
+			c.Areas[i] = Area{Description: ar.Description, Geocodes: cloneCodes(ar.Geocodes),
+				Polygons: clonePolygons(ar.Polygons), Circles: slices.Clone(ar.Circles)}
+		}
 	}
-	var c Alert
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic(err)
+	if a.Geometry != nil {
+		c.Geometry = &Geometry{Type: a.Geometry.Type, Polygons: clonePolygons(a.Geometry.Polygons)}
+	}
+	c.References = slices.Clone(a.References)
+	return c
+}
+
+func cloneCodes(m map[string][]string) map[string][]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string][]string, len(m))
+	for k, v := range m {
+		c[k] = slices.Clone(v)
+	}
+	return c
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+func clonePolygons(ps [][][][2]float64) [][][][2]float64 {
+	if ps == nil {
+		return nil
+	}
+	c := make([][][][2]float64, len(ps))
+	for i, p := range ps {
+		if p != nil {
+			c[i] = make([][][2]float64, len(p))
+			for j, ring := range p {
+				c[i][j] = slices.Clone(ring)
+			}
+		}
 	}
 	return c
 }

@@ -433,3 +433,21 @@ func jsonEqual(t *testing.T, a, b alert.Alert, ignore ...string) bool {
 	y, _ := json.Marshal(dec(b))
 	return bytes.Equal(x, y)
 }
+
+// TestCloneIsFaithful: a clone of an alert with every field set marshals to
+// the same JSON, and shares no parameter lists with it.
+func TestCloneIsFaithful(t *testing.T) {
+	a := fullAlert()
+	c := a.Clone()
+	want, _ := json.Marshal(a)
+	got, _ := json.Marshal(c)
+	if string(got) != string(want) {
+		t.Fatalf("clone marshals to\n%s\nwant\n%s", got, want)
+	}
+	for k := range c.Parameters {
+		c.Parameters[k][0] = "changed"
+	}
+	if again, _ := json.Marshal(a); string(again) != string(want) {
+		t.Error("changing the clone's parameters changed the original")
+	}
+}
