@@ -96,3 +96,12 @@ func await(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, er
 		return nil, ctx.Err()
 	}
 }
+
+// Get reads the record of one alert key.
+func (s *StateStore) Get(ctx context.Context, source, key string) ([]byte, error) {
+	e, err := s.kv.Get(ctx, stateKey(source, key))
+	if err != nil {
+		return nil, fmt.Errorf("read state %q: %w", key, err)
+	}
+	return e.Value(), nil
+}

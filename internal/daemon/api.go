@@ -115,8 +115,13 @@ func (d *Daemon) serveAlerts(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	active, err := d.Active(r.Context())
+	if err != nil {
+		http.Error(w, "reading the alerts in force: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	out := []alert.Alert{}
-	for _, a := range d.Active() {
+	for _, a := range active {
 		if f.Match(&a) {
 			out = append(out, a)
 		}
@@ -170,7 +175,7 @@ func (d *Daemon) Status() Status {
 	ok, _ := d.readiness()
 	d.mu.Lock()
 	st := Status{Time: d.opts.Now(), Version: Version, Ready: ok, Reload: d.reload, Active: map[string]int{}}
-	sched := d.sched
+	sched, engine := d.sched, d.engine
 	for _, e := range d.exporters {
 		es := ExporterStatus{Name: e.built.Config.Name, Kind: e.built.Config.Kind, Circuit: "closed"}
 		if e.runner != nil {
@@ -190,8 +195,10 @@ func (d *Daemon) Status() Status {
 	}
 	slices.SortFunc(st.Collectors, func(a, b CollectorStatus) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(st.Exporters, func(a, b ExporterStatus) int { return strings.Compare(a.Name, b.Name) })
-	for _, a := range d.Active() {
-		st.Active[string(a.Hazard)+"/"+string(a.Severity)]++
+	if engine != nil {
+		for hs, n := range engine.ActiveCounts() {
+			st.Active[hs[0]+"/"+hs[1]] = n
+		}
 	}
 	return st
 }

@@ -58,7 +58,7 @@ exporters:
 	base := "http://" + d.Addr().String()
 	waitUntil(t, "both collectors to run", func() bool {
 		s := d.Status()
-		return len(s.Collectors) == 2 && !s.Collectors[0].LastRun.IsZero() && !s.Collectors[1].LastRun.IsZero() && len(d.Active()) == 1
+		return len(s.Collectors) == 2 && !s.Collectors[0].LastRun.IsZero() && !s.Collectors[1].LastRun.IsZero() && len(active(t, d)) == 1
 	})
 
 	waitUntil(t, "a failed delivery to the unreachable partner", func() bool {
@@ -130,7 +130,7 @@ func TestVersionsAndEventStream(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	<-d.Started()
 	base := "http://" + d.Addr().String()
-	waitUntil(t, "the alert", func() bool { return len(d.Active()) == 1 })
+	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
 
 	key := "kma:kma@example,KMA-1/ko-KR"
 	var v struct {
@@ -253,4 +253,14 @@ collectors:
 	if code := post("nope"); code != http.StatusNotFound {
 		t.Errorf("unknown collector: %d, want 404", code)
 	}
+}
+
+// active returns the daemon's alerts in force, failing the test on error.
+func active(t *testing.T, d *daemon.Daemon) []alert.Alert {
+	t.Helper()
+	as, err := d.Active(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
 }

@@ -175,15 +175,16 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 // Started is closed once every component runs.
 func (d *Daemon) Started() <-chan struct{} { return d.up }
 
-// Active returns the alerts in force now (nil before start).
-func (d *Daemon) Active() []alert.Alert {
+// Active returns the alerts in force now, read from the store (nil before
+// start).
+func (d *Daemon) Active(ctx context.Context) ([]alert.Alert, error) {
 	d.mu.Lock()
 	e := d.engine
 	d.mu.Unlock()
 	if e == nil {
-		return nil
+		return nil, nil
 	}
-	return e.Active()
+	return e.Active(ctx)
 }
 
 func (d *Daemon) readiness() (bool, string) {

@@ -47,7 +47,12 @@ func (d *Daemon) serveCAPAtom(w http.ResponseWriter, r *http.Request) {
 	base := "http://" + r.Host
 	out := feed{ID: base + "/feeds/cap.atom", Title: "hazardwire: flood and heat alerts in force",
 		Updated: d.opts.Now().UTC().Format(time.RFC3339), Link: link{Rel: "self", Href: base + r.URL.RequestURI()}}
-	for _, a := range d.Active() {
+	active, err := d.Active(r.Context())
+	if err != nil {
+		http.Error(w, "reading the alerts in force: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	for _, a := range active {
 		if !f.Match(&a) {
 			continue
 		}

@@ -57,7 +57,7 @@ func TestEngineStopsAtFirstBusFailure(t *testing.T) {
 	if got := testutil.ToFloat64(m.PublishErrors.WithLabelValues("kma", "publish")); got != 3 {
 		t.Errorf("publish errors = %v, want 3 (the poll's changes)", got)
 	}
-	if n := len(e.Active()); n != 0 {
+	if n := len(activeOf(t, e)); n != 0 {
 		t.Errorf("%d alerts in force after nothing was published", n)
 	}
 

@@ -27,6 +27,7 @@ type Publisher interface {
 // Store keeps records across restarts, as opaque values.
 type Store interface {
 	PutAll(ctx context.Context, entries []bus.StateEntry) []error
+	Get(ctx context.Context, source, key string) ([]byte, error)
 	All(ctx context.Context) ([][]byte, error)
 }
 
@@ -67,7 +68,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source", "reason"}),
 		PublishErrors: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hazardwire_lifecycle_errors_total",
-			Help: "Lifecycle changes that could not be published or recorded, by source and stage (publish, store); they are retried on the next poll or sweep.",
+			Help: "Lifecycle changes that could not be published or recorded, by source and stage (publish, store, load: a record not read back from the store); they are retried on the next poll or sweep.",
 		}, []string{"source", "stage"}),
 		SuspectPolls: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hazardwire_lifecycle_suspect_polls_total",
@@ -92,7 +93,7 @@ func (m *Metrics) Init(source string) {
 	for _, r := range []string{collectors.DropUnmapped, collectors.DropInvalid} {
 		m.Dropped.WithLabelValues(source, r)
 	}
-	for _, s := range []string{"publish", "store"} {
+	for _, s := range []string{"publish", "store", "load"} {
 		m.PublishErrors.WithLabelValues(source, s)
 	}
 	m.SuspectPolls.WithLabelValues(source)
@@ -107,9 +108,9 @@ type Engine struct {
 	metrics *Metrics
 	now     func() time.Time
 
-	mu      sync.Mutex // serializes decisions, so each key's versions follow one another
-	recs    map[string]*Record
-	suspect map[string]int // glitch-like snapshot polls in a row, per source
+	mu      sync.Mutex       // serializes decisions, so each key's versions follow one another
+	recs    map[string]*slim // by key; the whole records are in the store
+	suspect map[string]int   // glitch-like snapshot polls in a row, per source
 	// failed is set when the bus failed during the current Handle or Sweep:
 	// its remaining changes are left for the next one (see apply).
 	failed bool
@@ -126,7 +127,7 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*Record{}, suspect: map[string]int{}, queuedKeys: map[string]bool{}}
+	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*slim{}, suspect: map[string]int{}, queuedKeys: map[string]bool{}}
 }
 
 // Load reads every record from the store.
@@ -142,7 +143,7 @@ func (e *Engine) Load(ctx context.Context) error {
 		if err := json.Unmarshal(v, r); err != nil {
 			return fmt.Errorf("load lifecycle state: %w", err)
 		}
-		e.recs[r.Key] = r
+		e.recs[r.Key] = slimOf(r)
 	}
 	e.updateActive()
 	e.log.Info("lifecycle state loaded", "keys", len(values))
@@ -173,7 +174,7 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 		if e.queuedKeys[it.Alert.Key] {
 			e.flush(ctx) // a second item of the key is decided on the first one's outcome
 		}
-		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key], it, now))
+		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key].record(it.Alert.Key), it, now))
 	}
 	e.flush(ctx)
 	if runErr == nil && res.Snapshot && !e.failed {
@@ -187,7 +188,7 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 func (e *Engine) vanish(ctx context.Context, info collectors.Info, seen map[string]bool, now time.Time) {
 	var active, missing []string
 	for _, key := range e.sortedKeys() {
-		if r := e.recs[key]; r.Source == info.Name && r.Active {
+		if r := e.recs[key]; r.source == info.Name && r.active {
 			active = append(active, key)
 			if !seen[key] {
 				missing = append(missing, key)
@@ -207,7 +208,12 @@ func (e *Engine) vanish(ctx context.Context, info collectors.Info, seen map[stri
 		e.suspect[info.Name] = 0
 	}
 	for _, key := range missing {
-		e.apply(ctx, info.Name, Vanished(*e.recs[key], info.Grace, now))
+		r, err := e.full(ctx, key)
+		if err != nil {
+			e.loadFailed(info.Name, key, err)
+			continue
+		}
+		e.apply(ctx, info.Name, Vanished(*r, info.Grace, now))
 	}
 	e.flush(ctx)
 }
@@ -232,9 +238,13 @@ func (e *Engine) Sweep(ctx context.Context) {
 	defer e.endPass("sweeper")
 	now := e.now()
 	for _, key := range e.sortedKeys() {
-		r := e.recs[key]
-		if r.Active {
-			e.apply(ctx, r.Source, Sweep(*r, now))
+		if s := e.recs[key]; s.endPassed(now) {
+			r, err := e.full(ctx, key)
+			if err != nil {
+				e.loadFailed(s.source, key, err)
+				continue
+			}
+			e.apply(ctx, s.source, Sweep(*r, now))
 		}
 	}
 	e.flush(ctx)
@@ -260,23 +270,17 @@ func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
 func (e *Engine) Seqs(key string) []uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if r := e.recs[key]; r != nil {
-		return slices.Clone(r.Seqs)
+	if s := e.recs[key]; s != nil {
+		return slices.Clone(s.seqs)
 	}
 	return nil
 }
 
-// Active returns the alerts in force now, ordered by key.
-func (e *Engine) Active() []alert.Alert {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []alert.Alert
-	for _, key := range e.sortedKeys() {
-		if r := e.recs[key]; r.Active {
-			out = append(out, r.Alert)
-		}
-	}
-	return out
+// loadFailed counts a record that could not be read back from the store;
+// the key is decided again on the next poll or sweep. e.mu is held.
+func (e *Engine) loadFailed(source, key string, err error) {
+	e.metrics.PublishErrors.WithLabelValues(source, "load").Inc()
+	e.log.Error("reading a record from the store failed; the key is decided again on the next poll or sweep", "collector", source, "key", key, "err", err)
 }
 
 // apply queues a decision for the pass's next flush, which publishes the
@@ -349,6 +353,16 @@ func (e *Engine) flush(ctx context.Context) {
 		if failed[i] {
 			continue
 		}
+		if q.d.Publish == nil && q.d.Record.Alert.Key == "" {
+			// Only the record changed (a miss counted, or reset): its alert,
+			// kept in the store, is stored with it again.
+			full, err := e.read(ctx, q.d.Record.Source, q.d.Record.Key)
+			if err != nil {
+				fail(i, "load", err)
+				continue
+			}
+			q.d.Record.Alert = full.Alert
+		}
 		value, err := json.Marshal(q.d.Record)
 		if err != nil {
 			fail(i, "store", err)
@@ -364,7 +378,7 @@ func (e *Engine) flush(ctx context.Context) {
 			continue
 		}
 		d := batch[i].d
-		e.recs[d.Record.Key] = d.Record
+		e.recs[d.Record.Key] = slimOf(d.Record)
 		if a := d.Publish; a != nil {
 			e.metrics.Changes.WithLabelValues(batch[i].source, string(a.Hazard), string(a.Change)).Inc()
 			e.log.Info("alert change", "collector", batch[i].source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
@@ -398,12 +412,7 @@ func (e *Engine) sortedKeys() []string {
 }
 
 func (e *Engine) updateActive() {
-	counts := map[[2]string]int{}
-	for _, r := range e.recs {
-		if r.Active {
-			counts[[2]string{string(r.Alert.Hazard), string(r.Alert.Severity)}]++
-		}
-	}
+	counts := e.counts()
 	for _, h := range alert.Hazards {
 		for _, s := range alert.Severities {
 			e.metrics.Active.WithLabelValues(string(h), string(s)).Set(float64(counts[[2]string{string(h), string(s)}]))

@@ -190,3 +190,51 @@ func TestSuspectPoll(t *testing.T) {
 		}
 	}
 }
+
+// activeOf returns the engine's alerts in force, read back from the store.
+func activeOf(t *testing.T, e *lifecycle.Engine) []alert.Alert {
+	t.Helper()
+	as, err := e.Active(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// TestEngineKeepsAlertsInTheStore: the engine holds no alert in memory; the
+// API's alerts, and the content of an expiry, come back whole from the
+// store, also after record-only changes (a miss counted, then reset).
+func TestEngineKeepsAlertsInTheStore(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	snap := func(items ...collectors.Item) collectors.Result { return collectors.Result{Snapshot: true, Items: items} }
+	a, bb := heat("a", alert.SeverityModerate), heat("b", alert.SeveritySevere)
+	bb.Alert.Headline = "폭염경보 발표"
+	bb.Alert.Description = "낮 최고 35도 이상"
+
+	e.Handle(ctx, info, snap(a, bb), nil)
+	got := activeOf(t, e)
+	if len(got) != 2 || got[0].ID != "kma:a#1" || got[1].ID != "kma:b#1" || got[1].Description != "낮 최고 35도 이상" {
+		t.Fatalf("in force after the first poll: %+v", got)
+	}
+	e.Handle(ctx, info, snap(a), nil)     // b missed once: its record changes, not its alert
+	e.Handle(ctx, info, snap(a, bb), nil) // and b is back: the miss is reset
+	got = activeOf(t, e)
+	if len(got) != 2 || got[1].ID != "kma:b#1" || got[1].Headline != "폭염경보 발표" {
+		t.Fatalf("b after a miss and its return: %+v", got)
+	}
+	e.Handle(ctx, info, snap(a), nil)
+	e.Handle(ctx, info, snap(a), nil) // b expires, announced with its content
+	all := published(t, b)
+	last := all[len(all)-1]
+	if last.ID != "kma:b#2" || last.Change != alert.ChangeExpire || last.Headline != "폭염경보 발표" || last.Severity != alert.SeveritySevere {
+		t.Errorf("expiry of b: %s %s %q %s", last.ID, last.Change, last.Headline, last.Severity)
+	}
+	if got := activeOf(t, e); len(got) != 1 || got[0].Key != "kma:a" {
+		t.Errorf("in force at the end: %+v", got)
+	}
+	if counts := e.ActiveCounts(); counts[[2]string{"heat", "moderate"}] != 1 || counts[[2]string{"heat", "severe"}] != 0 {
+		t.Errorf("ActiveCounts = %v", counts)
+	}
+}
