@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors/internal/jsonlit"
 )
 
 // collection is the top level of an event API answer: a GeoJSON
@@ -84,9 +85,11 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0:
 		return errors.New("empty value")
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		s, ok := jsonlit.String(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return err
+			}
 		}
 		*f = flexString(s)
 	case bytes.Equal(b, []byte("null")):

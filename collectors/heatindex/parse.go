@@ -13,6 +13,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/jsonlit"
 )
 
 // Geocode systems of the station areas.
@@ -228,6 +229,12 @@ func validPosition(lat, lon float64) bool {
 
 // flexString reads a JSON string or number as a string ("" otherwise).
 func flexString(raw json.RawMessage) string {
+	if s, ok := jsonlit.String(raw); ok {
+		return strings.TrimSpace(s)
+	}
+	if jsonlit.Number(raw) {
+		return string(raw)
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return strings.TrimSpace(s)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/collectors/internal/jsonlit"
 )
 
 // Agency result codes (FORMATS.md §8). A body without a code, or with one of
@@ -53,9 +54,11 @@ func (s *str) UnmarshalJSON(b []byte) error {
 	case len(b) == 0:
 		return errors.New("empty value")
 	case b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
+		v, ok := jsonlit.String(b)
+		if !ok {
+			if err := json.Unmarshal(b, &v); err != nil {
+				return err
+			}
 		}
 		*s = str(strings.TrimSpace(v))
 	case bytes.Equal(b, []byte("null")):

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/jsonlit"
 )
 
 // APIError is an error envelope of data.go.kr: the service's own
@@ -75,11 +77,16 @@ func (f *flex) UnmarshalJSON(b []byte) error {
 		*f = ""
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		s, ok := jsonlit.String(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return err
+			}
 		}
 		*f = flex(strings.TrimSpace(s))
+		return nil
+	case jsonlit.Number(b):
+		*f = flex(b)
 		return nil
 	}
 	var n json.Number

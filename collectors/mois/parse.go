@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/jsonlit"
 )
 
 // envelope is one answer of DSSP-IF-00247 (FORMATS.md §9): no "response"
@@ -195,11 +197,16 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		*f = ""
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		s, ok := jsonlit.String(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return err
+			}
 		}
 		*f = flexString(s)
+		return nil
+	case jsonlit.Number(b):
+		*f = flexString(b)
 		return nil
 	}
 	var n json.Number
