@@ -5,7 +5,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +95,8 @@ type Bus struct {
 
 	consumers []*nats.Conn // the exporters' consumers
 	cjs       []jetstream.JetStream
+
+	store storeWatch // the embedded server's store, restarted after a write error
 }
 
 // Open starts the embedded server (or connects to cfg.URL) and creates the
@@ -113,8 +115,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		return nil, err
 	}
 	// Async publishes (PublishAll, PutAll) fail after this long without an
-	// acknowledgement, like a synchronous publish's request timeout.
-	if b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(30*time.Second)); err != nil {
+	// acknowledgement, like a synchronous publish's request timeout. A store
+	// that cannot write never acknowledges, and the lifecycle waits this long
+	// with its engine locked (the API and status page with it): keep it short.
+	if b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(publishTimeout)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
@@ -166,15 +170,17 @@ func (b *Bus) startEmbedded() error {
 	if err != nil {
 		return fmt.Errorf("embedded nats: %w", err)
 	}
-	ns.SetLoggerV2(serverLogger{b.log.With("component", "nats")}, false, false, false)
+	ns.SetLoggerV2(b.serverLogger(), false, false, false)
 	b.ns = ns
+	b.store.opts = opts
 	go ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
-		return errors.New("embedded nats: not ready after 30s")
+	if err := b.waitReady(ns); err != nil {
+		return err
 	}
 	if err := b.connectAll(); err != nil {
 		return fmt.Errorf("embedded nats: connect: %w", err)
 	}
+	b.watchStore()
 	b.log.Info("embedded NATS started", "store_dir", dir, "listen", b.cfg.Listen)
 	return nil
 }
@@ -186,6 +192,9 @@ func (b *Bus) connectExternal() error {
 	b.log.Info("connected to NATS", "url", b.nc.ConnectedUrlRedacted())
 	return nil
 }
+
+// publishTimeout bounds the wait for the bus's acknowledgement of a publish.
+const publishTimeout = 10 * time.Second
 
 // consumerConns is how many connections carry the exporters' consumers,
 // beside the one the lifecycle publishes on: a burst delivered to a hundred
@@ -228,7 +237,9 @@ func (b *Bus) connect(name string) (*nats.Conn, error) {
 		}),
 	}
 	if b.ns != nil {
-		return nats.Connect(nats.DefaultURL, append(opts, nats.InProcessServer(b.ns))...)
+		// Through embedded, so that a reconnect reaches the server that
+		// replaced this one after a store write error (storewatch.go).
+		return nats.Connect(nats.DefaultURL, append(opts, nats.InProcessServer(embedded{b}))...)
 	}
 	if b.cfg.Credentials != "" {
 		opts = append(opts, nats.UserCredentials(b.cfg.Credentials))
@@ -310,6 +321,7 @@ func (b *Bus) Ready() bool {
 // Close drains the connections and shuts the embedded server down, waiting
 // for it.
 func (b *Bus) Close() {
+	b.store.stopWatching()
 	var wg sync.WaitGroup
 	for _, nc := range append(slices.Clone(b.consumers), b.nc) {
 		if nc == nil {
@@ -327,19 +339,39 @@ func (b *Bus) Close() {
 		}()
 	}
 	wg.Wait()
-	if b.ns != nil {
-		b.ns.Shutdown()
-		b.ns.WaitForShutdown()
+	if ns := b.server(); ns != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
 		b.log.Info("embedded NATS stopped")
 	}
 }
 
-// serverLogger adapts slog to the nats-server logger.
-type serverLogger struct{ log *slog.Logger }
+// serverLogger adapts slog to the nats-server logger; writeErr and fatal,
+// if set, are told of the store's critical write errors and of the errors
+// that stop the server (such as a store directory it cannot write).
+type serverLogger struct {
+	log      *slog.Logger
+	writeErr func(msg string)
+	fatal    func(msg string)
+}
 
 func (l serverLogger) Noticef(f string, v ...any) { l.log.Debug(fmt.Sprintf(f, v...)) }
 func (l serverLogger) Warnf(f string, v ...any)   { l.log.Warn(fmt.Sprintf(f, v...)) }
-func (l serverLogger) Fatalf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...)) }
-func (l serverLogger) Errorf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...)) }
 func (l serverLogger) Debugf(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...)) }
 func (l serverLogger) Tracef(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...)) }
+
+func (l serverLogger) Fatalf(f string, v ...any) {
+	msg := fmt.Sprintf(f, v...)
+	l.log.Error(msg)
+	if l.fatal != nil {
+		l.fatal(msg)
+	}
+}
+
+func (l serverLogger) Errorf(f string, v ...any) {
+	msg := fmt.Sprintf(f, v...)
+	l.log.Error(msg)
+	if l.writeErr != nil && strings.Contains(strings.ToLower(msg), "critical write error") {
+		l.writeErr(msg)
+	}
+}
