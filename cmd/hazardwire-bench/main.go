@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ func main() {
 	var o bench.Options
 	var scenarios, memory, logFile string
 	var asJSON bool
-	var cpuProfile, memProfile string
+	var cpuProfile, memProfile, blockProfile string
 	fs := flag.NewFlagSet("hazardwire-bench", flag.ExitOnError)
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the temporary stores (default: the system's temp dir)")
@@ -43,6 +44,7 @@ func main() {
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
+	fs.StringVar(&blockProfile, "blockprofile", "", "write a profile of where goroutines waited (channels, locks; 1 ms or longer) to this file")
 	_ = fs.Parse(os.Args[1:])
 
 	o.Scenarios = strings.Split(scenarios, ",")
@@ -75,6 +77,15 @@ func main() {
 			os.Exit(2)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if blockProfile != "" {
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		defer func() {
+			if f, err := os.Create(blockProfile); err == nil {
+				_ = pprof.Lookup("block").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

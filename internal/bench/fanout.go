@@ -30,6 +30,8 @@ type FanOut struct {
 	Unexpected int `json:"unexpected"`
 	// Retries is the daemon's retry count (zero for the ceiling).
 	Retries float64 `json:"retries"`
+	// Attempt is the daemon's mean delivery attempt (request to answer).
+	Attempt time.Duration `json:"attempt_mean_ns"`
 }
 
 // FanOutResult compares the daemon with plain POSTs of the same bodies at
@@ -99,6 +101,7 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 	}
 	res.Daemon = collect(ps, t0, want, expected)
 	res.Daemon.Retries = counterSum(p.reg, "hazardwire_exporter_deliveries_total", map[string]string{"result": "retry"})
+	res.Daemon.Attempt = histogramMean(p.reg, "hazardwire_exporter_delivery_duration_seconds")
 	if err := p.stop(); err != nil {
 		return res, fmt.Errorf("daemon stop: %w", err)
 	}

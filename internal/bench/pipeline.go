@@ -138,6 +138,31 @@ func counterSum(reg prometheus.Gatherer, name string, want map[string]string) fl
 	return sum
 }
 
+// histogramMean is the mean of histogram name's observations in reg.
+func histogramMean(reg prometheus.Gatherer, name string) time.Duration {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	var sum float64
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if h := m.GetHistogram(); h != nil {
+				sum += h.GetSampleSum()
+				n += h.GetSampleCount()
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(sum / float64(n) * float64(time.Second))
+}
+
 // stop ends the daemon and waits for it; it may be called again.
 func (p *pipeline) stop() error {
 	p.stopOnce.Do(func() {

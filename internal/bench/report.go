@@ -30,6 +30,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			"≥ " + pct(GoalFanOutRatio), met(f.Ratio >= GoalFanOutRatio)})
 		add(row{"", "latency p50 (poll → 2xx)", dur(f.Daemon.Latency.P50), dur(f.Ceiling.Latency.P50), "", "", ""})
 		add(row{"", "latency p99", dur(f.Daemon.Latency.P99), dur(f.Ceiling.Latency.P99), "", "", ""})
+		add(row{"", "mean delivery attempt (request → answer)", dur(f.Daemon.Attempt), "", "", "", ""})
 		add(row{"", "acknowledged / expected", fmt.Sprintf("%d/%d", f.Daemon.Deliveries, f.Daemon.Expected),
 			fmt.Sprintf("%d/%d", f.Ceiling.Deliveries, f.Ceiling.Expected), "", "", ""})
 		add(row{"", "requests (repeats), retries, unexpected ids", fmt.Sprintf("%d, %.0f, %d", f.Daemon.Requests, f.Daemon.Retries, f.Daemon.Unexpected),

@@ -208,7 +208,9 @@ func TestEngineKeepsAlertsInTheStore(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
 	e, _ := newEngine(t, b, &clock{t0})
-	snap := func(items ...collectors.Item) collectors.Result { return collectors.Result{Snapshot: true, Items: items} }
+	snap := func(items ...collectors.Item) collectors.Result {
+		return collectors.Result{Snapshot: true, Items: items}
+	}
 	a, bb := heat("a", alert.SeverityModerate), heat("b", alert.SeveritySevere)
 	bb.Alert.Headline = "폭염경보 발표"
 	bb.Alert.Description = "낮 최고 35도 이상"
