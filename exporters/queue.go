@@ -32,6 +32,9 @@ type pending struct {
 	alert     *alert.Alert
 	published time.Time
 	attempt   int
+	// told is when the bus last heard of it: received, or told it is in
+	// progress (keepAlive). Under r.mu.
+	told time.Time
 }
 
 // file puts p in its key's queue and dispatches what can go.
@@ -94,23 +97,45 @@ func (r *Runner) supersedeOlder(q *keyQueue) {
 	q.state = headIdle
 }
 
-// dispatch starts delivering the head of q. r.mu is held.
+// dispatch puts the head of q in line for the next free worker. r.mu is
+// held.
 func (r *Runner) dispatch(q *keyQueue) {
 	q.state = headDelivering
-	p := q.items[0]
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		if !r.admit() {
-			return // shutting down: left unacknowledged, redelivered on the next run
-		}
-		o := r.attempt(p)
-		<-r.sem
-		r.settle(q, p, o)
-	}()
+	r.ready = append(r.ready, ready{q, q.items[0]})
+	r.cond.Signal()
 }
 
-// admit waits for a delivery slot, the circuit breaker and the rate limit.
+// ready is a key's head in line for delivery.
+type ready struct {
+	q *keyQueue
+	p *pending
+}
+
+// worker delivers heads in the order they were put in line, one at a time:
+// Concurrency workers make the deliveries in flight, however many keys wait.
+func (r *Runner) worker() {
+	defer r.wg.Done()
+	for {
+		r.mu.Lock()
+		for len(r.ready) == 0 && r.ctx.Err() == nil {
+			r.cond.Wait()
+		}
+		if r.ctx.Err() != nil {
+			r.mu.Unlock()
+			return // shutting down: what is in line stays unacknowledged, redelivered on the next run
+		}
+		next := r.ready[0]
+		r.ready[0] = ready{}
+		r.ready = r.ready[1:]
+		r.mu.Unlock()
+		if !r.admit() {
+			return
+		}
+		r.settle(next.q, next.p, r.attempt(next.p))
+	}
+}
+
+// admit waits for the circuit breaker and the rate limit.
 func (r *Runner) admit() bool {
 	for {
 		wait := r.breaker.Wait(r.now())
@@ -130,13 +155,7 @@ func (r *Runner) admit() bool {
 		r.breaker.Record(false, false, r.now()) // release a probe slot
 		return false
 	}
-	select {
-	case r.sem <- struct{}{}:
-		return true
-	case <-r.ctx.Done():
-		r.breaker.Record(false, false, r.now())
-		return false
-	}
+	return true
 }
 
 func (r *Runner) attempt(p *pending) Outcome {
@@ -266,13 +285,20 @@ func (r *Runner) keepAlive() {
 			return
 		case <-t.C:
 		}
+		// Only changes held for a third of the ack wait are renewed: in a
+		// burst, renewing every held change at every tick was a flood of
+		// protocol messages for nothing.
+		now := r.now()
 		r.mu.Lock()
 		for _, q := range r.queues {
 			for i, p := range q.items {
 				if i == 0 && q.state == headWaiting {
 					continue // the bus owns its redelivery timer
 				}
-				_ = p.msg.InProgress()
+				if now.Sub(p.told) >= r.cfg.AckWait/3 {
+					_ = p.msg.InProgress()
+					p.told = now
+				}
 			}
 		}
 		for seq, at := range r.superseded {

@@ -76,7 +76,8 @@ type Runner struct {
 	iter     jetstream.MessagesContext
 	ctx      context.Context // deliveries; cancelled when Stop's deadline passes
 	stop     context.CancelFunc
-	sem      chan struct{}
+	cond     *sync.Cond     // on mu: a head was put in line, or ctx ended
+	ready    []ready        // heads in line for a worker, under mu
 	wg       sync.WaitGroup // the loops and every delivery
 	disabled atomic.Bool
 	stopOnce sync.Once
@@ -105,7 +106,8 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 	r := &Runner{cfg: cfg, supersede: cfg.Supersede == nil || *cfg.Supersede, js: js, dl: dl, metrics: m,
 		log: log.With("exporter", cfg.Name), now: time.Now,
 		breaker: &Breaker{Threshold: cfg.BreakerThreshold, MinCooldown: max(cfg.Policy.MinBackoff, 5*time.Second), MaxCooldown: max(cfg.Policy.MaxBackoff, 5*time.Second)},
-		sem:     make(chan struct{}, cfg.Concurrency), queues: map[string]*keyQueue{}, superseded: map[uint64]time.Time{}}
+		queues:  map[string]*keyQueue{}, superseded: map[uint64]time.Time{}}
+	r.cond = sync.NewCond(&r.mu)
 	if cfg.MaxRPS > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRPS), max(1, int(cfg.MaxRPS)))
 	}
@@ -151,9 +153,17 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.iter = iter
 	r.ctx, r.stop = context.WithCancel(context.WithoutCancel(ctx))
-	r.wg.Add(2)
+	context.AfterFunc(r.ctx, func() {
+		r.mu.Lock()
+		r.cond.Broadcast() // workers waiting for work end
+		r.mu.Unlock()
+	})
+	r.wg.Add(2 + r.cfg.Concurrency)
 	go r.readLoop()
 	go r.keepAlive()
+	for range r.cfg.Concurrency {
+		go r.worker()
+	}
 	if hb, ok := r.cfg.Exporter.(Heartbeater); ok && r.cfg.Heartbeat > 0 {
 		r.wg.Add(1)
 		go r.heartbeat(hb)
@@ -252,5 +262,5 @@ func (r *Runner) receive(m jetstream.Msg) {
 		_ = m.Ack()
 		return
 	}
-	r.file(&pending{seq: seq, msg: m, alert: a, published: meta.Timestamp, attempt: int(meta.NumDelivered)})
+	r.file(&pending{seq: seq, msg: m, alert: a, published: meta.Timestamp, attempt: int(meta.NumDelivered), told: r.now()})
 }
