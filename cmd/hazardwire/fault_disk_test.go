@@ -1,0 +1,176 @@
+package main_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fkMount mounts a tmpfs of size at a new directory and unmounts it at the
+// end of the test; it skips the test when mounting is not possible (not
+// root, or no tmpfs).
+func fkMount(t *testing.T, size string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "mnt")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs for the store (needs root): %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() {
+		// Lazily, so that a daemon still holding files open cannot keep it.
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fkFill writes a file in dir until the file system is full.
+func fkFill(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling %s: %v", dir, err)
+			}
+			break
+		}
+	}
+	// Fill the last partial block too.
+	for n := 4096; n > 0; n /= 2 {
+		for {
+			if _, err := f.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+	}
+	return path
+}
+
+// TestFaultDiskFull fills the file system of the embedded bus's store while
+// the feed moves on, then frees it.
+func TestFaultDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test runs the binary")
+	}
+	var filler string
+	fkDiskFault(t,
+		func(mnt string) { filler = fkFill(t, mnt) },
+		func(string) {
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+		})
+}
+
+// TestFaultDiskReadOnly finds the store's file system read-only at start
+// (a tmpfs cannot be remounted read-only under a writer, so the daemon is
+// stopped first): the daemon exits at once with an error naming the store,
+// rather than run without a bus; started again once the file system is
+// writable, it publishes and delivers what the feed made meanwhile.
+func TestFaultDiskReadOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test runs the binary")
+	}
+	remount := func(mnt, mode string) {
+		t.Helper()
+		if out, err := exec.Command("mount", "-o", "remount,"+mode, mnt).CombinedOutput(); err != nil {
+			t.Fatalf("remount %s %s: %v: %s", mode, mnt, err, out)
+		}
+	}
+	mnt := fkMount(t, "64m")
+	b := fkNewBurst(30)
+	p := fkStartPartner(t)
+	config := fkConfig(t, t.TempDir(), fkOptions{storeDir: filepath.Join(mnt, "store"), feedURL: fkFeedServer(t, b), partnerURL: p.url()})
+	d := fkStart(t, config)
+	fkWait(t, d, 30*time.Second, "stage 0 delivered", func() bool { return p.hasAll(b.want(0)) })
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop within 30s of SIGTERM")
+	}
+
+	remount(mnt, "ro")
+	b.setStage(1)
+	d = fkStartExit(t, config)
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon on a read-only store still running after 30s")
+	}
+	logs := d.logs.String()
+	if code := d.cmd.ProcessState.ExitCode(); code == 0 {
+		t.Errorf("daemon on a read-only store exited with 0:\n%s", logs)
+	}
+	if !strings.Contains(logs, "hazardwire failed") || !strings.Contains(logs, "not writable") {
+		t.Errorf("the daemon's last words do not say the store is not writable:\n%s", fkTail(logs, 3000))
+	}
+
+	remount(mnt, "rw")
+	d = fkStart(t, config)
+	fkWait(t, d, 30*time.Second, "stage 1 landed on the writable store", func() bool { return d.landed(b, 1) })
+	b.setStage(2)
+	want := b.want(fkStages - 1)
+	fkWait(t, d, 30*time.Second, "every change delivered", func() bool { return p.hasAll(want) })
+	rep := fkCheck(t, p, want)
+	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
+}
+
+// fkDiskFault runs a burst on an embedded store in a tmpfs, breaks the
+// store with fail while the feed moves on, then repairs it. The daemon must
+// say so in its log and in hazardwire_lifecycle_errors_total, keep running
+// (and polling), and once repaired publish and deliver every change it
+// missed, with the versions the feed made.
+func fkDiskFault(t *testing.T, fail, repair func(mnt string)) {
+	t.Helper()
+	mnt := fkMount(t, "64m")
+	b := fkNewBurst(30)
+	p := fkStartPartner(t)
+	config := fkConfig(t, t.TempDir(), fkOptions{storeDir: filepath.Join(mnt, "store"), busExtra: "  max_store: 32MiB\n",
+		feedURL: fkFeedServer(t, b), partnerURL: p.url()})
+	d := fkStart(t, config)
+	fkWait(t, d, 30*time.Second, "stage 0 delivered", func() bool { return p.hasAll(b.want(0)) })
+
+	errs := func() float64 { return d.metric(fkLifecycleErrors("publish")) + d.metric(fkLifecycleErrors("store")) }
+	before := errs()
+	fail(mnt)
+	b.setStage(1)
+	fkWait(t, d, 45*time.Second, "a lifecycle error counted on the broken store", func() bool { return errs() > before })
+	fkWait(t, d, 30*time.Second, "the log to name the store", func() bool {
+		return strings.Contains(d.logs.String(), "the bus store cannot write")
+	})
+	// Still running and polling, not crashing in a loop.
+	polls := b.pollCount()
+	fkWait(t, d, 30*time.Second, "polls going on while the store is broken", func() bool { return b.pollCount() >= polls+3 })
+	if p.missing(b.want(1)) == 0 {
+		t.Error("stage 1 was delivered while the store could not write")
+	}
+
+	repair(mnt)
+	fkWait(t, d, 30*time.Second, "stage 1 landed once the store was repaired", func() bool { return d.landed(b, 1) })
+	if !strings.Contains(d.logs.String(), "the bus store takes writes again") {
+		t.Error("the log does not say the store recovered")
+	}
+	b.setStage(2)
+	want := b.want(fkStages - 1)
+	fkWait(t, d, 30*time.Second, "every change delivered", func() bool { return p.hasAll(want) })
+	rep := fkCheck(t, p, want)
+	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
+}
