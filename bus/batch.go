@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/hazardwire/hazardwire/alert"
 )
 
 // PublishAll publishes changes of different keys at once and waits for
@@ -14,23 +12,22 @@ import (
 // per change. It returns each change's stream sequence, or its error. A
 // change published again (after a crash) keeps its first sequence: the bus
 // drops the repeat by its id.
-func (b *Bus) PublishAll(ctx context.Context, as []*alert.Alert) ([]uint64, []error) {
-	seqs, errs := make([]uint64, len(as)), make([]error, len(as))
+func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]uint64, []error) {
+	seqs, errs := make([]uint64, len(cs)), make([]error, len(cs))
 	if !b.nc.IsConnected() {
-		for i, a := range as {
-			errs[i] = fmt.Errorf("publish %s: %w", a.ID, ErrNotConnected)
+		for i, c := range cs {
+			errs[i] = fmt.Errorf("publish %s: %w", c.Alert.ID, ErrNotConnected)
 		}
 		return seqs, errs
 	}
-	futures := make([]jetstream.PubAckFuture, len(as))
-	for i, a := range as {
-		msg, err := message(a)
-		if err == nil {
-			futures[i], err = b.js.PublishMsgAsync(msg, jetstream.WithExpectStream(StreamAlerts))
-		}
+	futures := make([]jetstream.PubAckFuture, len(cs))
+	for i, c := range cs {
+		f, err := b.js.PublishMsgAsync(c.message(), jetstream.WithExpectStream(StreamAlerts))
 		if err != nil {
-			errs[i] = fmt.Errorf("publish %s: %w", a.ID, err)
+			errs[i] = fmt.Errorf("publish %s: %w", c.Alert.ID, err)
+			continue
 		}
+		futures[i] = f
 	}
 	for i, f := range futures {
 		if f == nil {
@@ -38,7 +35,7 @@ func (b *Bus) PublishAll(ctx context.Context, as []*alert.Alert) ([]uint64, []er
 		}
 		ack, err := await(ctx, f)
 		if err != nil {
-			errs[i] = fmt.Errorf("publish %s: %w", as[i].ID, err)
+			errs[i] = fmt.Errorf("publish %s: %w", cs[i].Alert.ID, err)
 			continue
 		}
 		seqs[i] = ack.Sequence

@@ -18,13 +18,19 @@ func TestPublishAll(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
 	var as []*alert.Alert
+	var cs []bus.Encoded
 	for i := range 5 {
 		a := sample(1)
 		a.Key = fmt.Sprintf("nws:KCHS.HT.Y.%04d", i)
 		a.ID = alert.MakeID(a.Key, 1)
 		as = append(as, a)
+		c, err := bus.Encode(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
 	}
-	seqs, errs := b.PublishAll(ctx, as)
+	seqs, errs := b.PublishAll(ctx, cs)
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +39,7 @@ func TestPublishAll(t *testing.T) {
 	if !slices.Equal(seqs, []uint64{1, 2, 3, 4, 5}) {
 		t.Errorf("sequences %v, want 1..5 in publish order", seqs)
 	}
-	again, errs := b.PublishAll(ctx, as)
+	again, errs := b.PublishAll(ctx, cs)
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)

@@ -65,26 +65,39 @@ func (b *Bus) publish(ctx context.Context, a *alert.Alert) (*jetstream.PubAck, e
 	if !b.nc.IsConnected() {
 		return nil, fmt.Errorf("publish %s: %w", a.ID, ErrNotConnected)
 	}
-	msg, err := message(a)
+	c, err := Encode(a)
 	if err != nil {
 		return nil, err
 	}
-	ack, err := b.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamAlerts))
+	ack, err := b.js.PublishMsg(ctx, c.message(), jetstream.WithExpectStream(StreamAlerts))
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", a.ID, err)
 	}
 	return ack, nil
 }
 
-// message is the stream message of one change: the alert as JSON, its id
-// as Nats-Msg-Id, and the CloudEvents headers.
-func message(a *alert.Alert) (*nats.Msg, error) {
+// Encoded is a change with its JSON, encoded once for the stream and for
+// the state that records it.
+type Encoded struct {
+	Alert *alert.Alert
+	Data  []byte
+}
+
+// Encode encodes a change.
+func Encode(a *alert.Alert) (Encoded, error) {
 	data, err := json.Marshal(a)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", a.ID, err)
+		return Encoded{}, fmt.Errorf("encode %s: %w", a.ID, err)
 	}
+	return Encoded{Alert: a, Data: data}, nil
+}
+
+// message is the stream message of one change: the alert as JSON, its id
+// as Nats-Msg-Id, and the CloudEvents headers.
+func (c Encoded) message() *nats.Msg {
+	a := c.Alert
 	msg := nats.NewMsg(Subject(a))
-	msg.Data = data
+	msg.Data = c.Data
 	msg.Header.Set(jetstream.MsgIDHeader, a.ID)
 	msg.Header.Set(HeaderCESpecVersion, "1.0")
 	msg.Header.Set(HeaderCEID, a.ID)
@@ -93,7 +106,7 @@ func message(a *alert.Alert) (*nats.Msg, error) {
 	msg.Header.Set(HeaderCESubject, a.Key)
 	msg.Header.Set(HeaderCETime, a.Sent.Format(time.RFC3339))
 	msg.Header.Set("Content-Type", "application/json")
-	return msg, nil
+	return msg
 }
 
 // StateStore keeps lifecycle records, as opaque values, in the KV bucket

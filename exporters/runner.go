@@ -48,7 +48,7 @@ type RunnerConfig struct {
 	// AckWait is how long the bus waits for an ack before redelivering
 	// (default 60s); queued changes are kept alive meanwhile.
 	AckWait time.Duration
-	// MaxAckPending bounds the changes held unacknowledged (default 1000).
+	// MaxAckPending bounds the changes held unacknowledged (default 256).
 	MaxAckPending int
 	// Decoded, when set, shares decoded changes with the other runners
 	// reading the same stream (nil: each change is decoded here).
@@ -98,7 +98,7 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 		cfg.AckWait = time.Minute
 	}
 	if cfg.MaxAckPending <= 0 {
-		cfg.MaxAckPending = 1000
+		cfg.MaxAckPending = 256
 	}
 	if cfg.BreakerThreshold <= 0 {
 		cfg.BreakerThreshold = 5

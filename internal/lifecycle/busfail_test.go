@@ -23,7 +23,7 @@ type downBus struct {
 	attempts int
 }
 
-func (d *downBus) PublishAll(ctx context.Context, as []*alert.Alert) ([]uint64, []error) {
+func (d *downBus) PublishAll(ctx context.Context, as []bus.Encoded) ([]uint64, []error) {
 	d.attempts++
 	if d.down {
 		errs := make([]error, len(as))

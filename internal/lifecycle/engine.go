@@ -21,7 +21,7 @@ import (
 // Publisher publishes changes of different keys on the bus and returns once
 // the bus has stored them, with each one's stream sequence or error.
 type Publisher interface {
-	PublishAll(ctx context.Context, as []*alert.Alert) (seqs []uint64, errs []error)
+	PublishAll(ctx context.Context, cs []bus.Encoded) (seqs []uint64, errs []error)
 }
 
 // Store keeps records across restarts, as opaque values.
@@ -31,8 +31,16 @@ type Store interface {
 	All(ctx context.Context) ([][]byte, error)
 }
 
-// maxBatch bounds the changes published and recorded at once.
-const maxBatch = 1000
+// maxBatch bounds the changes published and recorded at once: large enough
+// that a burst takes few round trips, small enough that exporters start
+// delivering its first changes early.
+const maxBatch = 256
+
+// storedRecord is a record as stored, with the alert's JSON as published.
+type storedRecord struct {
+	*Record
+	Alert json.RawMessage `json:"alert"` // shadows Record.Alert
+}
 
 // queued is a decision waiting for its pass's next flush.
 type queued struct {
@@ -321,14 +329,6 @@ func (e *Engine) flush(ctx context.Context) {
 		e.left += len(batch)
 		return
 	}
-	var changes []*alert.Alert
-	var published []int // batch index of each change
-	for i, q := range batch {
-		if q.d.Publish != nil {
-			changes = append(changes, q.d.Publish)
-			published = append(published, i)
-		}
-	}
 	failed := make([]bool, len(batch))
 	var firstErr error
 	var nFailed int
@@ -338,6 +338,23 @@ func (e *Engine) flush(ctx context.Context) {
 		if nFailed++; firstErr == nil {
 			firstErr = err
 		}
+	}
+	// Each change is encoded once, for the stream and for its record.
+	var changes []bus.Encoded
+	var published []int // batch index of each change
+	encoded := make([][]byte, len(batch))
+	for i, q := range batch {
+		if q.d.Publish == nil {
+			continue
+		}
+		c, err := bus.Encode(q.d.Publish)
+		if err != nil {
+			fail(i, "publish", err)
+			continue
+		}
+		changes = append(changes, c)
+		published = append(published, i)
+		encoded[i] = c.Data
 	}
 	seqs, errs := e.pub.PublishAll(ctx, changes)
 	for j, i := range published {
@@ -353,7 +370,17 @@ func (e *Engine) flush(ctx context.Context) {
 		if failed[i] {
 			continue
 		}
-		if q.d.Publish == nil && q.d.Record.Alert.Key == "" {
+		if encoded[i] != nil {
+			value, err := json.Marshal(storedRecord{Record: q.d.Record, Alert: encoded[i]})
+			if err != nil {
+				fail(i, "store", err)
+				continue
+			}
+			entries = append(entries, bus.StateEntry{Source: q.d.Record.Source, Key: q.d.Record.Key, Value: value})
+			recorded = append(recorded, i)
+			continue
+		}
+		if q.d.Record.Alert.Key == "" {
 			// Only the record changed (a miss counted, or reset): its alert,
 			// kept in the store, is stored with it again.
 			full, err := e.read(ctx, q.d.Record.Source, q.d.Record.Key)
