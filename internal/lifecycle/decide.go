@@ -33,7 +33,7 @@ type Record struct {
 	// Missing counts successful snapshot polls in a row that lacked the key.
 	Missing int `json:"missing,omitempty"`
 	// Alert is the last published alert, used to announce an expiry.
-	Alert alert.Alert `json:"alert"`
+	Alert alert.Alert `json:"alert,omitzero"`
 	// Seqs are the stream sequences of the published versions, oldest first
 	// (the API's history of the key); the last few hundred are kept.
 	Seqs []uint64 `json:"seqs,omitempty"`

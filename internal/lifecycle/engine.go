@@ -36,10 +36,20 @@ type Store interface {
 // delivering its first changes early.
 const maxBatch = 256
 
-// storedRecord is a record as stored, with the alert's JSON as published.
-type storedRecord struct {
-	*Record
-	Alert json.RawMessage `json:"alert"` // shadows Record.Alert
+// storedRecord encodes r as stored, with its alert's JSON as published:
+// the record's other fields, then the alert spliced in, not encoded again.
+func storedRecord(r *Record, alertJSON []byte) ([]byte, error) {
+	rest := *r
+	rest.Alert = alert.Alert{} // omitted
+	b, err := json.Marshal(&rest)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+len(alertJSON)+10)
+	out = append(out, `{"alert":`...)
+	out = append(out, alertJSON...)
+	out = append(out, ',')
+	return append(out, b[1:]...), nil // b is {"key":…}
 }
 
 // queued is a decision waiting for its pass's next flush.
@@ -371,7 +381,7 @@ func (e *Engine) flush(ctx context.Context) {
 			continue
 		}
 		if encoded[i] != nil {
-			value, err := json.Marshal(storedRecord{Record: q.d.Record, Alert: encoded[i]})
+			value, err := storedRecord(q.d.Record, encoded[i])
 			if err != nil {
 				fail(i, "store", err)
 				continue
