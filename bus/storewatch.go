@@ -60,11 +60,10 @@ func (b *Bus) serverLogger() serverLogger {
 		fatal: func(msg string) { b.store.fatal.Store(&msg) }}
 }
 
-// waitReady waits until ns takes connections, or fails at once with the
-// error that stopped it (a store directory it cannot write: without this
+// waitReady waits until ns, just started, takes connections, or fails at
+// once with the error that stopped it (a store directory it cannot write: without this
 // the daemon would wait 30 s, then blame a timeout).
 func (b *Bus) waitReady(ns *server.Server) error {
-	b.store.fatal.Store(nil)
 	deadline := time.Now().Add(30 * time.Second)
 	for !ns.ReadyForConnections(100 * time.Millisecond) {
 		if msg := b.store.fatal.Load(); msg != nil {
@@ -163,6 +162,7 @@ func (b *Bus) restartEmbedded() error {
 	b.store.mu.Lock()
 	b.ns = ns
 	b.store.mu.Unlock()
+	b.store.fatal.Store(nil) // before Start, which may report at once
 	go ns.Start()
 	return b.waitReady(ns)
 }
