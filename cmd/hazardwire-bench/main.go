@@ -24,7 +24,7 @@ import (
 func main() {
 	var o bench.Options
 	var scenarios, memory, logFile string
-	var asJSON bool
+	var asJSON, benchfmt bool
 	var cpuProfile, memProfile, blockProfile string
 	fs := flag.NewFlagSet("hazardwire-bench", flag.ExitOnError)
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
@@ -42,6 +42,7 @@ func main() {
 	fs.IntVar(&o.StartActive, "start-active", 10000, "start: alerts in force on the full store")
 	fs.IntVar(&o.StartRuns, "start-runs", 3, "start: runs per store")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
+	fs.BoolVar(&benchfmt, "benchfmt", false, "print the report in Go's benchmark format, for benchstat")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
 	fs.StringVar(&blockProfile, "blockprofile", "", "write a profile of where goroutines waited (channels, locks; 1 ms or longer) to this file")
@@ -90,7 +91,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	report, err := bench.Run(ctx, o, os.Stderr)
-	if asJSON {
+	if benchfmt && report != nil {
+		_ = report.WriteBenchfmt(os.Stdout)
+	} else if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(report)

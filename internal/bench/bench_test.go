@@ -54,6 +54,16 @@ func TestScenarios(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
+	var bf bytes.Buffer
+	if err := r.WriteBenchfmt(&bf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"BenchmarkBurst/40x3/Daemon 1 ", "BenchmarkBurst/40x3/Ceiling 1 ", "BenchmarkSingle/30x1/Ratio 1 0 ns/op",
+		"BenchmarkIdle/Daemon 1 ", "BenchmarkBus/Lifecycle 1 ", "BenchmarkMemory/300 1 0 ns/op", "BenchmarkStart/2000Messages 1 "} {
+		if !strings.Contains(bf.String(), want) {
+			t.Errorf("benchmark format lacks %q:\n%s", want, bf.String())
+		}
+	}
 	for _, want := range []string{"burst fan-out (40 alerts × 3 partners", "deliveries/s", "idle latency", "changes/s", "memory (300 alerts", "ready, 2000 messages"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
