@@ -44,6 +44,23 @@ func (c *Decoded) Get(seq uint64, data []byte) (*alert.Alert, error) {
 	if had, ok := c.bySeq[seq]; ok {
 		return had, nil // another runner decoded it meanwhile
 	}
+	c.add(seq, a)
+	return a, nil
+}
+
+// Put gives the cache the alert published at stream sequence seq, so that
+// no runner decodes it: the lifecycle has it in hand. a must not change
+// afterwards.
+func (c *Decoded) Put(seq uint64, a *alert.Alert) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.bySeq[seq]; !ok {
+		c.add(seq, a)
+	}
+}
+
+// add stores a, evicting the oldest entry when full. c.mu is held.
+func (c *Decoded) add(seq uint64, a *alert.Alert) {
 	if len(c.ring) < cap(c.ring) {
 		c.ring = append(c.ring, seq)
 	} else {
@@ -52,7 +69,6 @@ func (c *Decoded) Get(seq uint64, data []byte) (*alert.Alert, error) {
 		c.next = (c.next + 1) % len(c.ring)
 	}
 	c.bySeq[seq] = a
-	return a, nil
 }
 
 func decode(data []byte) (*alert.Alert, error) {

@@ -37,3 +37,15 @@ func TestDecoded(t *testing.T) {
 		t.Errorf("nil cache: %+v, %v", a, err)
 	}
 }
+
+// TestDecodedPut: a change put by the lifecycle is returned as is, without
+// decoding the message.
+func TestDecodedPut(t *testing.T) {
+	c := NewDecoded(4)
+	a := &alert.Alert{Key: "k", ID: "k#1"}
+	c.Put(7, a)
+	got, err := c.Get(7, []byte("not even JSON"))
+	if err != nil || got != a {
+		t.Errorf("Get after Put = %p, %v; want %p", got, err, a)
+	}
+}

@@ -134,6 +134,9 @@ type Engine struct {
 	failed bool
 	left   int // changes left so during the current Handle or Sweep
 
+	// published, when set, is told of every change the bus stored.
+	published func(seq uint64, a *alert.Alert)
+
 	// batch holds the pass's decisions not yet flushed, at most one per key
 	// (queuedKeys), so that each is taken on its key's recorded state.
 	batch      []queued
@@ -146,6 +149,16 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 		now = time.Now
 	}
 	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*slim{}, suspect: map[string]int{}, queuedKeys: map[string]bool{}}
+}
+
+// OnPublished sets fn to be told of every change the bus stored, with its
+// stream sequence, before the state records it (the exporters' shared
+// cache of decoded changes). fn must not change the alert. Call before the
+// first Handle.
+func (e *Engine) OnPublished(fn func(seq uint64, a *alert.Alert)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.published = fn
 }
 
 // Load reads every record from the store.
@@ -373,6 +386,9 @@ func (e *Engine) flush(ctx context.Context) {
 			continue
 		}
 		batch[i].d.Record.Seqs = append(batch[i].d.Record.Seqs, seqs[j])
+		if e.published != nil {
+			e.published(seqs[j], batch[i].d.Publish)
+		}
 	}
 	var entries []bus.StateEntry
 	var recorded []int // batch index of each entry

@@ -240,3 +240,33 @@ func TestEngineKeepsAlertsInTheStore(t *testing.T) {
 		t.Errorf("ActiveCounts = %v", counts)
 	}
 }
+
+// TestEngineOnPublished: every change the bus stored is told, with its
+// stream sequence, once.
+func TestEngineOnPublished(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	told := map[uint64]string{}
+	e.OnPublished(func(seq uint64, a *alert.Alert) { told[seq] = a.ID })
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: []collectors.Item{
+		heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)}}, nil)
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: []collectors.Item{heat("a", alert.SeveritySevere)}}, nil)
+	for _, id := range []string{"kma:a#1", "kma:b#1", "kma:a#2"} {
+		found := false
+		for seq, got := range told {
+			if got == id {
+				found = true
+				if a, err := b.AlertAt(ctx, seq); err != nil || a.ID != id {
+					t.Errorf("sequence %d told for %s holds %v (%v)", seq, id, a, err)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s never told; told %v", id, told)
+		}
+	}
+	if len(told) != 3 {
+		t.Errorf("told %d changes, want 3: %v", len(told), told)
+	}
+}
