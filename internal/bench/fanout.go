@@ -32,6 +32,10 @@ type FanOut struct {
 	Retries float64 `json:"retries"`
 	// Attempt is the daemon's mean delivery attempt (request to answer).
 	Attempt time.Duration `json:"attempt_mean_ns"`
+	// Collect is how long the daemon's poll took, fetch and parse.
+	Collect time.Duration `json:"collect_ns"`
+	// First is the first acknowledgement, from the start.
+	First time.Duration `json:"first_ns"`
 }
 
 // FanOutResult compares the daemon with plain POSTs of the same bodies at
@@ -87,6 +91,7 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 		features[i] = Feature(run, i, sent)
 		want[FeatureKey(collectorName, i)+"#1"] = true
 	}
+	collectBefore, _ := histogramSum(p.reg, "hazardwire_collector_fetch_duration_seconds")
 	gen := feed.Set(Collection(features))
 	if err := p.poll(time.Minute); err != nil {
 		return res, err
@@ -102,6 +107,8 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 	res.Daemon = collect(ps, t0, want, expected)
 	res.Daemon.Retries = counterSum(p.reg, "hazardwire_exporter_deliveries_total", map[string]string{"result": "retry"})
 	res.Daemon.Attempt = histogramMean(p.reg, "hazardwire_exporter_delivery_duration_seconds")
+	collectAfter, _ := histogramSum(p.reg, "hazardwire_collector_fetch_duration_seconds")
+	res.Daemon.Collect = time.Duration((collectAfter - collectBefore) * float64(time.Second))
 	if err := p.stop(); err != nil {
 		return res, fmt.Errorf("daemon stop: %w", err)
 	}
@@ -148,7 +155,7 @@ func awaitCount(ctx context.Context, ps []*Partner, expected int64, timeout time
 func collect(ps []*Partner, start time.Time, want map[string]bool, expected int64) FanOut {
 	f := FanOut{Expected: expected}
 	var lat []time.Duration
-	var last time.Time
+	var first, last time.Time
 	for _, p := range ps {
 		f.Requests += p.Requests()
 		for id, at := range p.Arrivals() {
@@ -161,9 +168,12 @@ func collect(ps []*Partner, start time.Time, want map[string]bool, expected int6
 			if at.After(last) {
 				last = at
 			}
+			if first.IsZero() || at.Before(first) {
+				first = at
+			}
 		}
 	}
-	f.Elapsed = last.Sub(start)
+	f.Elapsed, f.First = last.Sub(start), first.Sub(start)
 	if f.Elapsed > 0 {
 		f.Rate = float64(f.Deliveries) / f.Elapsed.Seconds()
 	}

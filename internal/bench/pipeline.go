@@ -140,12 +140,19 @@ func counterSum(reg prometheus.Gatherer, name string, want map[string]string) fl
 
 // histogramMean is the mean of histogram name's observations in reg.
 func histogramMean(reg prometheus.Gatherer, name string) time.Duration {
-	mfs, err := reg.Gather()
-	if err != nil {
+	sum, n := histogramSum(reg, name)
+	if n == 0 {
 		return 0
 	}
-	var sum float64
-	var n uint64
+	return time.Duration(sum / float64(n) * float64(time.Second))
+}
+
+// histogramSum is the sum and count of histogram name's observations in reg.
+func histogramSum(reg prometheus.Gatherer, name string) (sum float64, n uint64) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, 0
+	}
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -157,10 +164,7 @@ func histogramMean(reg prometheus.Gatherer, name string) time.Duration {
 			}
 		}
 	}
-	if n == 0 {
-		return 0
-	}
-	return time.Duration(sum / float64(n) * float64(time.Second))
+	return sum, n
 }
 
 // stop ends the daemon and waits for it; it may be called again.
