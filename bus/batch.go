@@ -7,18 +7,27 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// Stored is where the bus stored a published change.
+type Stored struct {
+	Seq uint64
+	// Duplicate: the id was already on the stream (published before a
+	// crash), and Seq is where. The message there may hold other content
+	// than the one just published: see the lifecycle's flush.
+	Duplicate bool
+}
+
 // PublishAll publishes changes of different keys at once and waits for
 // every acknowledgement: one round trip for a poll's changes rather than one
-// per change. It returns each change's stream sequence, or its error. A
-// change published again (after a crash) keeps its first sequence: the bus
-// drops the repeat by its id.
-func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]uint64, []error) {
-	seqs, errs := make([]uint64, len(cs)), make([]error, len(cs))
+// per change. It returns where each change was stored, or its error. A
+// change published again keeps its first sequence: the bus drops the repeat
+// by its id.
+func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]Stored, []error) {
+	stored, errs := make([]Stored, len(cs)), make([]error, len(cs))
 	if !b.nc.IsConnected() {
 		for i, c := range cs {
 			errs[i] = fmt.Errorf("publish %s: %w", c.Alert.ID, ErrNotConnected)
 		}
-		return seqs, errs
+		return stored, errs
 	}
 	futures := make([]jetstream.PubAckFuture, len(cs))
 	for i, c := range cs {
@@ -38,9 +47,9 @@ func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]uint64, []error) 
 			errs[i] = fmt.Errorf("publish %s: %w", cs[i].Alert.ID, err)
 			continue
 		}
-		seqs[i] = ack.Sequence
+		stored[i] = Stored{Seq: ack.Sequence, Duplicate: ack.Duplicate}
 	}
-	return seqs, errs
+	return stored, errs
 }
 
 // StateEntry is one key's record for PutAll.

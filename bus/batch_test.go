@@ -30,14 +30,15 @@ func TestPublishAll(t *testing.T) {
 		}
 		cs = append(cs, c)
 	}
-	seqs, errs := b.PublishAll(ctx, cs)
+	stored, errs := b.PublishAll(ctx, cs)
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !slices.Equal(seqs, []uint64{1, 2, 3, 4, 5}) {
-		t.Errorf("sequences %v, want 1..5 in publish order", seqs)
+	want := []bus.Stored{{Seq: 1}, {Seq: 2}, {Seq: 3}, {Seq: 4}, {Seq: 5}}
+	if !slices.Equal(stored, want) {
+		t.Errorf("stored %v, want sequences 1..5 in publish order", stored)
 	}
 	again, errs := b.PublishAll(ctx, cs)
 	for _, err := range errs {
@@ -45,10 +46,14 @@ func TestPublishAll(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !slices.Equal(again, seqs) {
-		t.Errorf("republished batch answered %v, want the first sequences %v", again, seqs)
+	for i := range want {
+		want[i].Duplicate = true
 	}
-	for i, want := range seqs {
+	if !slices.Equal(again, want) {
+		t.Errorf("republished batch answered %v, want the first sequences as duplicates %v", again, want)
+	}
+	for i, s := range stored {
+		want := s.Seq
 		got, err := b.AlertAt(ctx, want)
 		if err != nil {
 			t.Fatal(err)

@@ -23,16 +23,20 @@ type downBus struct {
 	attempts int
 }
 
-func (d *downBus) PublishAll(ctx context.Context, as []bus.Encoded) ([]uint64, []error) {
+func (d *downBus) PublishAll(ctx context.Context, as []bus.Encoded) ([]bus.Stored, []error) {
 	d.attempts++
 	if d.down {
 		errs := make([]error, len(as))
 		for i := range errs {
 			errs[i] = errors.New("bus down")
 		}
-		return make([]uint64, len(as)), errs
+		return make([]bus.Stored, len(as)), errs
 	}
 	return d.b.PublishAll(ctx, as)
+}
+
+func (d *downBus) AlertAt(ctx context.Context, seq uint64) (*alert.Alert, error) {
+	return d.b.AlertAt(ctx, seq)
 }
 
 // TestEngineStopsAtFirstBusFailure: once a publish fails, the poll's other

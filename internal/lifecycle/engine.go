@@ -21,7 +21,9 @@ import (
 // Publisher publishes changes of different keys on the bus and returns once
 // the bus has stored them, with each one's stream sequence or error.
 type Publisher interface {
-	PublishAll(ctx context.Context, cs []bus.Encoded) (seqs []uint64, errs []error)
+	PublishAll(ctx context.Context, cs []bus.Encoded) ([]bus.Stored, []error)
+	// AlertAt reads the change stored at a stream sequence.
+	AlertAt(ctx context.Context, seq uint64) (*alert.Alert, error)
 }
 
 // Store keeps records across restarts, as opaque values.
@@ -379,15 +381,28 @@ func (e *Engine) flush(ctx context.Context) {
 		published = append(published, i)
 		encoded[i] = c.Data
 	}
-	seqs, errs := e.pub.PublishAll(ctx, changes)
+	stored, errs := e.pub.PublishAll(ctx, changes)
 	for j, i := range published {
 		if errs[j] != nil {
 			fail(i, "publish", errs[j])
 			continue
 		}
-		batch[i].d.Record.Seqs = append(batch[i].d.Record.Seqs, seqs[j])
+		if stored[j].Duplicate {
+			// The id was on the stream already: published before a crash,
+			// not recorded. If the feed has changed since, what partners got
+			// under this id is not this content: record what they got.
+			data, err := e.adoptStored(ctx, &batch[i].d, stored[j].Seq)
+			if err != nil {
+				fail(i, "publish", err)
+				continue
+			}
+			if data != nil {
+				encoded[i] = data
+			}
+		}
+		batch[i].d.Record.Seqs = append(batch[i].d.Record.Seqs, stored[j].Seq)
 		if e.published != nil {
-			e.published(seqs[j], batch[i].d.Publish)
+			e.published(stored[j].Seq, batch[i].d.Publish)
 		}
 	}
 	var entries []bus.StateEntry
@@ -444,6 +459,40 @@ func (e *Engine) flush(ctx context.Context) {
 		e.log.Error("bus failed: changes not recorded, to be decided again on the next poll or sweep",
 			"changes", nFailed, "of", len(batch), "err", firstErr)
 	}
+}
+
+// adoptStored checks the change d meant to publish against the one the
+// stream holds under the same id, at seq. When they differ (the daemon died
+// after publishing, before recording, and the feed changed meanwhile), d
+// becomes the stored change: partners have it, and the next poll publishes
+// the new content as the next version. It returns the JSON to record, or
+// nil when the stored change is d's own.
+func (e *Engine) adoptStored(ctx context.Context, d *Decision, seq uint64) ([]byte, error) {
+	got, err := e.pub.AlertAt(ctx, seq)
+	if err != nil {
+		return nil, fmt.Errorf("read %s back: %w", d.Publish.ID, err)
+	}
+	if got.ID == d.Publish.ID && got.Change == d.Publish.Change && got.ContentHash() == d.Record.Hash {
+		return nil, nil // the same change: a plain repeat
+	}
+	e.log.Warn("a change published before a crash differs from what the feed says now: recording what partners got; the new content follows as the next version",
+		"id", got.ID, "stored", got.Change, "decided", d.Publish.Change)
+	r := d.Record
+	r.Version, r.Hash, r.Sent, r.End, r.Active = got.Version, got.ContentHash(), got.Sent, got.End(), got.State == alert.StateActive
+	r.Episode = got.Version
+	if len(got.References) > 0 {
+		if _, v, ok := alert.SplitID(got.References[0]); ok {
+			r.Episode = v
+		}
+	}
+	r.Alert, r.Missing = *got, 0
+	d.Publish = got
+	d.Why = "published before a crash"
+	c, err := bus.Encode(got)
+	if err != nil {
+		return nil, err
+	}
+	return c.Data, nil
 }
 
 // endPass ends a Handle or Sweep: it says how many changes a bus failure

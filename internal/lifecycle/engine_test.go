@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -268,5 +270,48 @@ func TestEngineOnPublished(t *testing.T) {
 	}
 	if len(told) != 3 {
 		t.Errorf("told %d changes, want 3: %v", len(told), told)
+	}
+}
+
+// TestEngineCrashBetweenPublishAndRecord: the daemon published v2 and died
+// before recording it; by the restart the feed says something else. The
+// stream keeps v2 under its id (partners have it), so the engine records v2
+// as published and the new content goes out as v3: no change is lost and
+// no id carries two contents.
+func TestEngineCrashBetweenPublishAndRecord(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	c := &clock{t0}
+	e, _ := newEngine(t, b, c)
+	snap := func(it collectors.Item) collectors.Result {
+		return collectors.Result{Snapshot: true, Items: []collectors.Item{it}}
+	}
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate)), nil)
+
+	// What the crashed daemon published as v2, and never recorded.
+	v2 := heat("a", alert.SeverityExtreme).Alert
+	v2.Version, v2.ID, v2.Change, v2.State, v2.References = 2, "kma:a#2", alert.ChangeUpdate, alert.StateActive, []string{"kma:a#1"}
+	if _, err := b.Publish(ctx, &v2); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restart: the feed now says minor.
+	e, _ = newEngine(t, b, c)
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityMinor)), nil)
+	if got := activeOf(t, e); len(got) != 1 || got[0].ID != "kma:a#2" || got[0].Severity != alert.SeverityExtreme {
+		t.Fatalf("after the restart, in force: %+v; want v2 as partners got it (extreme)", got)
+	}
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityMinor)), nil)
+	all := published(t, b)
+	var got []string
+	for _, a := range all {
+		got = append(got, fmt.Sprintf("%s %s %s", a.ID, a.Change, a.Severity))
+	}
+	want := []string{"kma:a#1 new moderate", "kma:a#2 update extreme", "kma:a#3 update minor"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("stream %v, want %v", got, want)
+	}
+	if refs := all[2].References; !slices.Equal(refs, []string{"kma:a#1", "kma:a#2"}) {
+		t.Errorf("v3 references %v", refs)
 	}
 }
