@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,25 +27,12 @@ type BusResult struct {
 
 func runBus(ctx context.Context, o Options, n int) (BusResult, error) {
 	res := BusResult{Changes: n}
-	src, err := newSource()
+	lr, err := newLifecycleRig(ctx, o, "bus")
 	if err != nil {
 		return res, err
 	}
-	defer src.close()
-	dir, err := os.MkdirTemp(o.Dir, "bus-")
-	if err != nil {
-		return res, err
-	}
-	defer os.RemoveAll(dir)
-	b, err := bus.Open(ctx, bus.Config{StoreDir: dir}, discardLogger())
-	if err != nil {
-		return res, err
-	}
-	defer b.Close()
-	engine, reg, err := newEngine(ctx, b)
-	if err != nil {
-		return res, err
-	}
+	defer lr.close()
+	src, b, engine, reg := lr.src, lr.bus, lr.engine, lr.reg
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	sent := time.Now().Truncate(time.Minute)
 	features := make([][]byte, n)

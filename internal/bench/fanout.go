@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 )
@@ -54,35 +53,17 @@ type FanOutResult struct {
 // POSTs.
 func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, error) {
 	res := FanOutResult{Alerts: n, Partners: partners, Concurrency: o.Concurrency}
-	feed, err := NewFeed()
+	r, err := newRig(o, "fanout", partners)
 	if err != nil {
 		return res, err
 	}
-	defer feed.Close()
-	ps := make([]*Partner, partners)
-	urls := make([]string, partners)
-	for i := range ps {
-		if ps[i], err = NewPartner(); err != nil {
-			return res, err
-		}
-		defer ps[i].Close()
-		urls[i] = ps[i].URL()
-	}
-	ps[0].Reset(true)
-	dir, err := os.MkdirTemp(o.Dir, "fanout-")
-	if err != nil {
-		return res, err
-	}
-	defer os.RemoveAll(dir)
-
-	p, _, err := startPipeline(pipelineConfig{StoreDir: dir, FeedURL: feed.URL(), Partners: urls, Concurrency: o.Concurrency}, o.Log)
+	defer r.close()
+	feed, ps, urls := r.feed, r.partners, r.urls()
+	p, err := r.start(o, pipelineConfig{Concurrency: o.Concurrency})
 	if err != nil {
 		return res, err
 	}
 	defer p.stop()
-	if _, err := feed.ServedAt(0, time.Minute); err != nil {
-		return res, err
-	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	sent := time.Now().Truncate(time.Minute)
 	features := make([][]byte, n)

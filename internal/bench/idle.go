@@ -30,30 +30,17 @@ type IdleResult struct {
 // once the partner has both.
 func runIdle(ctx context.Context, o Options, k int) (IdleResult, error) {
 	res := IdleResult{Alerts: k}
-	feed, err := NewFeed()
+	r, err := newRig(o, "idle", 1)
 	if err != nil {
 		return res, err
 	}
-	defer feed.Close()
-	partner, err := NewPartner()
-	if err != nil {
-		return res, err
-	}
-	defer partner.Close()
-	partner.Reset(true)
-	dir, err := os.MkdirTemp(o.Dir, "idle-")
-	if err != nil {
-		return res, err
-	}
-	defer os.RemoveAll(dir)
-	p, _, err := startPipeline(pipelineConfig{StoreDir: dir, FeedURL: feed.URL(), Partners: []string{partner.URL()}, Concurrency: o.Concurrency, Grace: 1}, o.Log)
+	defer r.close()
+	feed, partner, dir := r.feed, r.partners[0], r.dir
+	p, err := r.start(o, pipelineConfig{Concurrency: o.Concurrency, Grace: 1})
 	if err != nil {
 		return res, err
 	}
 	defer p.stop()
-	if _, err := feed.ServedAt(0, time.Minute); err != nil {
-		return res, err
-	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	sent := time.Now().Truncate(time.Minute)
 	lat := make([]time.Duration, 0, k)

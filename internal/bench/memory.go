@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hazardwire/hazardwire/bus"
 )
 
 // MemoryResult is the memory held with n alerts in force.
@@ -36,25 +34,13 @@ type MemoryResult struct {
 // in batches of 1,000, on a bus of its own.
 func runMemory(ctx context.Context, o Options, n int) (MemoryResult, error) {
 	res := MemoryResult{Active: n}
-	src, err := newSource()
+	lr, err := newLifecycleRig(ctx, o, "memory")
 	if err != nil {
 		return res, err
 	}
-	defer src.close()
-	dir, err := os.MkdirTemp(o.Dir, "memory-")
-	if err != nil {
-		return res, err
-	}
-	defer os.RemoveAll(dir)
-	b, err := bus.Open(ctx, bus.Config{StoreDir: dir}, discardLogger())
-	if err != nil {
-		return res, err
-	}
-	defer b.Close()
-	engine, reg, err := newEngine(ctx, b)
-	if err != nil {
-		return res, err
-	}
+	defer lr.close()
+	src, engine, reg := lr.src, lr.engine, lr.reg
+	lr.engine = nil // so that only engine below holds it
 	res.HeapEmpty = liveHeap()
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	sent := time.Now().Truncate(time.Minute)

@@ -34,17 +34,12 @@ type StartResult struct {
 // raw publishes of the same bytes) and times runs restarts on it.
 func runStart(ctx context.Context, o Options, messages, active, runs int) (StartResult, error) {
 	res := StartResult{Messages: messages, Active: active}
-	feed, err := NewFeed()
+	r, err := newRig(o, "start", 1)
 	if err != nil {
 		return res, err
 	}
-	defer feed.Close()
-	partner, err := NewPartner()
-	if err != nil {
-		return res, err
-	}
-	defer partner.Close()
-	cfg := pipelineConfig{FeedURL: feed.URL(), Partners: []string{partner.URL()}}
+	defer r.close()
+	cfg := pipelineConfig{FeedURL: r.feed.URL(), Partners: r.urls()}
 	once := func() (time.Duration, error) {
 		p, ready, err := startPipeline(cfg, o.Log)
 		if err != nil {

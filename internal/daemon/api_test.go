@@ -10,18 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/hazardwire/hazardwire/alert"
-	"github.com/hazardwire/hazardwire/internal/config"
 	"github.com/hazardwire/hazardwire/internal/daemon"
-	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
 func TestStatusPageAndAPI(t *testing.T) {
@@ -42,19 +37,7 @@ collectors:
 exporters:
   - {name: portal, kind: webhook, url: "http://127.0.0.1:1/hook", secret: "whsec_%s"}
 `, t.TempDir(), feed.URL+"/kma", feed.URL+"/broken", base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
-	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
+	d := run(t, yaml)
 	base := "http://" + d.Addr().String()
 	waitUntil(t, "both collectors to run", func() bool {
 		s := d.Status()
@@ -116,19 +99,7 @@ func TestVersionsAndEventStream(t *testing.T) {
 	}))
 	defer feed.Close()
 	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
-	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
+	d := run(t, yaml)
 	base := "http://" + d.Addr().String()
 	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
 
@@ -178,7 +149,7 @@ func TestVersionsAndEventStream(t *testing.T) {
 	}
 
 	// A client that saw nothing (Last-Event-ID 0) gets the first change.
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/stream?hazard=heat", nil)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/api/v1/stream?hazard=heat", nil)
 	req.Header.Set("Last-Event-ID", "0")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -223,19 +194,7 @@ http: {listen: "127.0.0.1:0"}
 collectors:
   - {name: kma, kind: cap, schedule: "@every 1h", url: %q}
 `, t.TempDir(), feed.URL)
-	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
+	d := run(t, yaml)
 	count := func() int { mu.Lock(); defer mu.Unlock(); return polls }
 	waitUntil(t, "the first poll at start", func() bool { return count() == 1 })
 

@@ -11,12 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/hazardwire/hazardwire/internal/config"
-	"github.com/hazardwire/hazardwire/internal/daemon"
-	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
 // chromium finds a headless-capable Chromium; CI installs Debian's.
@@ -51,19 +45,7 @@ func TestStatusPageInABrowser(t *testing.T) {
 	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n"+
 		"  - {name: kma-heat, kind: cap, schedule: \"@every 1h\", url: %q}\n  - {name: hrfco-broken, kind: cap, schedule: \"@every 1h\", url: %q}\n",
 		t.TempDir(), feed.URL+"/kma", feed.URL+"/broken")
-	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
+	d := run(t, yaml)
 	waitUntil(t, "both collectors to run", func() bool {
 		s := d.Status()
 		return len(s.Collectors) == 2 && !s.Collectors[0].LastRun.IsZero() && !s.Collectors[1].LastRun.IsZero()
@@ -73,8 +55,8 @@ func TestStatusPageInABrowser(t *testing.T) {
 	shot := filepath.Join(t.TempDir(), "status-page.png")
 	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile}
-	run := func(extra ...string) string {
-		cctx, ccancel := context.WithTimeout(ctx, 60*time.Second)
+	chromium := func(extra ...string) string {
+		cctx, ccancel := context.WithTimeout(t.Context(), 60*time.Second)
 		defer ccancel()
 		out, err := exec.CommandContext(cctx, browser, append(flags, append(extra, url)...)...).Output()
 		if err != nil {
@@ -82,7 +64,7 @@ func TestStatusPageInABrowser(t *testing.T) {
 		}
 		return string(out)
 	}
-	dom := run("--dump-dom")
+	dom := chromium("--dump-dom")
 	for _, want := range []string{`data-collector="kma-heat"`, `data-collector="hrfco-broken"`, "attention needed", "HTTP 502", "heat/moderate"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the page as Chromium rendered it lacks %q", want)
@@ -92,7 +74,7 @@ func TestStatusPageInABrowser(t *testing.T) {
 	if i < 0 || !strings.Contains(dom[i:min(len(dom), i+400)], "failing") {
 		t.Error("the failing collector's row does not say failing")
 	}
-	run("--screenshot="+shot, "--window-size=1600,900")
+	chromium("--screenshot="+shot, "--window-size=1600,900")
 	if fi, err := os.Stat(shot); err != nil || fi.Size() < 1000 {
 		t.Fatalf("no screenshot: %v", err)
 	}
