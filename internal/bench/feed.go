@@ -54,19 +54,31 @@ func (f *Feed) Set(body []byte) int {
 // ServedAt waits until generation gen has been served whole and returns
 // when that first happened.
 func (f *Feed) ServedAt(gen int, timeout time.Duration) (time.Time, error) {
+	at, ok := awaitTime(timeout, func() (time.Time, bool, <-chan struct{}) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		at, ok := f.served[gen]
+		return at, ok, f.signal
+	})
+	if !ok {
+		return time.Time{}, fmt.Errorf("feed generation %d not polled within %s", gen, timeout)
+	}
+	return at, nil
+}
+
+// awaitTime calls look until it reports a time, waiting between calls on
+// the channel it returns (closed when something changed), or timeout.
+func awaitTime(timeout time.Duration, look func() (time.Time, bool, <-chan struct{})) (time.Time, bool) {
 	deadline := time.After(timeout)
 	for {
-		f.mu.Lock()
-		at, ok := f.served[gen]
-		signal := f.signal
-		f.mu.Unlock()
+		at, ok, changed := look()
 		if ok {
-			return at, nil
+			return at, true
 		}
 		select {
-		case <-signal:
+		case <-changed:
 		case <-deadline:
-			return time.Time{}, fmt.Errorf("feed generation %d not polled within %s", gen, timeout)
+			return time.Time{}, false
 		}
 	}
 }

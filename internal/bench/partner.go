@@ -90,21 +90,12 @@ func (p *Partner) Bodies() map[string][]byte {
 
 // Await waits until id has been acknowledged, or timeout passes.
 func (p *Partner) Await(id string, timeout time.Duration) (time.Time, bool) {
-	deadline := time.After(timeout)
-	for {
+	return awaitTime(timeout, func() (time.Time, bool, <-chan struct{}) {
 		p.mu.Lock()
+		defer p.mu.Unlock()
 		at, ok := p.first[id]
-		signal := p.signal
-		p.mu.Unlock()
-		if ok {
-			return at, true
-		}
-		select {
-		case <-signal:
-		case <-deadline:
-			return time.Time{}, false
-		}
-	}
+		return at, ok, p.signal
+	})
 }
 
 func (p *Partner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
