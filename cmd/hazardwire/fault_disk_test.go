@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,6 +157,9 @@ func fkDiskFault(t *testing.T, fail, repair func(mnt string)) {
 	fkWait(t, d, 30*time.Second, "the log to name the store", func() bool {
 		return strings.Contains(d.logs.String(), "the bus store cannot write")
 	})
+	fkWait(t, d, 10*time.Second, "hazardwire_bus_store_failing 1 and /readyz 503", func() bool {
+		return d.metric("hazardwire_bus_store_failing") == 1 && d.readyz() == http.StatusServiceUnavailable
+	})
 	// Still running and polling, not crashing in a loop. (A poll waits out
 	// the bus's publish timeout, 10 s, while the store cannot write.)
 	polls := b.pollCount()
@@ -172,6 +176,9 @@ func fkDiskFault(t *testing.T, fail, repair func(mnt string)) {
 	if !strings.Contains(d.logs.String(), "the bus store takes writes again") {
 		t.Error("the log does not say the store recovered")
 	}
+	fkWait(t, d, 10*time.Second, "hazardwire_bus_store_failing 0 and /readyz 200", func() bool {
+		return d.metric("hazardwire_bus_store_failing") == 0 && d.readyz() == http.StatusOK
+	})
 	b.setStage(2)
 	want := b.want(fkStages - 1)
 	fkWait(t, d, 30*time.Second, "every change delivered", func() bool { return p.hasAll(want) })

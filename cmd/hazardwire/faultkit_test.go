@@ -587,6 +587,16 @@ func (d *fkDaemon) metrics() map[string]float64 {
 // metric returns one series, named as Prometheus exposes it, e.g.
 // `hazardwire_exporter_deliveries_total{exporter="partner",result="retry"}`
 // (labels in name order); -1 when absent or the daemon does not answer.
+// readyz returns the status of /readyz (0 when it does not answer).
+func (d *fkDaemon) readyz() int {
+	resp, err := fkClient.Get("http://" + d.addr + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func (d *fkDaemon) metric(series string) float64 {
 	if v, ok := d.metrics()[series]; ok {
 		return v

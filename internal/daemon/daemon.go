@@ -145,6 +145,18 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		Name: "hazardwire_config_last_reload_success_timestamp_seconds",
 		Help: "Unix time of the last successful configuration load or reload.",
 	})
+	f.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hazardwire_bus_store_failing",
+		Help: "1 while the embedded NATS store refuses writes (a full disk, a read-only mount): changes are not published until it recovers; 0 otherwise.",
+	}, func() float64 {
+		d.mu.Lock()
+		b := d.bus
+		d.mu.Unlock()
+		if b != nil && b.StoreBroken() {
+			return 1
+		}
+		return 0
+	})
 	d.reloadOK.Set(1)
 	d.reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
 	d.reload = ReloadStatus{Successful: true, LastSuccess: opts.Now()}
@@ -196,6 +208,9 @@ func (d *Daemon) readiness() (bool, string) {
 	d.mu.Unlock()
 	if b == nil || !b.Ready() {
 		return false, "bus not connected"
+	}
+	if b.StoreBroken() {
+		return false, "bus store not writable (disk full or read-only?)"
 	}
 	return true, ""
 }
