@@ -248,7 +248,7 @@ func (r *Runner) receive(m jetstream.Msg) {
 		return
 	}
 	r.mu.Unlock()
-	a, err := r.cfg.Decoded.Get(seq, m.Data())
+	a, err := r.cfg.Decoded.Get(m.Headers().Get(jetstream.MsgIDHeader), m.Data())
 	if err == nil && a.Key == "" {
 		err = errors.New("no key")
 	}

@@ -267,7 +267,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.mu.Unlock()
 
 	engine := lifecycle.NewEngine(b, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
-	engine.OnPublished(d.decoded.Put) // exporters need not decode what was just encoded
+	engine.OnPublish(func(c bus.Encoded) { d.decoded.Put(c.Alert.ID, c.Data, c.Alert) }) // exporters need not decode it
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}

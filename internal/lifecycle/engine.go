@@ -136,8 +136,8 @@ type Engine struct {
 	failed bool
 	left   int // changes left so during the current Handle or Sweep
 
-	// published, when set, is told of every change the bus stored.
-	published func(seq uint64, a *alert.Alert)
+	// publishing, when set, is handed every change about to be published.
+	publishing func(c bus.Encoded)
 
 	// batch holds the pass's decisions not yet flushed, at most one per key
 	// (queuedKeys), so that each is taken on its key's recorded state.
@@ -153,14 +153,13 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*slim{}, suspect: map[string]int{}, queuedKeys: map[string]bool{}}
 }
 
-// OnPublished sets fn to be told of every change the bus stored, with its
-// stream sequence, before the state records it (the exporters' shared
-// cache of decoded changes). fn must not change the alert. Call before the
-// first Handle.
-func (e *Engine) OnPublished(fn func(seq uint64, a *alert.Alert)) {
+// OnPublish sets fn to be handed every change, encoded, just before it is
+// published (the exporters' shared cache of decoded changes, so that they
+// need not decode it). fn must not change it. Call before the first Handle.
+func (e *Engine) OnPublish(fn func(c bus.Encoded)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.published = fn
+	e.publishing = fn
 }
 
 // Load reads every record from the store.
@@ -380,6 +379,9 @@ func (e *Engine) flush(ctx context.Context) {
 		changes = append(changes, c)
 		published = append(published, i)
 		encoded[i] = c.Data
+		if e.publishing != nil {
+			e.publishing(c)
+		}
 	}
 	stored, errs := e.pub.PublishAll(ctx, changes)
 	for j, i := range published {
@@ -401,9 +403,6 @@ func (e *Engine) flush(ctx context.Context) {
 			}
 		}
 		batch[i].d.Record.Seqs = append(batch[i].d.Record.Seqs, stored[j].Seq)
-		if e.published != nil {
-			e.published(stored[j].Seq, batch[i].d.Publish)
-		}
 	}
 	var entries []bus.StateEntry
 	var recorded []int // batch index of each entry
