@@ -3,9 +3,13 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hazardwire/hazardwire/exporters"
 )
 
 // TestScenarios runs every scenario at a tiny size: it checks that each
@@ -112,4 +116,56 @@ func TestSummarize(t *testing.T) {
 	if (summarize(nil) != Latency{}) {
 		t.Error("summarize(nil) not zero")
 	}
+}
+
+// BenchmarkDecodedHeap measures the live heap the exporters' shared cache
+// of decoded changes holds when full, per change, beyond the bodies it
+// keeps: go test -run '^$' -bench DecodedHeap ./internal/bench
+func BenchmarkDecodedHeap(b *testing.B) {
+	src, err := newSource()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.close()
+	const size = 8192 // the daemon's
+	var bodies [][]byte
+	var ids []string
+	for from := 0; from < size; from += 1000 {
+		var fs [][]byte
+		for i := from; i < min(from+1000, size); i++ {
+			fs = append(fs, Feature("decoded", i, time.Now()))
+		}
+		res, err := src.collect(context.Background(), fs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, it := range res.Items {
+			a := it.Alert
+			a.ID = a.Key + "#1"
+			body, err := json.Marshal(&a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bodies, ids = append(bodies, body), append(ids, a.ID)
+		}
+	}
+	var perEntry, bodySize float64
+	for b.Loop() {
+		before := liveHeap()
+		c := exporters.NewDecoded(size)
+		for i := range bodies {
+			if _, err := c.Get(ids[i], bodies[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		after := liveHeap()
+		runtime.KeepAlive(c)
+		perEntry = float64(after-before) / size
+	}
+	for _, body := range bodies {
+		bodySize += float64(len(body))
+	}
+	b.ReportMetric(perEntry, "B/entry")
+	b.ReportMetric(bodySize/size, "body-B/entry")
+	b.ReportMetric(perEntry*size/1e6, "MB-full")
 }
