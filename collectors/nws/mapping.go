@@ -61,6 +61,11 @@ func (m *mapper) feature(raw json.RawMessage) featureItems {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return featureItems{drop: collectors.DropInvalid, problem: err}
 	}
+	return m.featureOf(&f)
+}
+
+// featureOf maps a decoded feature.
+func (m *mapper) featureOf(f *feature) featureItems {
 	p := f.Properties
 	if p == nil {
 		return featureItems{drop: collectors.DropInvalid, problem: errors.New("feature has no properties")}
@@ -72,7 +77,7 @@ func (m *mapper) feature(raw json.RawMessage) featureItems {
 		problems = append(problems, err)
 	}
 	for _, t := range targets {
-		it, err := m.item(&f, t)
+		it, err := m.item(f, t)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", t.native, err))
 			continue

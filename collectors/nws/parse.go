@@ -21,6 +21,12 @@ type collection struct {
 	Graph    json.RawMessage    `json:"@graph"`
 }
 
+// decodedCollection is a collection whose every feature decoded in one pass.
+type decodedCollection struct {
+	Type     string     `json:"type"`
+	Features *[]feature `json:"features"`
+}
+
 // feature is one GeoJSON feature of the collection.
 type feature struct {
 	Geometry   json.RawMessage `json:"geometry"`
@@ -148,6 +154,17 @@ func (m *mapper) parse(body []byte) (res collectors.Result, problems []error, er
 	if !utf8.Valid(body) {
 		return collectors.Result{}, nil, errors.New("body is not valid UTF-8")
 	}
+	// Most answers decode whole in one pass. One with a feature that does
+	// not (a value of the wrong type) is read again feature by feature, so
+	// that only that feature is dropped.
+	var whole decodedCollection
+	if json.Unmarshal(body, &whole) == nil && whole.Type == "FeatureCollection" && whole.Features != nil {
+		b := newBuilder(len(*whole.Features))
+		for i := range *whole.Features {
+			b.addFeature(m.featureOf(&(*whole.Features)[i]), i, &problems)
+		}
+		return b.result(), problems, nil
+	}
 	var top collection
 	if err := json.Unmarshal(body, &top); err != nil {
 		var syn *json.SyntaxError
@@ -174,17 +191,22 @@ func (m *mapper) parse(body []byte) (res collectors.Result, problems []error, er
 	}
 	b := newBuilder(len(*top.Features))
 	for i, raw := range *top.Features {
-		fi := m.feature(raw)
-		if fi.problem != nil {
-			problems = append(problems, fmt.Errorf("feature %d %q: %w", i, fi.id, fi.problem))
-		}
-		if fi.drop != "" {
-			b.res.Drop(fi.drop)
-			continue
-		}
-		for _, it := range fi.items {
-			b.add(it, i, fi.id)
-		}
+		b.addFeature(m.feature(raw), i, &problems)
 	}
 	return b.result(), problems, nil
+}
+
+// addFeature adds feature i's items, or counts it dropped; its problem, if
+// any, is added to problems.
+func (b *builder) addFeature(fi featureItems, i int, problems *[]error) {
+	if fi.problem != nil {
+		*problems = append(*problems, fmt.Errorf("feature %d %q: %w", i, fi.id, fi.problem))
+	}
+	if fi.drop != "" {
+		b.res.Drop(fi.drop)
+		return
+	}
+	for _, it := range fi.items {
+		b.add(it, i, fi.id)
+	}
 }
