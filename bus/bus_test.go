@@ -78,8 +78,8 @@ func TestOpenIsIdempotentAcrossRestarts(t *testing.T) {
 		if _, err := b.Publish(ctx, sample(i+1)); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.States().Put(ctx, "nws", "nws:K#x/y", []byte(`{"n":1}`)); err != nil {
-			t.Fatal(err)
+		if errs := b.States().PutAll(ctx, []bus.StateEntry{{Source: "nws", Key: "nws:K#x/y", Value: []byte(`{"n":1}`)}}); errs[0] != nil {
+			t.Fatal(errs[0])
 		}
 		b.Close()
 	}

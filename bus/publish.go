@@ -55,7 +55,7 @@ func (b *Bus) Publish(ctx context.Context, a *alert.Alert) (uint64, error) {
 	return ack.Sequence, nil
 }
 
-// ErrNotConnected is returned by Publish and StateStore.Put while the
+// ErrNotConnected is returned by Publish, PublishAll and StateStore.PutAll while the
 // connection to NATS is down (an external server restarting): failing at once
 // beats waiting out the request timeout, and the lifecycle tries again on its
 // next poll.
@@ -124,17 +124,6 @@ func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv, nc: b.nc, js: 
 // unpadded base64url (alert keys hold characters KV keys may not).
 func stateKey(source, key string) string {
 	return token(source) + "." + base64.RawURLEncoding.EncodeToString([]byte(key))
-}
-
-// Put stores the record of one alert key.
-func (s *StateStore) Put(ctx context.Context, source, key string, value []byte) error {
-	if !s.nc.IsConnected() {
-		return fmt.Errorf("store state %q: %w", key, ErrNotConnected)
-	}
-	if _, err := s.kv.Put(ctx, stateKey(source, key), value); err != nil {
-		return fmt.Errorf("store state %q: %w", key, err)
-	}
-	return nil
 }
 
 // All reads every record, with one watcher rather than one request per key.

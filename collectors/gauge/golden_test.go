@@ -152,7 +152,7 @@ func casePayload(t testing.TB, name string, f facts) golden.Payload {
 		now = golden.Time(t, f.now)
 	}
 	c := newTestCollector(t, testURL, string(gc.Read(t, "options.yaml")), nil, now)
-	in := caseInput(t, gc, f.input)
+	in := gc.InputOrCapture(t, f.input)
 	return golden.Payload{Bytes: len(in), Parse: func() (collectors.Result, []error, error) { return runOnce(c, in) }}
 }
 

@@ -33,16 +33,6 @@ func newTestCollector(t testing.TB, url, optionsYAML string, fetcher *collectors
 	return g
 }
 
-// caseInput returns the input of golden case c: its input.json or, for a
-// case on a verbatim capture, the capture named by input.
-func caseInput(t testing.TB, c golden.Case, input string) []byte {
-	t.Helper()
-	if input != "" {
-		return golden.Fixture(t, input)
-	}
-	return c.Read(t, "input.json")
-}
-
 // runOnce parses body and evaluates it, as one successful run of c does.
 func runOnce(c *collector, body []byte) (collectors.Result, []error, error) {
 	p, err := c.parse(body, "application/json")

@@ -153,7 +153,7 @@ func casePayload(t testing.TB, name string, f facts) golden.Payload {
 			t.Fatalf("prior: %v", err)
 		}
 	}
-	in := caseInput(t, gc, f.input)
+	in := gc.InputOrCapture(t, f.input)
 	return golden.Payload{Bytes: len(in), Parse: func() (collectors.Result, []error, error) { return runOnce(c, in) }}
 }
 

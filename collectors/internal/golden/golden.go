@@ -141,6 +141,16 @@ func (c Case) Input(t testing.TB, file, captureExt string) []byte {
 	return Fixture(t, c.Name+captureExt)
 }
 
+// InputOrCapture returns the verbatim capture named capture when it is
+// set, else the case's input.json (cases that share one capture name it).
+func (c Case) InputOrCapture(t testing.TB, capture string) []byte {
+	t.Helper()
+	if capture != "" {
+		return Fixture(t, capture)
+	}
+	return c.Read(t, "input.json")
+}
+
 // Compare compares res.Items (indented JSON) with the case's expected.json,
 // or err with its expected.err; with -update it rewrites the file instead
 // and removes the other one.
