@@ -5,7 +5,6 @@ package alert
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,7 +145,8 @@ func (a *Alert) ContentHash() string {
 		Effective: materialEffective(a), Onset: utc(a.Onset), Expires: utc(a.Expires), Ends: utc(a.Ends),
 		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,
 	}
-	b, err := json.Marshal(m)
+	var buf [4096]byte
+	b, err := appendMaterial(buf[:0], &m)
 	if err != nil { // cannot happen: every field marshals
 		panic(err)
 	}

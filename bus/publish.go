@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,7 +84,7 @@ type Encoded struct {
 
 // Encode encodes a change.
 func Encode(a *alert.Alert) (Encoded, error) {
-	data, err := json.Marshal(a)
+	data, err := a.AppendJSON(make([]byte, 0, 4096))
 	if err != nil {
 		return Encoded{}, fmt.Errorf("encode %s: %w", a.ID, err)
 	}
