@@ -33,33 +33,6 @@ type Store interface {
 	All(ctx context.Context) ([][]byte, error)
 }
 
-// maxBatch bounds the changes published and recorded at once: large enough
-// that a burst takes few round trips, small enough that exporters start
-// delivering its first changes early.
-const maxBatch = 256
-
-// storedRecord encodes r as stored, with its alert's JSON as published:
-// the record's other fields, then the alert spliced in, not encoded again.
-func storedRecord(r *Record, alertJSON []byte) ([]byte, error) {
-	rest := *r
-	rest.Alert = alert.Alert{} // omitted
-	b, err := json.Marshal(&rest)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(b)+len(alertJSON)+10)
-	out = append(out, `{"alert":`...)
-	out = append(out, alertJSON...)
-	out = append(out, ',')
-	return append(out, b[1:]...), nil // b is {"key":…}
-}
-
-// queued is a decision waiting for its pass's next flush.
-type queued struct {
-	source string
-	d      Decision
-}
-
 // Metrics are the lifecycle's metrics.
 type Metrics struct {
 	Changes       *prometheus.CounterVec
@@ -143,6 +116,10 @@ type Engine struct {
 	// (queuedKeys), so that each is taken on its key's recorded state.
 	batch      []queued
 	queuedKeys map[string]bool
+	// inflight is the batch before, published, whose records are being
+	// written (keys in inflightKeys); nil between passes.
+	inflight     *recording
+	inflightKeys map[string]bool
 }
 
 // NewEngine returns an engine; call Load before the first Handle.
@@ -150,7 +127,8 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*slim{}, suspect: map[string]int{}, queuedKeys: map[string]bool{}}
+	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*slim{}, suspect: map[string]int{},
+		queuedKeys: map[string]bool{}, inflightKeys: map[string]bool{}}
 }
 
 // OnPublish sets fn to be handed every change, encoded, just before it is
@@ -203,8 +181,12 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 			continue
 		}
 		seen[it.Alert.Key] = true
-		if e.queuedKeys[it.Alert.Key] {
-			e.flush(ctx) // a second item of the key is decided on the first one's outcome
+		// A second item of a key is decided on the first one's outcome.
+		switch {
+		case e.queuedKeys[it.Alert.Key]:
+			e.flush(ctx)
+		case e.inflightKeys[it.Alert.Key]:
+			e.settle()
 		}
 		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key].record(it.Alert.Key), it, now))
 	}
@@ -313,185 +295,6 @@ func (e *Engine) Seqs(key string) []uint64 {
 func (e *Engine) loadFailed(source, key string, err error) {
 	e.metrics.PublishErrors.WithLabelValues(source, "load").Inc()
 	e.log.Error("reading a record from the store failed; the key is decided again on the next poll or sweep", "collector", source, "key", key, "err", err)
-}
-
-// apply queues a decision for the pass's next flush, which publishes the
-// changes, then records the new states: publish first, so that a crash in
-// between repeats the same ids, which the bus drops.
-//
-// Once the bus has failed in a Handle or Sweep, the pass's remaining changes
-// are not tried: each would wait out the same failure (a publish times out
-// after seconds) while the engine is locked, and the API and the status page,
-// which read the engine, would hang with it. Nothing is recorded for them, so
-// the next poll or sweep decides them again, with the same ids.
-func (e *Engine) apply(ctx context.Context, source string, d Decision) {
-	if d.Record == nil {
-		return
-	}
-	if e.failed {
-		e.left++
-		return
-	}
-	if e.queuedKeys[d.Record.Key] || len(e.batch) >= maxBatch {
-		e.flush(ctx)
-	}
-	e.batch = append(e.batch, queued{source: source, d: d})
-	e.queuedKeys[d.Record.Key] = true
-}
-
-// flush publishes the queued changes at once, then records the states of
-// those the bus stored, at once: two round trips for a whole poll. e.mu is
-// held.
-func (e *Engine) flush(ctx context.Context) {
-	batch := e.batch
-	e.batch = nil
-	clear(e.queuedKeys)
-	if len(batch) == 0 {
-		return
-	}
-	if e.failed {
-		e.left += len(batch)
-		return
-	}
-	failed := make([]bool, len(batch))
-	var firstErr error
-	var nFailed int
-	fail := func(i int, stage string, err error) {
-		failed[i], e.failed = true, true
-		e.metrics.PublishErrors.WithLabelValues(batch[i].source, stage).Inc()
-		if nFailed++; firstErr == nil {
-			firstErr = err
-		}
-	}
-	// Each change is encoded once, for the stream and for its record.
-	var changes []bus.Encoded
-	var published []int // batch index of each change
-	encoded := make([][]byte, len(batch))
-	for i, q := range batch {
-		if q.d.Publish == nil {
-			continue
-		}
-		c, err := bus.Encode(q.d.Publish)
-		if err != nil {
-			fail(i, "publish", err)
-			continue
-		}
-		changes = append(changes, c)
-		published = append(published, i)
-		encoded[i] = c.Data
-		if e.publishing != nil {
-			e.publishing(c)
-		}
-	}
-	stored, errs := e.pub.PublishAll(ctx, changes)
-	for j, i := range published {
-		if errs[j] != nil {
-			fail(i, "publish", errs[j])
-			continue
-		}
-		if stored[j].Duplicate {
-			// The id was on the stream already: published before a crash,
-			// not recorded. If the feed has changed since, what partners got
-			// under this id is not this content: record what they got.
-			data, err := e.adoptStored(ctx, &batch[i].d, stored[j].Seq)
-			if err != nil {
-				fail(i, "publish", err)
-				continue
-			}
-			if data != nil {
-				encoded[i] = data
-			}
-		}
-		batch[i].d.Record.Seqs = append(batch[i].d.Record.Seqs, stored[j].Seq)
-	}
-	var entries []bus.StateEntry
-	var recorded []int // batch index of each entry
-	for i, q := range batch {
-		if failed[i] {
-			continue
-		}
-		if encoded[i] != nil {
-			value, err := storedRecord(q.d.Record, encoded[i])
-			if err != nil {
-				fail(i, "store", err)
-				continue
-			}
-			entries = append(entries, bus.StateEntry{Source: q.d.Record.Source, Key: q.d.Record.Key, Value: value})
-			recorded = append(recorded, i)
-			continue
-		}
-		if q.d.Record.Alert.Key == "" {
-			// Only the record changed (a miss counted, or reset): its alert,
-			// kept in the store, is stored with it again.
-			full, err := e.read(ctx, q.d.Record.Source, q.d.Record.Key)
-			if err != nil {
-				fail(i, "load", err)
-				continue
-			}
-			q.d.Record.Alert = full.Alert
-		}
-		value, err := json.Marshal(q.d.Record)
-		if err != nil {
-			fail(i, "store", err)
-			continue
-		}
-		entries = append(entries, bus.StateEntry{Source: q.d.Record.Source, Key: q.d.Record.Key, Value: value})
-		recorded = append(recorded, i)
-	}
-	for j, err := range e.store.PutAll(ctx, entries) {
-		i := recorded[j]
-		if err != nil {
-			fail(i, "store", err)
-			continue
-		}
-		d := batch[i].d
-		e.recs[d.Record.Key] = slimOf(d.Record)
-		if a := d.Publish; a != nil {
-			e.metrics.Changes.WithLabelValues(batch[i].source, string(a.Hazard), string(a.Change)).Inc()
-			e.log.Info("alert change", "collector", batch[i].source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
-				"severity", a.Severity, "event", a.Event, "why", d.Why)
-		}
-	}
-	if nFailed > 0 {
-		// Nothing is recorded for them: the next poll or sweep decides them
-		// again, and a change the bus did store is repeated with its id and dropped.
-		e.log.Error("bus failed: changes not recorded, to be decided again on the next poll or sweep",
-			"changes", nFailed, "of", len(batch), "err", firstErr)
-	}
-}
-
-// adoptStored checks the change d meant to publish against the one the
-// stream holds under the same id, at seq. When they differ (the daemon died
-// after publishing, before recording, and the feed changed meanwhile), d
-// becomes the stored change: partners have it, and the next poll publishes
-// the new content as the next version. It returns the JSON to record, or
-// nil when the stored change is d's own.
-func (e *Engine) adoptStored(ctx context.Context, d *Decision, seq uint64) ([]byte, error) {
-	got, err := e.pub.AlertAt(ctx, seq)
-	if err != nil {
-		return nil, fmt.Errorf("read %s back: %w", d.Publish.ID, err)
-	}
-	if got.ID == d.Publish.ID && got.Change == d.Publish.Change && got.ContentHash() == d.Record.Hash {
-		return nil, nil // the same change: a plain repeat
-	}
-	e.log.Warn("a change published before a crash differs from what the feed says now: recording what partners got; the new content follows as the next version",
-		"id", got.ID, "stored", got.Change, "decided", d.Publish.Change)
-	r := d.Record
-	r.Version, r.Hash, r.Sent, r.End, r.Active = got.Version, got.ContentHash(), got.Sent, got.End(), got.State == alert.StateActive
-	r.Episode = got.Version
-	if len(got.References) > 0 {
-		if _, v, ok := alert.SplitID(got.References[0]); ok {
-			r.Episode = v
-		}
-	}
-	r.Alert, r.Missing = *got, 0
-	d.Publish = got
-	d.Why = "published before a crash"
-	c, err := bus.Encode(got)
-	if err != nil {
-		return nil, err
-	}
-	return c.Data, nil
 }
 
 // endPass ends a Handle or Sweep: it says how many changes a bus failure

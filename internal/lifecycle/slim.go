@@ -58,10 +58,14 @@ func (s *slim) endPassed(now time.Time) bool {
 }
 
 // full reads a key's whole record, its alert included, from the store.
+// e.mu is held.
 func (e *Engine) full(ctx context.Context, key string) (*Record, error) {
 	s := e.recs[key]
 	if s == nil {
 		return nil, fmt.Errorf("load %q: no record", key)
+	}
+	if e.inflightKeys[key] {
+		e.settle() // its record is being written
 	}
 	return e.read(ctx, s.source, key)
 }
