@@ -109,16 +109,17 @@ type Engine struct {
 	failed bool
 	left   int // changes left so during the current Handle or Sweep
 
-	// publishing, when set, is handed every change about to be published.
-	publishing func(c bus.Encoded)
+	// onPublish, when set, is handed every change about to be published.
+	onPublish func(c bus.Encoded)
 
 	// batch holds the pass's decisions not yet flushed, at most one per key
 	// (queuedKeys), so that each is taken on its key's recorded state.
 	batch      []queued
 	queuedKeys map[string]bool
-	// inflight is the batch before, published, whose records are being
-	// written (keys in inflightKeys); nil between passes.
-	inflight     *recording
+	// publishing and recording are the batches in flight (see pending),
+	// nil between passes; inflightKeys holds their keys.
+	publishing   *pending
+	recording    *pending
 	inflightKeys map[string]bool
 }
 
@@ -137,7 +138,7 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 func (e *Engine) OnPublish(fn func(c bus.Encoded)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.publishing = fn
+	e.onPublish = fn
 }
 
 // Load reads every record from the store.
@@ -186,7 +187,7 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 		case e.queuedKeys[it.Alert.Key]:
 			e.flush(ctx)
 		case e.inflightKeys[it.Alert.Key]:
-			e.settle()
+			e.settle(ctx)
 		}
 		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key].record(it.Alert.Key), it, now))
 	}

@@ -67,136 +67,180 @@ func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 // until every record is written. e.mu is held.
 func (e *Engine) flush(ctx context.Context) {
 	e.publishBatch(ctx)
-	e.settle()
+	e.settle(ctx)
 }
 
-// recording is a batch whose changes the bus has taken and whose records
-// are on their way to the store.
-type recording struct {
+// A batch goes through three stages, each overlapping the next batch's
+// stage before it: decided (e.batch, while the engine decides), published
+// (e.publishing: the stream stores its changes) and recorded (e.recording:
+// the state bucket stores its records). Its records are written only once
+// the stream has acknowledged its changes, so that a crash repeats an id,
+// which the bus drops, and never records a change partners cannot get.
+
+// pending is a batch on its way to the stream and the state bucket.
+type pending struct {
 	batch    []queued
 	failed   []bool
 	nFailed  int
 	firstErr error
+	changes  []bus.Encoded
+	encoded  [][]byte // each change's JSON, by batch index
+	pubIndex []int    // batch index of each change
+	pubDone  chan published
 	recorded []int        // batch index of each record written
-	done     chan []error // the store's answer, one error per record
+	putDone  chan []error // the store's answer, one error per record
+}
+
+// published is the stream's answer for a batch's changes.
+type published struct {
+	stored []bus.Stored
+	errs   []error
 }
 
 // fail counts change i of the batch as not published or not recorded.
-func (e *Engine) fail(r *recording, i int, stage string, err error) {
-	r.failed[i], e.failed = true, true
-	e.metrics.PublishErrors.WithLabelValues(r.batch[i].source, stage).Inc()
-	if r.nFailed++; r.firstErr == nil {
-		r.firstErr = err
+func (e *Engine) fail(p *pending, i int, stage string, err error) {
+	p.failed[i], e.failed = true, true
+	e.metrics.PublishErrors.WithLabelValues(p.batch[i].source, stage).Inc()
+	if p.nFailed++; p.firstErr == nil {
+		p.firstErr = err
 	}
 }
 
-// publishBatch publishes the queued changes at once and starts recording
-// their states at once: two round trips for up to maxBatch changes. The
-// records of the batch before are waited for after this batch is
-// published, not before, so that the stream stores one batch while the
-// state bucket stores the other. e.mu is held.
+// publishBatch encodes the queued changes and publishes them at once, once
+// the batch before has been acknowledged and its records are on their way.
+// e.mu is held.
 func (e *Engine) publishBatch(ctx context.Context) {
-	r := &recording{batch: e.batch, failed: make([]bool, len(e.batch))}
+	p := &pending{batch: e.batch, failed: make([]bool, len(e.batch)), encoded: make([][]byte, len(e.batch))}
 	e.batch = nil
 	clear(e.queuedKeys)
-	if len(r.batch) == 0 {
+	if len(p.batch) == 0 {
 		return
 	}
 	if e.failed {
-		e.left += len(r.batch)
+		e.left += len(p.batch)
 		return
 	}
-	encoded := e.publish(ctx, r)
-	entries := e.records(ctx, r, encoded)
-	e.settle()
+	e.encode(p)
+	e.advance(ctx)
 	if e.failed {
-		// The records of the batch before failed: these are not tried. The
-		// bus has their changes, so the next poll or sweep finds their ids
-		// there and records them (adoptStored).
-		e.left += len(entries)
-		r.recorded = nil
-		e.report(r)
+		// The batch before failed: this one is not tried.
+		e.left += len(p.batch) - p.nFailed
+		e.report(p)
 		return
 	}
-	if len(entries) == 0 {
-		e.report(r)
-		return
+	p.pubDone = make(chan published, 1)
+	go func() { // advance waits for it
+		stored, errs := e.pub.PublishAll(ctx, p.changes)
+		p.pubDone <- published{stored, errs}
+	}()
+	for _, q := range p.batch {
+		e.inflightKeys[q.d.Record.Key] = true
 	}
-	r.done = make(chan []error, 1)
-	go func() { r.done <- e.store.PutAll(ctx, entries) }() // settle waits for it
-	for _, i := range r.recorded {
-		e.inflightKeys[r.batch[i].d.Record.Key] = true
-	}
-	e.inflight = r
+	e.publishing = p
 }
 
-// publish encodes the batch's changes, each once, for the stream and for
-// its record, and publishes them. It returns each change's JSON as the
-// stream holds it, by batch index (nil for a decision without a change).
-func (e *Engine) publish(ctx context.Context, r *recording) [][]byte {
-	var changes []bus.Encoded
-	var published []int // batch index of each change
-	encoded := make([][]byte, len(r.batch))
-	for i, q := range r.batch {
+// settle waits until every batch in flight is published and recorded, and
+// takes the new states of those recorded. e.mu is held.
+func (e *Engine) settle(ctx context.Context) {
+	e.advance(ctx)
+	e.settleRecords()
+	clear(e.inflightKeys)
+}
+
+// encode encodes the batch's changes, each once, for the stream and for
+// its record, and hands them to the OnPublish hook.
+func (e *Engine) encode(p *pending) {
+	for i, q := range p.batch {
 		if q.d.Publish == nil {
 			continue
 		}
 		c, err := bus.Encode(q.d.Publish)
 		if err != nil {
-			e.fail(r, i, "publish", err)
+			e.fail(p, i, "publish", err)
 			continue
 		}
-		changes = append(changes, c)
-		published = append(published, i)
-		encoded[i] = c.Data
-		if e.publishing != nil {
-			e.publishing(c)
+		p.changes = append(p.changes, c)
+		p.pubIndex = append(p.pubIndex, i)
+		p.encoded[i] = c.Data
+		if e.onPublish != nil {
+			e.onPublish(c)
 		}
 	}
-	stored, errs := e.pub.PublishAll(ctx, changes)
-	for j, i := range published {
-		if errs[j] != nil {
-			e.fail(r, i, "publish", errs[j])
+}
+
+// advance waits for the batch being published, if any, and starts writing
+// its records once the records of the batch before are written.
+func (e *Engine) advance(ctx context.Context) {
+	p := e.publishing
+	if p == nil {
+		return
+	}
+	e.publishing = nil
+	e.acknowledged(ctx, p, <-p.pubDone)
+	entries := e.records(ctx, p)
+	e.settleRecords()
+	if e.failed {
+		// The records of the batch before failed: these are not tried. The
+		// bus has their changes, so the next poll or sweep finds their ids
+		// there and records them (adoptStored).
+		e.left += len(entries)
+		p.recorded = nil
+		e.report(p)
+		return
+	}
+	if len(entries) == 0 {
+		e.report(p)
+		return
+	}
+	p.putDone = make(chan []error, 1)
+	go func() { p.putDone <- e.store.PutAll(ctx, entries) }() // settleRecords waits for it
+	e.recording = p
+}
+
+// acknowledged takes the stream's answer for the batch's changes.
+func (e *Engine) acknowledged(ctx context.Context, p *pending, ans published) {
+	for j, i := range p.pubIndex {
+		if ans.errs[j] != nil {
+			e.fail(p, i, "publish", ans.errs[j])
 			continue
 		}
-		if stored[j].Duplicate {
+		if ans.stored[j].Duplicate {
 			// The id was on the stream already: published before a crash,
 			// not recorded. If the feed has changed since, what partners got
 			// under this id is not this content: record what they got.
-			data, err := e.adoptStored(ctx, &r.batch[i].d, stored[j].Seq)
+			data, err := e.adoptStored(ctx, &p.batch[i].d, ans.stored[j].Seq)
 			if err != nil {
-				e.fail(r, i, "publish", err)
+				e.fail(p, i, "publish", err)
 				continue
 			}
 			if data != nil {
-				encoded[i] = data
+				p.encoded[i] = data
 			}
 		}
-		r.batch[i].d.Record.Seqs = append(r.batch[i].d.Record.Seqs, stored[j].Seq)
+		p.batch[i].d.Record.Seqs = append(p.batch[i].d.Record.Seqs, ans.stored[j].Seq)
 	}
-	return encoded
 }
 
 // records encodes the records of the batch's decisions that did not fail,
-// noting their batch indexes in r.recorded.
-func (e *Engine) records(ctx context.Context, r *recording, encoded [][]byte) []bus.StateEntry {
+// noting their batch indexes in p.recorded.
+func (e *Engine) records(ctx context.Context, p *pending) []bus.StateEntry {
 	var entries []bus.StateEntry
-	for i, q := range r.batch {
-		if r.failed[i] {
+	for i, q := range p.batch {
+		if p.failed[i] {
 			continue
 		}
 		rec := q.d.Record
 		var value []byte
 		var err error
 		switch {
-		case encoded[i] != nil:
-			value, err = storedRecord(rec, encoded[i])
+		case p.encoded[i] != nil:
+			value, err = storedRecord(rec, p.encoded[i])
 		case rec.Alert.Key == "":
 			// Only the record changed (a miss counted, or reset): its alert,
 			// kept in the store, is stored with it again.
 			var full *Record
 			if full, err = e.read(ctx, rec.Source, rec.Key); err != nil {
-				e.fail(r, i, "load", err)
+				e.fail(p, i, "load", err)
 				continue
 			}
 			rec.Alert = full.Alert
@@ -205,48 +249,50 @@ func (e *Engine) records(ctx context.Context, r *recording, encoded [][]byte) []
 			value, err = json.Marshal(rec)
 		}
 		if err != nil {
-			e.fail(r, i, "store", err)
+			e.fail(p, i, "store", err)
 			continue
 		}
 		entries = append(entries, bus.StateEntry{Source: rec.Source, Key: rec.Key, Value: value})
-		r.recorded = append(r.recorded, i)
+		p.recorded = append(p.recorded, i)
 	}
 	return entries
 }
 
-// settle waits for the records in flight, if any, and takes the new states
-// of those written. e.mu is held.
-func (e *Engine) settle() {
-	r := e.inflight
-	if r == nil {
+// settleRecords waits for the records being written, if any, and takes the
+// new states of those written.
+func (e *Engine) settleRecords() {
+	p := e.recording
+	if p == nil {
 		return
 	}
-	e.inflight = nil
-	clear(e.inflightKeys)
-	for j, err := range <-r.done {
-		i := r.recorded[j]
+	e.recording = nil
+	for j, err := range <-p.putDone {
+		i := p.recorded[j]
 		if err != nil {
-			e.fail(r, i, "store", err)
+			e.fail(p, i, "store", err)
 			continue
 		}
-		d := r.batch[i].d
+		d := p.batch[i].d
 		e.recs[d.Record.Key] = slimOf(d.Record)
 		if a := d.Publish; a != nil {
-			e.metrics.Changes.WithLabelValues(r.batch[i].source, string(a.Hazard), string(a.Change)).Inc()
-			e.log.Info("alert change", "collector", r.batch[i].source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
+			e.metrics.Changes.WithLabelValues(p.batch[i].source, string(a.Hazard), string(a.Change)).Inc()
+			e.log.Info("alert change", "collector", p.batch[i].source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
 				"severity", a.Severity, "event", a.Event, "why", d.Why)
 		}
 	}
-	e.report(r)
+	for _, q := range p.batch {
+		delete(e.inflightKeys, q.d.Record.Key)
+	}
+	e.report(p)
 }
 
 // report logs the batch's failures, if any.
-func (e *Engine) report(r *recording) {
-	if r.nFailed > 0 {
+func (e *Engine) report(p *pending) {
+	if p.nFailed > 0 {
 		// Nothing is recorded for them: the next poll or sweep decides them
 		// again, and a change the bus did store is repeated with its id and dropped.
 		e.log.Error("bus failed: changes not recorded, to be decided again on the next poll or sweep",
-			"changes", r.nFailed, "of", len(r.batch), "err", r.firstErr)
+			"changes", p.nFailed, "of", len(p.batch), "err", p.firstErr)
 	}
 }
 

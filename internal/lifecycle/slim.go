@@ -65,7 +65,7 @@ func (e *Engine) full(ctx context.Context, key string) (*Record, error) {
 		return nil, fmt.Errorf("load %q: no record", key)
 	}
 	if e.inflightKeys[key] {
-		e.settle() // its record is being written
+		e.settle(ctx) // its record is being written
 	}
 	return e.read(ctx, s.source, key)
 }
