@@ -24,7 +24,8 @@ func (r *Report) WriteBenchfmt(w io.Writer) error {
 		for i, s := range []FanOut{f.Daemon, f.Ceiling} {
 			side := [...]string{"Daemon", "Ceiling"}[i]
 			line(fmt.Sprintf("%s/%dx%d/%s", name, f.Alerts, f.Partners, side), float64(s.Elapsed),
-				fmt.Sprintf("%.0f", s.Rate), "deliveries/s", float64(s.Latency.P50.Microseconds())/1000, "p50-ms", float64(s.Latency.P99.Microseconds())/1000, "p99-ms")
+				fmt.Sprintf("%.0f", s.Rate), "deliveries/s", float64(s.Latency.P50.Microseconds())/1000, "p50-ms", float64(s.Latency.P99.Microseconds())/1000, "p99-ms",
+				float64(s.CPUPerDelivery().Nanoseconds())/1000, "cpu-µs/delivery")
 		}
 		line(fmt.Sprintf("%s/%dx%d/Ratio", name, f.Alerts, f.Partners), 0, fmt.Sprintf("%.3f", f.Ratio), "ratio")
 	}

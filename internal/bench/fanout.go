@@ -35,6 +35,18 @@ type FanOut struct {
 	Collect time.Duration `json:"collect_ns"`
 	// First is the first acknowledgement, from the start.
 	First time.Duration `json:"first_ns"`
+	// CPU is the process's CPU time, all cores, from the poll (or the first
+	// POST) to the last acknowledgement; the partner endpoints, which run
+	// in the process, are in it on both sides.
+	CPU time.Duration `json:"cpu_ns"`
+}
+
+// CPUPerDelivery is CPU over the deliveries acknowledged.
+func (f FanOut) CPUPerDelivery() time.Duration {
+	if f.Deliveries == 0 {
+		return 0
+	}
+	return f.CPU / time.Duration(f.Deliveries)
 }
 
 // FanOutResult compares the daemon with plain POSTs of the same bodies at
@@ -74,6 +86,7 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 	}
 	collectBefore, _ := histogramSum(p.reg, "hazardwire_collector_fetch_duration_seconds")
 	gen := feed.Set(Collection(features))
+	cpu0 := cpuTime()
 	if err := p.poll(time.Minute); err != nil {
 		return res, err
 	}
@@ -86,6 +99,7 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 		return res, err
 	}
 	res.Daemon = collect(ps, t0, want, expected)
+	res.Daemon.CPU = cpuTime() - cpu0
 	res.Daemon.Retries = counterSum(p.reg, "hazardwire_exporter_deliveries_total", map[string]string{"result": "retry"})
 	res.Daemon.Attempt = histogramMean(p.reg, "hazardwire_exporter_delivery_duration_seconds")
 	collectAfter, _ := histogramSum(p.reg, "hazardwire_collector_fetch_duration_seconds")
@@ -99,11 +113,12 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 	for _, q := range ps {
 		q.Reset(false)
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	if err := plainPost(ctx, urls, bodies, o.Concurrency); err != nil {
 		return res, err
 	}
 	res.Ceiling = collect(ps, start, want, expected)
+	res.Ceiling.CPU = cpuTime() - cpu0
 	if res.Ceiling.Rate > 0 {
 		res.Ratio = res.Daemon.Rate / res.Ceiling.Rate
 	}

@@ -31,6 +31,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		add(row{"", "latency p50 (poll → 2xx)", dur(f.Daemon.Latency.P50), dur(f.Ceiling.Latency.P50), "", "", ""})
 		add(row{"", "latency p99", dur(f.Daemon.Latency.P99), dur(f.Ceiling.Latency.P99), "", "", ""})
 		add(row{"", "first acknowledged after", dur(f.Daemon.First), dur(f.Ceiling.First), "", "", ""})
+		add(row{"", "CPU time, all cores (per delivery)", fmt.Sprintf("%s (%s)", dur(f.Daemon.CPU), dur(f.Daemon.CPUPerDelivery())),
+			fmt.Sprintf("%s (%s)", dur(f.Ceiling.CPU), dur(f.Ceiling.CPUPerDelivery())), ratio(f.Ceiling.CPU, f.Daemon.CPU), "", ""})
 		add(row{"", "the poll's fetch and parse", dur(f.Daemon.Collect), "", "", "", ""})
 		add(row{"", "mean delivery attempt (request → answer)", dur(f.Daemon.Attempt), "", "", "", ""})
 		add(row{"", "acknowledged / expected", fmt.Sprintf("%d/%d", f.Daemon.Deliveries, f.Daemon.Expected),
