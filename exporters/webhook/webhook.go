@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,12 +99,13 @@ type Webhook struct {
 	capSender string
 	name      string
 	url       string
-	keys      [][]byte
+	signers   []*signer // one a key
 	format    string
-	bearer    string
-	headers   map[string]string
-	client    *http.Client
-	now       func() time.Time
+	// fixed are the request headers that are the same for every request:
+	// the configured ones, then Authorization, by canonical name.
+	fixed  []header
+	client *http.Client
+	now    func() time.Time
 }
 
 // New builds a webhook exporter from its options.
@@ -167,8 +170,38 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 		t.TLSClientConfig = tlsConfig
 		transport = t
 	}
-	return &Webhook{capSender: o.CAPSender, name: name, url: o.URL, keys: keys, format: o.Format, bearer: o.BearerToken, headers: o.Headers,
+	signers := make([]*signer, len(keys))
+	for i, k := range keys {
+		signers[i] = newSigner(k)
+	}
+	return &Webhook{capSender: o.CAPSender, name: name, url: o.URL, signers: signers, format: o.Format, fixed: fixedHeaders(o.Headers, o.BearerToken),
 		client: &http.Client{Transport: transport, Timeout: o.Timeout}, now: time.Now}, nil
+}
+
+// header is one request header, its name canonical.
+type header struct{ name, value string }
+
+// fixedHeaders returns the configured headers and the bearer token's
+// Authorization as post sets them after Content-Type and User-Agent (which
+// a configured header replaces) and before the Standard Webhooks headers
+// (which replace any configured one): one value a canonical name, the
+// bearer token's over a configured Authorization.
+func fixedHeaders(configured map[string]string, bearer string) []header {
+	h := http.Header{}
+	for k, v := range configured {
+		h.Set(k, v)
+	}
+	if bearer != "" {
+		h.Set("Authorization", "Bearer "+bearer)
+	}
+	for _, k := range []string{HeaderID, HeaderTimestamp, HeaderSignature} {
+		h.Del(k)
+	}
+	fixed := make([]header, 0, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		fixed = append(fixed, header{k, h.Get(k)})
+	}
+	return fixed
 }
 
 // ContentType returns the Content-Type of a format.
@@ -220,26 +253,50 @@ func (w *Webhook) post(ctx context.Context, id, contentType string, body []byte)
 	if err != nil {
 		return exporters.Outcome{Err: err, Reason: "encode"}
 	}
+	// The header is built in place, not with Header.Set: every Set
+	// allocated its value's slice and the lower-case Standard Webhooks
+	// names their canonical form, on every delivery. The values share one
+	// slice, and the timestamp and the signatures one string.
 	ts := w.now().Unix()
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("User-Agent", "hazardwire")
-	for k, v := range w.headers {
-		req.Header.Set(k, v)
+	var stack [256]byte
+	b := strconv.AppendInt(stack[:0], ts, 10)
+	n := len(b)
+	b = appendSignatures(b, w.signers, id, ts, body)
+	stamped := string(b)
+	vals := make([]string, 0, len(w.fixed)+5)
+	vals = append(vals, contentType, "hazardwire")
+	for _, f := range w.fixed {
+		vals = append(vals, f.value)
 	}
-	if w.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+w.bearer)
+	vals = append(vals, id, stamped[:n], stamped[n:])
+	h := make(http.Header, len(vals))
+	h["Content-Type"] = vals[0:1:1]
+	h["User-Agent"] = vals[1:2:2]
+	for i, f := range w.fixed { // a configured Content-Type or User-Agent replaces ours
+		h[f.name] = vals[2+i : 3+i : 3+i]
 	}
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
-	req.Header.Set(HeaderSignature, SignatureHeader(w.keys, id, ts, body))
+	i := 2 + len(w.fixed)
+	h[canonicalID] = vals[i : i+1 : i+1]
+	h[canonicalTimestamp] = vals[i+1 : i+2 : i+2]
+	h[canonicalSignature] = vals[i+2 : i+3 : i+3]
+	req.Header = h
 	res, err := w.client.Do(req)
 	if err != nil {
 		return classifyError(err)
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	if res.ContentLength != 0 { // a 204's body is empty and its connection already reusable
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	}
 	res.Body.Close()
 	return Classify(res.StatusCode, res.Header.Get("Retry-After"), w.now())
 }
+
+// The Standard Webhooks headers as Header.Set writes them.
+var (
+	canonicalID        = http.CanonicalHeaderKey(HeaderID)
+	canonicalTimestamp = http.CanonicalHeaderKey(HeaderTimestamp)
+	canonicalSignature = http.CanonicalHeaderKey(HeaderSignature)
+)
 
 // Classify turns a partner's HTTP answer into an outcome: 2xx delivered;
 // 408, 429 and 5xx retried (honouring Retry-After); 410 gone; any other
