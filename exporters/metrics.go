@@ -89,6 +89,25 @@ func (m *Metrics) Init(exporter string) {
 	}
 }
 
+// series are one exporter's series that every delivery updates.
+type series struct {
+	success, filtered prometheus.Counter
+	duration, latency prometheus.Observer
+	circuit           prometheus.Gauge
+}
+
+// series returns the exporter's per-delivery series. They stay valid until
+// Delete, which the daemon calls only once the exporter's runner stopped.
+func (m *Metrics) series(exporter string) series {
+	return series{
+		success:  m.Deliveries.WithLabelValues(exporter, ResultSuccess),
+		filtered: m.Deliveries.WithLabelValues(exporter, ResultFiltered),
+		duration: m.Duration.WithLabelValues(exporter),
+		latency:  m.Latency.WithLabelValues(exporter),
+		circuit:  m.Circuit.WithLabelValues(exporter),
+	}
+}
+
 // Delete removes the series of an exporter removed from the config.
 func (m *Metrics) Delete(exporter string) {
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats} {

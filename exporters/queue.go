@@ -139,7 +139,7 @@ func (r *Runner) worker() {
 func (r *Runner) admit() bool {
 	for {
 		wait := r.breaker.Wait(r.now())
-		r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(float64(r.breaker.State()))
+		r.series.circuit.Set(float64(r.breaker.State()))
 		if wait == 0 {
 			break
 		}
@@ -161,9 +161,9 @@ func (r *Runner) admit() bool {
 func (r *Runner) attempt(p *pending) Outcome {
 	start := time.Now()
 	o := r.cfg.Exporter.Deliver(r.ctx, Delivery{Alert: p.alert, Body: p.msg.Data(), Attempt: p.attempt})
-	r.metrics.Duration.WithLabelValues(r.cfg.Name).Observe(time.Since(start).Seconds())
+	r.series.duration.Observe(time.Since(start).Seconds())
 	r.breaker.Record(o.Err == nil, o.Retry, r.now())
-	r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(float64(r.breaker.State()))
+	r.series.circuit.Set(float64(r.breaker.State()))
 	return o
 }
 
@@ -176,8 +176,8 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 		if err := p.msg.Ack(); err != nil {
 			r.log.Warn("ack failed; the change may be delivered again with the same id", "id", p.alert.ID, "err", err)
 		}
-		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuccess).Inc()
-		r.metrics.Latency.WithLabelValues(r.cfg.Name).Observe(r.now().Sub(p.published).Seconds())
+		r.series.success.Inc()
+		r.series.latency.Observe(r.now().Sub(p.published).Seconds())
 		r.mu.Lock()
 		r.stats.Delivered++
 		r.stats.LastDelivery = r.now()

@@ -71,6 +71,10 @@ type Runner struct {
 	now       func() time.Time
 	breaker   *Breaker
 	limiter   *rate.Limiter // nil: no cap
+	// series are the exporter's metrics that every delivery updates, looked
+	// up once: a lookup hashes the labels and takes the vector's lock, five
+	// times a delivery.
+	series series
 
 	cons     jetstream.Consumer
 	iter     jetstream.MessagesContext
@@ -117,6 +121,7 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 // Start creates (or finds) the durable consumer and starts delivering.
 func (r *Runner) Start(ctx context.Context) error {
 	r.metrics.Init(r.cfg.Name)
+	r.series = r.metrics.series(r.cfg.Name)
 	// A runner replacing a disabled or tripped one (a reload) starts clean.
 	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(0)
 	r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(CircuitClosed)
@@ -258,7 +263,7 @@ func (r *Runner) receive(m jetstream.Msg) {
 		return
 	}
 	if !r.cfg.Filter.Match(a) {
-		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultFiltered).Inc()
+		r.series.filtered.Inc()
 		_ = m.Ack()
 		return
 	}
