@@ -195,7 +195,7 @@ type FetchError struct {
 func (e *FetchError) Error() string {
 	switch {
 	case e.Reason == "backoff":
-		return fmt.Sprintf("fetch %s: backing off after errors for %s", e.URL, e.RetryAfter.Round(time.Second))
+		return fmt.Sprintf("fetch %s: backing off after errors for %s", e.URL, roundWait(e.RetryAfter))
 	case e.Status != 0 && e.Detail != "":
 		return fmt.Sprintf("fetch %s: HTTP %d: %s", e.URL, e.Status, e.Detail)
 	case e.Status != 0:
@@ -205,6 +205,15 @@ func (e *FetchError) Error() string {
 }
 
 func (e *FetchError) Unwrap() error { return e.Err }
+
+// roundWait rounds a wait for a message: to the second from a second up,
+// to the millisecond below, so that a short wait does not read "0s".
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return max(d.Round(time.Millisecond), time.Millisecond)
+}
 
 // Reason returns the bounded reason of err for metrics: the FetchError reason,
 // or "parse" for any other error.

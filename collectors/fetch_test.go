@@ -583,6 +583,8 @@ func TestFetchErrorError(t *testing.T) {
 	}{
 		{collectors.FetchError{Reason: "http_status", URL: "https://h/x", Status: 503}, "fetch https://h/x: HTTP 503"},
 		{collectors.FetchError{Reason: "backoff", URL: "https://h/x", RetryAfter: 1500 * time.Millisecond}, "fetch https://h/x: backing off after errors for 2s"},
+		{collectors.FetchError{Reason: "backoff", URL: "https://h/x", RetryAfter: 420 * time.Microsecond}, "fetch https://h/x: backing off after errors for 1ms"},
+		{collectors.FetchError{Reason: "backoff", URL: "https://h/x", RetryAfter: 480 * time.Millisecond}, "fetch https://h/x: backing off after errors for 480ms"},
 		{collectors.FetchError{Reason: "network", URL: "https://h/x", Err: errors.New("connection refused")}, "fetch https://h/x: connection refused"},
 	} {
 		if got := tc.err.Error(); got != tc.want {
