@@ -237,7 +237,7 @@ func (m *mapper) content(f *feature) (alert.Alert, error) {
 	if !ok {
 		return alert.Alert{}, fmt.Errorf("status %q is not a CAP status", p.Status)
 	}
-	areas, err := readAreas(p, f.Geometry)
+	areas, err := readAreas(p, f)
 	if err != nil {
 		return alert.Alert{}, err
 	}
@@ -278,7 +278,7 @@ func (m *mapper) content(f *feature) (alert.Alert, error) {
 // readAreas returns the feature's one area: areaDesc, the UGC and SAME
 // geocodes, and the polygons of its geometry (none for zone products, whose
 // geometry is null; README: known limits).
-func readAreas(p *properties, geometry json.RawMessage) ([]alert.Area, error) {
+func readAreas(p *properties, f *feature) ([]alert.Area, error) {
 	area := alert.Area{Description: strings.TrimSpace(p.AreaDesc)}
 	for _, system := range []string{"UGC", "SAME"} {
 		if vs := nonEmpty(p.Geocode[system]); len(vs) > 0 {
@@ -288,7 +288,9 @@ func readAreas(p *properties, geometry json.RawMessage) ([]alert.Area, error) {
 			area.Geocodes[system] = vs
 		}
 	}
-	if g := bytes.TrimSpace(geometry); len(g) > 0 && !bytes.Equal(g, []byte("null")) {
+	if f.geo != nil {
+		area.Polygons = f.polygons() // rings are checked by Alert.Validate
+	} else if g := bytes.TrimSpace(f.Geometry); len(g) > 0 && !bytes.Equal(g, []byte("null")) {
 		var geo alert.Geometry
 		if err := json.Unmarshal(g, &geo); err != nil {
 			return nil, fmt.Errorf("geometry: %w", err)
@@ -302,6 +304,24 @@ func readAreas(p *properties, geometry json.RawMessage) ([]alert.Area, error) {
 		return nil, nil
 	}
 	return []alert.Area{area}, nil
+}
+
+// polygons returns the polygons of the decoded geometry: to the first item
+// of the feature, those decoded; to any other, a copy, so that the items of
+// one feature share no slices.
+func (f *feature) polygons() [][][][2]float64 {
+	if !f.geoTaken {
+		f.geoTaken = true
+		return f.geo.Polygons
+	}
+	polys := make([][][][2]float64, len(f.geo.Polygons))
+	for i, rings := range f.geo.Polygons {
+		polys[i] = make([][][2]float64, len(rings))
+		for j, ring := range rings {
+			polys[i][j] = slices.Clone(ring)
+		}
+	}
+	return polys
 }
 
 // eventCodes returns the SAME and NWS event codes of the feature, and the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
 )
 
@@ -31,6 +32,11 @@ type decodedCollection struct {
 type feature struct {
 	Geometry   json.RawMessage `json:"geometry"`
 	Properties *properties     `json:"properties"`
+	// geo is Geometry decoded, when the fast decoder could (decode.go);
+	// readAreas decodes Geometry itself when it is nil.
+	geo *alert.Geometry
+	// geoTaken is set once an item has taken geo's polygons as its own.
+	geoTaken bool
 }
 
 // properties are the alert fields NWS puts in a feature (FORMATS.md §2.2).
@@ -154,6 +160,20 @@ func (m *mapper) parse(body []byte) (res collectors.Result, problems []error, er
 	if !utf8.Valid(body) {
 		return collectors.Result{}, nil, errors.New("body is not valid UTF-8")
 	}
+	if items, ok := m.parseFast(body); ok {
+		b := newBuilder(len(items))
+		for i := range items {
+			b.addFeature(items[i], i, &problems)
+		}
+		return b.result(), problems, nil
+	}
+	return m.parseSlow(body)
+}
+
+// parseSlow is parse with encoding/json, for the bodies the fast decoder
+// gives up on: one that is not valid JSON, not a FeatureCollection, or not
+// plainly one. It reports what is wrong with them.
+func (m *mapper) parseSlow(body []byte) (res collectors.Result, problems []error, err error) {
 	// Most answers decode whole in one pass. One with a feature that does
 	// not (a value of the wrong type) is read again feature by feature, so
 	// that only that feature is dropped.
