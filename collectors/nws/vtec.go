@@ -1,7 +1,6 @@
 package nws
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -29,13 +28,45 @@ func (v vtec) event() string {
 
 // String returns the P-VTEC string as NWS writes it, slashes included.
 func (v vtec) String() string {
-	return "/" + strings.Join([]string{v.class, v.action, v.office, v.phenomenon, v.significance, v.etn,
-		v.begin + "-" + v.end}, ".") + "/"
+	return "/" + v.class + "." + v.action + "." + v.office + "." + v.phenomenon + "." + v.significance + "." +
+		v.etn + "." + v.begin + "-" + v.end + "/"
 }
 
-// pvtecToken matches one P-VTEC string without its slashes. H-VTEC strings
+// pvtecShape is the shape of one P-VTEC string without its slashes, a class
+// per byte: C a class (O, T, E or X), A a letter, X a letter or a digit, 9
+// a digit; any other byte stands for itself. H-VTEC strings
 // (/nwsli.s.ic.yymmddThhnnZ.yymmddThhnnZ.yymmddThhnnZ.fr/) do not match.
-var pvtecToken = regexp.MustCompile(`^([OTEX])\.([A-Z]{3})\.([A-Z0-9]{4})\.([A-Z]{2})\.([A-Z])\.(\d{4})\.(\d{6}T\d{4}Z)-(\d{6}T\d{4}Z)$`)
+const pvtecShape = "C.AAA.XXXX.AA.A.9999.999999T9999Z-999999T9999Z"
+
+// pvtecOf reads tok, upper case, as a P-VTEC string without its slashes.
+// It is a hand-written match of pvtecShape: this runs for every feature,
+// and a regular expression cost more than the rest of the VTEC handling.
+func pvtecOf(tok string) (vtec, bool) {
+	if len(tok) != len(pvtecShape) {
+		return vtec{}, false
+	}
+	for i := range len(tok) {
+		c := tok[i]
+		var ok bool
+		switch pvtecShape[i] {
+		case 'C':
+			ok = c == 'O' || c == 'T' || c == 'E' || c == 'X'
+		case 'A':
+			ok = 'A' <= c && c <= 'Z'
+		case 'X':
+			ok = 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		case '9':
+			ok = '0' <= c && c <= '9'
+		default:
+			ok = c == pvtecShape[i]
+		}
+		if !ok {
+			return vtec{}, false
+		}
+	}
+	return vtec{class: tok[0:1], action: tok[2:5], office: tok[6:10], phenomenon: tok[11:13],
+		significance: tok[14:15], etn: tok[16:20], begin: tok[21:33], end: tok[34:46]}, true
+}
 
 // parseVTEC returns the P-VTEC strings found in values, in order. A value may
 // hold several strings, spaces or surrounding text; anything that is not a
@@ -44,12 +75,9 @@ func parseVTEC(values []string) []vtec {
 	var out []vtec
 	for _, s := range values {
 		for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return r == '/' || unicode.IsSpace(r) }) {
-			m := pvtecToken.FindStringSubmatch(strings.ToUpper(tok))
-			if m == nil {
-				continue
+			if v, ok := pvtecOf(strings.ToUpper(tok)); ok {
+				out = append(out, v)
 			}
-			out = append(out, vtec{class: m[1], action: m[2], office: m[3], phenomenon: m[4],
-				significance: m[5], etn: m[6], begin: m[7], end: m[8]})
 		}
 	}
 	return out

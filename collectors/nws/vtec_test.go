@@ -2,6 +2,7 @@ package nws
 
 import (
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/alert"
@@ -136,6 +137,41 @@ func TestProductNames(t *testing.T) {
 		}
 		if bh, ok := builtinEvents[normalizeEvent(name)]; !ok || bh != h {
 			t.Errorf("productNames[%q] = %q: not a built-in %s event name", ps, name, h)
+		}
+	}
+}
+
+// pvtecRegexp is the regular expression pvtecOf replaced, kept to check
+// that the two agree.
+var pvtecRegexp = regexp.MustCompile(`^([OTEX])\.([A-Z]{3})\.([A-Z0-9]{4})\.([A-Z]{2})\.([A-Z])\.(\d{4})\.(\d{6}T\d{4}Z)-(\d{6}T\d{4}Z)$`)
+
+// TestPVTECOfMatchesRegexp checks pvtecOf against pvtecRegexp on every
+// one-byte change, cut and extension of some P-VTEC strings.
+func TestPVTECOfMatchesRegexp(t *testing.T) {
+	bases := []string{"O.CON.KTFX.FF.A.0003.000000T0000Z-100831T0000Z", "X.EXB.K9X1.XH.W.9999.250717T1700Z-250719T0300Z"}
+	var toks []string
+	for _, b := range bases {
+		toks = append(toks, b, b+"Z", b[:len(b)-1], "/"+b, b+"/")
+		for i := range len(b) {
+			for _, c := range []byte("OTEXQAZaz0159.-T/ \xc3") {
+				toks = append(toks, b[:i]+string(c)+b[i+1:])
+			}
+		}
+	}
+	for _, tok := range toks {
+		v, ok := pvtecOf(tok)
+		m := pvtecRegexp.FindStringSubmatch(tok)
+		if ok != (m != nil) {
+			t.Fatalf("pvtecOf(%q) ok = %v, the regexp says %v", tok, ok, m != nil)
+		}
+		if ok {
+			want := vtec{class: m[1], action: m[2], office: m[3], phenomenon: m[4], significance: m[5], etn: m[6], begin: m[7], end: m[8]}
+			if v != want {
+				t.Fatalf("pvtecOf(%q) = %+v, want %+v", tok, v, want)
+			}
+			if v.String() != "/"+tok+"/" {
+				t.Fatalf("String() = %q, want %q", v.String(), "/"+tok+"/")
+			}
 		}
 	}
 }
