@@ -30,8 +30,8 @@ func (l *lexer) once(seen *uint32, bit uint32) {
 // decodeFeature reads one feature as encoding/json reads it into feature,
 // with its geometry decoded too when it is a plain Polygon or MultiPolygon.
 // ok is false when b is not a feature of the shape it reads.
-func decodeFeature(b []byte) (f feature, ok bool) {
-	l := lexer{b: b}
+func decodeFeature(b []byte, strs strCache) (f feature, ok bool) {
+	l := lexer{b: b, strs: strs}
 	var seen uint32
 	for more := l.open('{', '}'); more; more = l.more('}') {
 		switch key := l.key(); string(key) {
@@ -132,33 +132,44 @@ func (l *lexer) strLists() map[string]strList {
 	if l.null() {
 		return nil
 	}
-	m := map[string]strList{}
+	m := make(map[string]strList, 8) // as many as a map holds without growing
 	for more := l.open('{', '}'); more; more = l.more('}') {
-		key := l.key()
-		m[string(key)] = l.strList()
+		key := l.intern(l.key())
+		m[key] = l.strList()
 	}
 	return m
 }
 
 // strList reads what strList.UnmarshalJSON reads: an array of strings (a
-// null in it reads as ""), a string or null.
+// null in it reads as ""), a string or null. The list is a slice of
+// l.lists, capped so that an append to it cannot write into the next.
 func (l *lexer) strList() strList {
 	switch l.peek() {
 	case 'n':
 		l.null()
 		return nil
 	case '"':
-		return strList{l.str()}
+		return l.listOf(len(l.lists), l.str())
 	}
-	list := strList{}
+	start := len(l.lists)
 	for more := l.open('[', ']'); more; more = l.more(']') {
 		s := ""
 		if !l.null() {
 			s = l.str()
 		}
-		list = append(list, s)
+		l.lists = append(l.lists, s)
 	}
-	return list
+	return l.listOf(start)
+}
+
+// listOf appends more to l.lists and returns l.lists[start:] as a list of
+// its own (never nil, as encoding/json reads [] as an empty list).
+func (l *lexer) listOf(start int, more ...string) strList {
+	if l.lists == nil {
+		l.lists = make([]string, 0, 32) // enough for most features
+	}
+	l.lists = append(l.lists, more...)
+	return l.lists[start:len(l.lists):len(l.lists)]
 }
 
 // references reads the references of a feature.

@@ -12,6 +12,11 @@ import (
 // several goroutines: below it, starting them costs more than it saves.
 const minParallel = 64
 
+// minIntern is the number of features from which parseFast interns short
+// strings (strCache): in a smaller answer too few repeat to pay for the
+// cache.
+const minIntern = 32
+
 // batch is how many features a goroutine of parseFast takes at a time:
 // enough to make the shared counter cheap, few enough to share the work
 // evenly.
@@ -29,17 +34,21 @@ func (m *mapper) parseFast(body []byte) (items []featureItems, ok bool) {
 	}
 	items = make([]featureItems, len(spans))
 	var malformed atomic.Bool
-	mapRange := func(from, to int) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(spans)/minParallel))
+	strs := make([]strCache, workers)
+	mapRange := func(worker, from, to int) {
+		if strs[worker] == nil && len(spans) >= minIntern {
+			strs[worker] = strCache{}
+		}
 		for i := from; i < to && !malformed.Load(); i++ {
 			var ok bool
-			if items[i], ok = m.mapFeature(body[spans[i].start:spans[i].end]); !ok {
+			if items[i], ok = m.mapFeature(body[spans[i].start:spans[i].end], strs[worker]); !ok {
 				malformed.Store(true)
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(spans)/minParallel)
-	if workers <= 1 {
-		mapRange(0, len(spans))
+	if workers == 1 {
+		mapRange(0, 0, len(spans))
 	} else {
 		parallel(workers, len(spans), mapRange)
 	}
@@ -47,14 +56,14 @@ func (m *mapper) parseFast(body []byte) (items []featureItems, ok bool) {
 }
 
 // parallel calls do on consecutive ranges of [0, n) from workers
-// goroutines, and returns when all are done. A panic in do is raised again
+// goroutines, numbered from 0 for do, and returns when all are done. A panic in do is raised again
 // in the caller's goroutine, where the scheduler's recover sees it.
-func parallel(workers, n int, do func(from, to int)) {
+func parallel(workers, n int, do func(worker, from, to int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var once sync.Once
 	var panicked any
-	for range workers {
+	for w := range workers {
 		wg.Go(func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -66,7 +75,7 @@ func parallel(workers, n int, do func(from, to int)) {
 				if from >= n {
 					return
 				}
-				do(from, min(from+batch, n))
+				do(w, from, min(from+batch, n))
 			}
 		})
 	}
@@ -79,8 +88,8 @@ func parallel(workers, n int, do func(from, to int)) {
 // mapFeature maps the feature in raw, read by the fast decoder or, when it
 // is not of the shape that decoder reads, by encoding/json as before. ok is
 // false when raw is not valid JSON.
-func (m *mapper) mapFeature(raw []byte) (fi featureItems, ok bool) {
-	if f, ok := decodeFeature(raw); ok {
+func (m *mapper) mapFeature(raw []byte, strs strCache) (fi featureItems, ok bool) {
+	if f, ok := decodeFeature(raw, strs); ok {
 		return m.featureOf(&f), true
 	}
 	l := lexer{b: raw}

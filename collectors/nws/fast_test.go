@@ -245,7 +245,7 @@ func TestFastDecoderTakesNWSAnswers(t *testing.T) {
 			t.Errorf("%s: the fast decoder gives up the collection", name)
 		}
 		for i, s := range spans {
-			f, ok := decodeFeature(body[s.start:s.end])
+			f, ok := decodeFeature(body[s.start:s.end], nil)
 			switch {
 			case !ok:
 				t.Errorf("%s: the fast decoder gives up feature %d", name, i)

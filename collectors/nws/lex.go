@@ -2,9 +2,9 @@ package nws
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -24,6 +24,41 @@ type lexer struct {
 	b      []byte
 	pos    int
 	failed bool
+	// strs, when not nil, interns short strings.
+	strs strCache
+	// lists backs the string lists read from one feature (strList), so
+	// that they cost one allocation rather than one each.
+	lists []string
+}
+
+// strCache holds the short strings read so far by one goroutine of a parse,
+// to hand out again rather than allocate: most values of an answer repeat
+// (member names, enumerations, senders, the times of one feature). Strings
+// are immutable, so sharing them is not observable.
+type strCache map[string]string
+
+// Bounds of a strCache: longer strings rarely repeat (ids, texts), and the
+// cache stops growing once full, so that an answer of unique values costs
+// little. (A direct-mapped table was tried instead: no faster, and the
+// values that repeat were evicted by those that do not.)
+const (
+	maxInternLen = 48
+	maxInterned  = 2048
+)
+
+// intern returns raw as a string, from l.strs when it is there.
+func (l *lexer) intern(raw []byte) string {
+	if l.strs == nil || len(raw) > maxInternLen {
+		return string(raw)
+	}
+	if s, ok := l.strs[string(raw)]; ok {
+		return s
+	}
+	s := string(raw)
+	if len(l.strs) < maxInterned {
+		l.strs[s] = s
+	}
+	return s
 }
 
 // fail stops the lexer.
@@ -122,7 +157,7 @@ func (l *lexer) str() string {
 	if escaped {
 		return l.unquote(raw)
 	}
-	return string(raw)
+	return l.intern(raw)
 }
 
 // quoted reads a string and returns its bytes between the quotes, still
@@ -136,11 +171,10 @@ func (l *lexer) quoted() (raw []byte, escaped bool) {
 	}
 	start := l.pos + 1
 	for i := start; i < len(l.b); {
-		c := l.b[i]
-		if !strSpecial[c] {
-			i++
-			continue
+		if i = plainEnd(l.b, i); i >= len(l.b) {
+			break
 		}
+		c := l.b[i]
 		if c == '"' {
 			l.pos = i + 1
 			return l.b[start:i], escaped
@@ -165,6 +199,26 @@ func (l *lexer) quoted() (raw []byte, escaped bool) {
 	}
 	l.fail()
 	return nil, false
+}
+
+// plainEnd returns the end of the run of plain string content at b[i:]: the
+// index of the next quote, backslash or control character, or len(b). It
+// tests eight bytes at a time while it can: strings are most of an answer.
+func plainEnd(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		// A byte below 0x20, or a zero byte of q or bs, sets its high bit
+		// (exact for whether any byte does; which one is found below).
+		if ((x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && !strSpecial[b[i]] {
+		i++
+	}
+	return i
 }
 
 // strSpecial marks the bytes that end a run of plain string content: the
@@ -198,16 +252,17 @@ func (l *lexer) unquote(raw []byte) string {
 		}
 		return s
 	}
-	var sb strings.Builder
-	sb.Grow(len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			sb.WriteByte(c)
-			continue
+	out := make([]byte, 0, len(raw))
+	for {
+		// Copy the run up to the next escape in one go: in the long texts
+		// (description, instruction) escapes are line breaks, far apart.
+		i := bytes.IndexByte(raw, '\\')
+		if i < 0 {
+			return string(append(out, raw...))
 		}
-		i++
-		switch raw[i] {
+		out = append(out, raw[:i]...)
+		c := raw[i+1] // quoted checked that an escape is complete
+		switch c {
 		case 'b':
 			c = '\b'
 		case 'f':
@@ -218,12 +273,10 @@ func (l *lexer) unquote(raw []byte) string {
 			c = '\r'
 		case 't':
 			c = '\t'
-		default: // '"', '\\', '/'
-			c = raw[i]
-		}
-		sb.WriteByte(c)
+		} // '"', '\\' and '/' stand for themselves
+		out = append(out, c)
+		raw = raw[i+2:]
 	}
-	return sb.String()
 }
 
 // number reads a number as encoding/json reads it into a float64.

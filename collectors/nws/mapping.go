@@ -76,8 +76,8 @@ func (m *mapper) featureOf(f *feature) featureItems {
 	if err != nil {
 		problems = append(problems, err)
 	}
-	for _, t := range targets {
-		it, err := m.item(f, t)
+	for i, t := range targets {
+		it, err := m.item(f, t, i == 0)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", t.native, err))
 			continue
@@ -95,9 +95,11 @@ func (m *mapper) featureOf(f *feature) featureItems {
 }
 
 // item builds the item of target t of feature f. The content is read anew for
-// each item, so that the items of one feature share no maps or slices.
-func (m *mapper) item(f *feature, t target) (collectors.Item, error) {
-	a, err := m.content(f)
+// each item, so that the items of one feature share no maps or slices: the
+// first item (own) takes the slices decoded from the feature as they are,
+// the others copies.
+func (m *mapper) item(f *feature, t target, own bool) (collectors.Item, error) {
+	a, err := m.content(f, own)
 	if err != nil {
 		return collectors.Item{}, err
 	}
@@ -143,18 +145,15 @@ func (m *mapper) targets(p *properties) ([]target, error) {
 	// The events option maps the feature's own phenomena: those of its
 	// strings other than UPG, which names the product it replaces.
 	optHazard, hasOpt := m.events[normalizeEvent(p.Event)]
-	own := map[string]bool{}
-	for _, v := range vs {
-		if v.action != "UPG" {
-			own[v.phenomenon] = true
-		}
+	own := func(phenomenon string) bool {
+		return slices.ContainsFunc(vs, func(v vtec) bool { return v.action != "UPG" && v.phenomenon == phenomenon })
 	}
 	var ts []target
 	var errs []error
 	for i := range vs {
 		v := &vs[i]
 		h, ok := phenomenonHazard[v.phenomenon]
-		if !ok && hasOpt && own[v.phenomenon] {
+		if !ok && hasOpt && own(v.phenomenon) {
 			h, ok = optHazard, true
 		}
 		if !ok {
@@ -216,7 +215,7 @@ func storyKey(p *properties) (string, error) {
 
 // content reads the alert content of a feature; Key, Hazard and EventCodes
 // are the caller's.
-func (m *mapper) content(f *feature) (alert.Alert, error) {
+func (m *mapper) content(f *feature, own bool) (alert.Alert, error) {
 	p := f.Properties
 	sent, err := alert.ParseTime(p.Sent)
 	if err != nil {
@@ -237,7 +236,7 @@ func (m *mapper) content(f *feature) (alert.Alert, error) {
 	if !ok {
 		return alert.Alert{}, fmt.Errorf("status %q is not a CAP status", p.Status)
 	}
-	areas, err := readAreas(p, f)
+	areas, err := readAreas(p, f, own)
 	if err != nil {
 		return alert.Alert{}, err
 	}
@@ -271,14 +270,14 @@ func (m *mapper) content(f *feature) (alert.Alert, error) {
 		Web:         strings.TrimSpace(p.Web),
 		Areas:       areas,
 		Geometry:    alert.GeometryOf(areas),
-		Parameters:  parameters(p.Parameters),
+		Parameters:  parameters(p.Parameters, own),
 	}, nil
 }
 
 // readAreas returns the feature's one area: areaDesc, the UGC and SAME
 // geocodes, and the polygons of its geometry (none for zone products, whose
 // geometry is null; README: known limits).
-func readAreas(p *properties, f *feature) ([]alert.Area, error) {
+func readAreas(p *properties, f *feature, own bool) ([]alert.Area, error) {
 	area := alert.Area{Description: strings.TrimSpace(p.AreaDesc)}
 	for _, system := range []string{"UGC", "SAME"} {
 		if vs := nonEmpty(p.Geocode[system]); len(vs) > 0 {
@@ -289,7 +288,10 @@ func readAreas(p *properties, f *feature) ([]alert.Area, error) {
 		}
 	}
 	if f.geo != nil {
-		area.Polygons = f.polygons() // rings are checked by Alert.Validate
+		area.Polygons = f.geo.Polygons // rings are checked by Alert.Validate
+		if !own {
+			area.Polygons = clonePolygons(area.Polygons)
+		}
 	} else if g := bytes.TrimSpace(f.Geometry); len(g) > 0 && !bytes.Equal(g, []byte("null")) {
 		var geo alert.Geometry
 		if err := json.Unmarshal(g, &geo); err != nil {
@@ -306,22 +308,16 @@ func readAreas(p *properties, f *feature) ([]alert.Area, error) {
 	return []alert.Area{area}, nil
 }
 
-// polygons returns the polygons of the decoded geometry: to the first item
-// of the feature, those decoded; to any other, a copy, so that the items of
-// one feature share no slices.
-func (f *feature) polygons() [][][][2]float64 {
-	if !f.geoTaken {
-		f.geoTaken = true
-		return f.geo.Polygons
-	}
-	polys := make([][][][2]float64, len(f.geo.Polygons))
-	for i, rings := range f.geo.Polygons {
-		polys[i] = make([][][2]float64, len(rings))
+// clonePolygons returns a copy of polys that shares no slice with it.
+func clonePolygons(polys [][][][2]float64) [][][][2]float64 {
+	out := make([][][][2]float64, len(polys))
+	for i, rings := range polys {
+		out[i] = make([][][2]float64, len(rings))
 		for j, ring := range rings {
-			polys[i][j] = slices.Clone(ring)
+			out[i][j] = slices.Clone(ring)
 		}
 	}
-	return polys
+	return out
 }
 
 // eventCodes returns the SAME and NWS event codes of the feature, and the
@@ -342,18 +338,23 @@ func eventCodes(p *properties, v *vtec) map[string][]string {
 	return codes
 }
 
-// parameters copies the feature's parameters as sent, leaving out only
-// names without any value.
-func parameters(in map[string]strList) map[string][]string {
+// parameters returns the feature's parameters as sent, leaving out only
+// names without any value. The lists are copied unless own is set (the
+// first item of the feature takes them).
+func parameters(in map[string]strList, own bool) map[string][]string {
 	var out map[string][]string
 	for name, vs := range in {
 		if len(vs) == 0 {
 			continue
 		}
 		if out == nil {
-			out = map[string][]string{}
+			out = make(map[string][]string, len(in))
 		}
-		out[name] = slices.Clone([]string(vs))
+		if own {
+			out[name] = vs
+		} else {
+			out[name] = slices.Clone([]string(vs))
+		}
 	}
 	return out
 }

@@ -35,8 +35,6 @@ type feature struct {
 	// geo is Geometry decoded, when the fast decoder could (decode.go);
 	// readAreas decodes Geometry itself when it is nil.
 	geo *alert.Geometry
-	// geoTaken is set once an item has taken geo's polygons as its own.
-	geoTaken bool
 }
 
 // properties are the alert fields NWS puts in a feature (FORMATS.md §2.2).

@@ -28,8 +28,11 @@ type part struct {
 	id    string // its properties.id
 }
 
+// newBuilder returns a builder for a collection of features features, sized
+// for one item each, the common case.
 func newBuilder(features int) *builder {
-	return &builder{res: collectors.Result{Snapshot: true, Fetched: features}, byKey: map[string]int{}}
+	return &builder{res: collectors.Result{Snapshot: true, Fetched: features},
+		byKey: make(map[string]int, features), parts: make([][]part, 0, features)}
 }
 
 // add takes the item of the feature at index with properties.id id.
@@ -71,6 +74,9 @@ func intentRank(i collectors.Intent) int {
 // result returns the Result with one item per key, in the order keys were
 // first seen.
 func (b *builder) result() collectors.Result {
+	if len(b.parts) > 0 {
+		b.res.Items = make([]collectors.Item, 0, len(b.parts))
+	}
 	for _, ps := range b.parts {
 		b.res.Items = append(b.res.Items, merge(ps))
 	}
