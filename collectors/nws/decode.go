@@ -17,6 +17,36 @@ import (
 // a field only when case is ignored, invalid JSON) it gives up, and parse
 // reads the feature, or the whole body, with encoding/json as before.
 
+// strCache holds the short strings read so far by one goroutine of a parse,
+// to hand out again rather than allocate: most values of an answer repeat
+// (member names, enumerations, senders, the times of one feature). Strings
+// are immutable, so sharing them is not observable.
+type strCache map[string]string
+
+// Bounds of a strCache: longer strings rarely repeat (ids, texts), and the
+// cache stops growing once full, so that an answer of unique values costs
+// little. (A direct-mapped table was tried instead: no faster, and the
+// values that repeat were evicted by those that do not.)
+const (
+	maxInternLen = 48
+	maxInterned  = 2048
+)
+
+// intern returns raw as a string, from l.strs when it is there.
+func (l *lexer) intern(raw []byte) string {
+	if l.strs == nil || len(raw) > maxInternLen {
+		return string(raw)
+	}
+	if s, ok := l.strs[string(raw)]; ok {
+		return s
+	}
+	s := string(raw)
+	if len(l.strs) < maxInterned {
+		l.strs[s] = s
+	}
+	return s
+}
+
 // once records the member with bit in seen, and stops the lexer when it was
 // there already: encoding/json merges repeated members in ways not worth
 // copying.
@@ -61,13 +91,13 @@ func (l *lexer) properties() *properties {
 	var seen uint32
 	for more := l.open('{', '}'); more; more = l.more('}') {
 		key := l.key()
-		i, ok := propertyIndex[string(key)]
-		if !ok {
+		bit, field := p.field(key)
+		if field == nil {
 			l.skipUnknown(key, propertyNames)
 			continue
 		}
-		l.once(&seen, 1<<i)
-		switch f := propertyFields[i].field(p).(type) {
+		l.once(&seen, bit)
+		switch f := field.(type) {
 		case *string:
 			if !l.null() { // null leaves a string as it was
 				*f = l.str()
@@ -81,47 +111,65 @@ func (l *lexer) properties() *properties {
 	return p
 }
 
-// propertyFields are the members of properties the decoder reads, each with
-// the field it fills; TestPropertyFields checks them against the json tags.
-var propertyFields = []struct {
-	name  string
-	field func(*properties) any
-}{
-	{"id", func(p *properties) any { return &p.ID }},
-	{"areaDesc", func(p *properties) any { return &p.AreaDesc }},
-	{"geocode", func(p *properties) any { return &p.Geocode }},
-	{"references", func(p *properties) any { return &p.References }},
-	{"sent", func(p *properties) any { return &p.Sent }},
-	{"effective", func(p *properties) any { return &p.Effective }},
-	{"onset", func(p *properties) any { return &p.Onset }},
-	{"expires", func(p *properties) any { return &p.Expires }},
-	{"ends", func(p *properties) any { return &p.Ends }},
-	{"status", func(p *properties) any { return &p.Status }},
-	{"messageType", func(p *properties) any { return &p.MessageType }},
-	{"severity", func(p *properties) any { return &p.Severity }},
-	{"certainty", func(p *properties) any { return &p.Certainty }},
-	{"urgency", func(p *properties) any { return &p.Urgency }},
-	{"event", func(p *properties) any { return &p.Event }},
-	{"sender", func(p *properties) any { return &p.Sender }},
-	{"senderName", func(p *properties) any { return &p.SenderName }},
-	{"headline", func(p *properties) any { return &p.Headline }},
-	{"description", func(p *properties) any { return &p.Description }},
-	{"instruction", func(p *properties) any { return &p.Instruction }},
-	{"response", func(p *properties) any { return &p.Response }},
-	{"web", func(p *properties) any { return &p.Web }},
-	{"language", func(p *properties) any { return &p.Language }},
-	{"eventCode", func(p *properties) any { return &p.EventCode }},
-	{"parameters", func(p *properties) any { return &p.Parameters }},
-}
-
-// propertyIndex finds a member's entry in propertyFields by exact name.
-var propertyIndex = func() map[string]int {
-	m := map[string]int{}
-	for i, f := range propertyFields {
-		m[f.name] = i
+// field returns the field of p that the member named key fills, as
+// encoding/json matches exact names, and a bit of its own to find a member
+// given twice; nil for a member p does not hold. A switch, as it costs less
+// than a map lookup; TestPropertyFields checks it against the json tags.
+func (p *properties) field(key []byte) (bit uint32, field any) {
+	switch string(key) {
+	case "id":
+		return 1 << 0, &p.ID
+	case "areaDesc":
+		return 1 << 1, &p.AreaDesc
+	case "geocode":
+		return 1 << 2, &p.Geocode
+	case "references":
+		return 1 << 3, &p.References
+	case "sent":
+		return 1 << 4, &p.Sent
+	case "effective":
+		return 1 << 5, &p.Effective
+	case "onset":
+		return 1 << 6, &p.Onset
+	case "expires":
+		return 1 << 7, &p.Expires
+	case "ends":
+		return 1 << 8, &p.Ends
+	case "status":
+		return 1 << 9, &p.Status
+	case "messageType":
+		return 1 << 10, &p.MessageType
+	case "severity":
+		return 1 << 11, &p.Severity
+	case "certainty":
+		return 1 << 12, &p.Certainty
+	case "urgency":
+		return 1 << 13, &p.Urgency
+	case "event":
+		return 1 << 14, &p.Event
+	case "sender":
+		return 1 << 15, &p.Sender
+	case "senderName":
+		return 1 << 16, &p.SenderName
+	case "headline":
+		return 1 << 17, &p.Headline
+	case "description":
+		return 1 << 18, &p.Description
+	case "instruction":
+		return 1 << 19, &p.Instruction
+	case "response":
+		return 1 << 20, &p.Response
+	case "web":
+		return 1 << 21, &p.Web
+	case "language":
+		return 1 << 22, &p.Language
+	case "eventCode":
+		return 1 << 23, &p.EventCode
+	case "parameters":
+		return 1 << 24, &p.Parameters
 	}
-	return m
-}()
+	return 0, nil
+}
 
 // propertyNames are the members of properties, folded.
 var propertyNames = foldedNames(reflect.TypeFor[properties]())

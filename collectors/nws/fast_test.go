@@ -14,26 +14,25 @@ import (
 	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
-// TestPropertyFields checks the fast decoder's table of properties against
+// TestPropertyFields checks the fast decoder's properties.field against
 // the json tags encoding/json reads.
 func TestPropertyFields(t *testing.T) {
 	var p properties
 	v := reflect.ValueOf(&p).Elem()
-	tagged := 0
+	bits := uint32(0)
 	for i := range v.NumField() {
 		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
-		tagged++
-		j, ok := propertyIndex[name]
-		if !ok {
-			t.Errorf("field %s (json %q) is not in propertyFields", v.Type().Field(i).Name, name)
-			continue
+		bit, field := p.field([]byte(name))
+		if field != v.Field(i).Addr().Interface() {
+			t.Errorf("field(%q) does not fill %s", name, v.Type().Field(i).Name)
 		}
-		if got, want := propertyFields[j].field(&p), v.Field(i).Addr().Interface(); got != want {
-			t.Errorf("propertyFields[%q] fills the wrong field", name)
+		if bit == 0 || bits&bit != 0 {
+			t.Errorf("field(%q) has bit %#x, not one of its own", name, bit)
 		}
+		bits |= bit
 	}
-	if len(propertyFields) != tagged || len(propertyIndex) != tagged {
-		t.Errorf("propertyFields has %d entries, properties %d json fields", len(propertyFields), tagged)
+	if _, field := p.field([]byte("ID")); field != nil {
+		t.Error("field matches names whatever their case")
 	}
 }
 

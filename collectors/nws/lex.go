@@ -31,36 +31,6 @@ type lexer struct {
 	lists []string
 }
 
-// strCache holds the short strings read so far by one goroutine of a parse,
-// to hand out again rather than allocate: most values of an answer repeat
-// (member names, enumerations, senders, the times of one feature). Strings
-// are immutable, so sharing them is not observable.
-type strCache map[string]string
-
-// Bounds of a strCache: longer strings rarely repeat (ids, texts), and the
-// cache stops growing once full, so that an answer of unique values costs
-// little. (A direct-mapped table was tried instead: no faster, and the
-// values that repeat were evicted by those that do not.)
-const (
-	maxInternLen = 48
-	maxInterned  = 2048
-)
-
-// intern returns raw as a string, from l.strs when it is there.
-func (l *lexer) intern(raw []byte) string {
-	if l.strs == nil || len(raw) > maxInternLen {
-		return string(raw)
-	}
-	if s, ok := l.strs[string(raw)]; ok {
-		return s
-	}
-	s := string(raw)
-	if len(l.strs) < maxInterned {
-		l.strs[s] = s
-	}
-	return s
-}
-
 // fail stops the lexer.
 func (l *lexer) fail() { l.failed = true }
 
