@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 // TestScenarios runs every scenario at a tiny size: it checks that each
@@ -87,7 +88,7 @@ func TestFeatureKey(t *testing.T) {
 	idx := []int{0, 1, 9998, 9999, 123456}
 	var features [][]byte
 	for _, i := range idx {
-		features = append(features, Feature("t", i, sent))
+		features = append(features, nwsfeed.Feature("t", i, sent))
 	}
 	res, err := src.collect(context.Background(), features)
 	if err != nil {
@@ -98,7 +99,7 @@ func TestFeatureKey(t *testing.T) {
 		got[it.Alert.Key] = true
 	}
 	for _, i := range idx {
-		if k := FeatureKey(collectorName, i); !got[k] {
+		if k := nwsfeed.FeatureKey(collectorName, i); !got[k] {
 			t.Errorf("feature %d: key %s not among %v", i, k, got)
 		}
 	}
@@ -133,7 +134,7 @@ func BenchmarkDecodedHeap(b *testing.B) {
 	for from := 0; from < size; from += 1000 {
 		var fs [][]byte
 		for i := from; i < min(from+1000, size); i++ {
-			fs = append(fs, Feature("decoded", i, time.Now()))
+			fs = append(fs, nwsfeed.Feature("decoded", i, time.Now()))
 		}
 		res, err := src.collect(context.Background(), fs)
 		if err != nil {

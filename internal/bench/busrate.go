@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 // BusResult compares the lifecycle's rate of published changes with raw
@@ -37,7 +38,7 @@ func runBus(ctx context.Context, o Options, n int) (BusResult, error) {
 	sent := time.Now().Truncate(time.Minute)
 	features := make([][]byte, n)
 	for i := range features {
-		features[i] = Feature(run, i, sent)
+		features[i] = nwsfeed.Feature(run, i, sent)
 	}
 	items, err := src.collect(ctx, features)
 	if err != nil {

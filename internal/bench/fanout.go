@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 // FanOut is one side of a fan-out run: the daemon's, or the ceiling's.
@@ -81,11 +83,11 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 	features := make([][]byte, n)
 	want := make(map[string]bool, n)
 	for i := range features {
-		features[i] = Feature(run, i, sent)
-		want[FeatureKey(collectorName, i)+"#1"] = true
+		features[i] = nwsfeed.Feature(run, i, sent)
+		want[nwsfeed.FeatureKey(collectorName, i)+"#1"] = true
 	}
 	collectBefore, _ := histogramSum(p.reg, "hazardwire_collector_fetch_duration_seconds")
-	gen := feed.Set(Collection(features))
+	gen := feed.Set(nwsfeed.Collection(features))
 	cpu0 := cpuTime()
 	if err := p.poll(time.Minute); err != nil {
 		return res, err

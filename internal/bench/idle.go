@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 // IdleResult is the latency of one new alert at a time.
@@ -48,7 +49,7 @@ func runIdle(ctx context.Context, o Options, k int) (IdleResult, error) {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		gen := feed.Set(Collection([][]byte{Feature(run, i, sent)}))
+		gen := feed.Set(nwsfeed.Collection([][]byte{nwsfeed.Feature(run, i, sent)}))
 		if err := p.poll(time.Minute); err != nil {
 			return res, err
 		}
@@ -56,21 +57,21 @@ func runIdle(ctx context.Context, o Options, k int) (IdleResult, error) {
 		if err != nil {
 			return res, err
 		}
-		id := FeatureKey(collectorName, i) + "#1"
+		id := nwsfeed.FeatureKey(collectorName, i) + "#1"
 		at, ok := partner.Await(id, o.Timeout)
 		if !ok {
 			return res, fmt.Errorf("idle: %s not delivered within %s", id, o.Timeout)
 		}
 		lat = append(lat, at.Sub(t0))
 		if i > 0 {
-			prev := FeatureKey(collectorName, i-1) + "#2"
+			prev := nwsfeed.FeatureKey(collectorName, i-1) + "#2"
 			if _, ok := partner.Await(prev, o.Timeout); !ok {
 				return res, fmt.Errorf("idle: expiry %s not delivered within %s", prev, o.Timeout)
 			}
 		}
 	}
 	res.Daemon = summarize(lat)
-	body := partner.Bodies()[FeatureKey(collectorName, 0)+"#1"]
+	body := partner.Bodies()[nwsfeed.FeatureKey(collectorName, 0)+"#1"]
 	if err := p.stop(); err != nil {
 		return res, fmt.Errorf("daemon stop: %w", err)
 	}

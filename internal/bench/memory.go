@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 // MemoryResult is the memory held with n alerts in force.
@@ -48,7 +50,7 @@ func runMemory(ctx context.Context, o Options, n int) (MemoryResult, error) {
 	for from := 0; from < n; from += batch {
 		features := make([][]byte, 0, batch)
 		for i := from; i < min(from+batch, n); i++ {
-			features = append(features, Feature(run, i, sent))
+			features = append(features, nwsfeed.Feature(run, i, sent))
 		}
 		items, err := src.collect(ctx, features)
 		if err != nil {

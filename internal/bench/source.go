@@ -13,6 +13,7 @@ import (
 	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/internal/config"
 	"github.com/hazardwire/hazardwire/internal/lifecycle"
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -49,7 +50,7 @@ func (s *source) close() { s.feed.Close() }
 // collect serves features and collects them; the result is not a snapshot,
 // so that alerts collected in several batches all stay in force.
 func (s *source) collect(ctx context.Context, features [][]byte) (collectors.Result, error) {
-	s.feed.Set(Collection(features))
+	s.feed.Set(nwsfeed.Collection(features))
 	res, err := s.c.Collect(ctx)
 	if err != nil {
 		return res, err

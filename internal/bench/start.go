@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/nwsfeed"
 )
 
 // StartResult is the time from config to ready, on an empty store and on a
@@ -106,7 +107,7 @@ func fillStore(ctx context.Context, o Options, dir string, messages, active int)
 	for from := 0; from < active; from += 1000 {
 		var features [][]byte
 		for i := from; i < min(from+1000, active); i++ {
-			features = append(features, Feature(run, i, sent))
+			features = append(features, nwsfeed.Feature(run, i, sent))
 		}
 		items, err := src.collect(ctx, features)
 		if err != nil {
