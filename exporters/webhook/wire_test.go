@@ -17,9 +17,10 @@ import (
 	"github.com/hazardwire/hazardwire/exporters"
 )
 
-// rawRequest accepts one connection on a loopback listener, reads one
-// request exactly as the client wrote it, answers 204 and returns the bytes.
-func rawRequest(t *testing.T, send func(url string)) string {
+// rawRequest delivers a (its JSON body) with a webhook built from o, whose
+// URL it sets to a loopback listener, at a fixed time; it reads the request
+// exactly as the client wrote it, answers 204 and returns the bytes.
+func rawRequest(t *testing.T, o Options, a *alert.Alert, body []byte) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +58,15 @@ func rawRequest(t *testing.T, send func(url string)) string {
 		_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
 		got <- strings.ReplaceAll(raw.String(), ln.Addr().String(), "HOST")
 	}()
-	send("http://" + ln.Addr().String() + "/hook?token=t")
+	o.URL = "http://" + ln.Addr().String() + "/hook?token=t"
+	w, err := build("p", o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.now = func() time.Time { return time.Unix(1_800_000_000, 0) }
+	if out := w.Deliver(context.Background(), exporters.Delivery{Alert: a, Body: body, Attempt: 1}); out.Err != nil {
+		t.Error(out.Err)
+	}
 	return <-got
 }
 
@@ -69,18 +78,8 @@ func TestRequestOnTheWire(t *testing.T) {
 	secrets := "whsec_" + base64.StdEncoding.EncodeToString(k1) + " whsec_" + base64.StdEncoding.EncodeToString(k2)
 	body := []byte(`{"id":"nws:KLWX.FL.W.0042#1","key":"nws:KLWX.FL.W.0042","version":1}`)
 	a := &alert.Alert{ID: "nws:KLWX.FL.W.0042#1", Key: "nws:KLWX.FL.W.0042", Version: 1, Change: alert.ChangeNew}
-	raw := rawRequest(t, func(url string) {
-		w, err := build("p", Options{URL: url, Secret: secrets, BearerToken: "tok",
-			Headers: map[string]string{"x-partner-tenant": "acme", "X-Trace": "on"}}, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		w.now = func() time.Time { return time.Unix(1_800_000_000, 0) }
-		if o := w.Deliver(context.Background(), exporters.Delivery{Alert: a, Body: body, Attempt: 1}); o.Err != nil {
-			t.Error(o.Err)
-		}
-	})
+	raw := rawRequest(t, Options{Secret: secrets, BearerToken: "tok",
+		Headers: map[string]string{"x-partner-tenant": "acme", "X-Trace": "on"}}, a, body)
 	want := "POST /hook?token=t HTTP/1.1\r\n" +
 		"Host: HOST\r\n" +
 		"User-Agent: hazardwire\r\n" +
@@ -105,19 +104,9 @@ func TestHeadersOverride(t *testing.T) {
 	key := []byte("0123456789abcdef")
 	body := []byte(`{"id":"k#1"}`)
 	a := &alert.Alert{ID: "k#1", Key: "k", Version: 1, Change: alert.ChangeNew}
-	raw := rawRequest(t, func(url string) {
-		w, err := build("p", Options{URL: url, Secret: "whsec_" + base64.StdEncoding.EncodeToString(key), BearerToken: "tok",
-			Headers: map[string]string{"content-type": "application/vnd.partner+json", "User-Agent": "partner-ua",
-				"Authorization": "Basic xyz", "webhook-id": "forged", "Webhook-Timestamp": "1", "webhook-signature": "v1,forged"}}, nil)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		w.now = func() time.Time { return time.Unix(1_800_000_000, 0) }
-		if o := w.Deliver(context.Background(), exporters.Delivery{Alert: a, Body: body, Attempt: 1}); o.Err != nil {
-			t.Error(o.Err)
-		}
-	})
+	raw := rawRequest(t, Options{Secret: "whsec_" + base64.StdEncoding.EncodeToString(key), BearerToken: "tok",
+		Headers: map[string]string{"content-type": "application/vnd.partner+json", "User-Agent": "partner-ua",
+			"Authorization": "Basic xyz", "webhook-id": "forged", "Webhook-Timestamp": "1", "webhook-signature": "v1,forged"}}, a, body)
 	want := "POST /hook?token=t HTTP/1.1\r\n" +
 		"Host: HOST\r\n" +
 		"User-Agent: partner-ua\r\n" +
