@@ -5,13 +5,11 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
 	"github.com/hazardwire/hazardwire/collectors"
-	"github.com/hazardwire/hazardwire/internal/lifecycle"
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
@@ -46,11 +44,7 @@ func TestEngineStopsAtFirstBusFailure(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
 	pub := &downBus{b: b, down: true}
-	m := lifecycle.NewMetrics(prometheus.NewRegistry())
-	e := lifecycle.NewEngine(pub, b.States(), testbus.Logger(t), m, (&clock{t0}).now)
-	if err := e.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e, m := newEngineOn(t, pub, b.States(), &clock{t0})
 	res := collectors.Result{Snapshot: true, Items: []collectors.Item{
 		heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate), heat("c", alert.SeverityModerate)}}
 

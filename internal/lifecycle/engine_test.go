@@ -38,8 +38,14 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 func newEngine(t *testing.T, b *bus.Bus, c *clock) (*lifecycle.Engine, *lifecycle.Metrics) {
+	return newEngineOn(t, b, b.States(), c)
+}
+
+// newEngineOn is newEngine publishing to pub and recording in store, for
+// tests that make either fail.
+func newEngineOn(t *testing.T, pub lifecycle.Publisher, store lifecycle.Store, c *clock) (*lifecycle.Engine, *lifecycle.Metrics) {
 	m := lifecycle.NewMetrics(prometheus.NewRegistry())
-	e := lifecycle.NewEngine(b, b.States(), testbus.Logger(t), m, c.now)
+	e := lifecycle.NewEngine(pub, store, testbus.Logger(t), m, c.now)
 	if err := e.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

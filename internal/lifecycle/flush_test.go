@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hazardwire/hazardwire/alert"
@@ -111,11 +110,7 @@ func TestEngineRecordFailsInFlight(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
 	store := &failingStore{Store: b.States(), fail: map[int]bool{2: true}}
-	m := lifecycle.NewMetrics(prometheus.NewRegistry())
-	e := lifecycle.NewEngine(b, store, testbus.Logger(t), m, (&clock{t0}).now)
-	if err := e.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e, m := newEngineOn(t, b, store, &clock{t0})
 	const n, again, after = 1000, 0, 999 // four batches
 	res := bigPoll(n, again, after)
 	e.Handle(ctx, info, res, nil)
