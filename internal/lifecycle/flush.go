@@ -184,7 +184,6 @@ func (e *Engine) advance(ctx context.Context) {
 		// bus has their changes, so the next poll or sweep finds their ids
 		// there and records them (adoptStored).
 		e.left += len(entries)
-		p.recorded = nil
 		e.report(p)
 		return
 	}
