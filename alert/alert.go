@@ -146,7 +146,7 @@ func (a *Alert) ContentHash() string {
 		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,
 	}
 	b, err := appendMaterial(make([]byte, 0, 4096), &m) // one allocation: the buffer escapes
-	if err != nil { // cannot happen: every field marshals
+	if err != nil {                                     // cannot happen: every field marshals
 		panic(err)
 	}
 	sum := sha256.Sum256(b)
