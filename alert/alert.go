@@ -145,8 +145,8 @@ func (a *Alert) ContentHash() string {
 		Effective: materialEffective(a), Onset: utc(a.Onset), Expires: utc(a.Expires), Ends: utc(a.Ends),
 		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,
 	}
-	b, err := appendMaterial(make([]byte, 0, 4096), &m) // one allocation: the buffer escapes
-	if err != nil {                                     // cannot happen: every field marshals
+	b, err := appendMaterial(make([]byte, 0, 4096), &m)
+	if err != nil { // cannot happen: every field marshals
 		panic(err)
 	}
 	sum := sha256.Sum256(b)
