@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -145,13 +146,26 @@ func (a *Alert) ContentHash() string {
 		Effective: materialEffective(a), Onset: utc(a.Onset), Expires: utc(a.Expires), Ends: utc(a.Ends),
 		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,
 	}
-	b, err := appendMaterial(make([]byte, 0, 4096), &m)
+	buf := materialBufs.Get().(*[]byte)
+	b, err := appendMaterial((*buf)[:0], &m)
 	if err != nil { // cannot happen: every field marshals
 		panic(err)
 	}
 	sum := sha256.Sum256(b)
+	if cap(b) <= maxPooledMaterial {
+		*buf = b
+		materialBufs.Put(buf)
+	}
 	return hex.EncodeToString(sum[:16])
 }
+
+// materialBufs holds the buffers ContentHash writes material into: the lifecycle
+// hashes every alert of every poll, and a fresh 4 KiB a hash was the largest
+// allocation in its profile. A buffer grown past maxPooledMaterial by an unusual
+// alert is left to the collector rather than kept.
+var materialBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledMaterial = 64 << 10
 
 // materialEffective is the effective time when it says more than sent: an
 // effective equal to sent (or absent, which defaults to sent) moves with every
