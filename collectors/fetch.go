@@ -308,7 +308,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode,
 			RetryAfter: ParseRetryAfter(res.Header.Get("Retry-After"), f.c.now()), Detail: f.detail(head)}
 	}
-	r := io.Reader(res.Body)
+	r, size := io.Reader(res.Body), res.ContentLength
 	if !res.Uncompressed && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
 		// The transport decodes gzip only when it asked for it itself; when a
 		// header of ours asked (FetchOptions.Headers) or compression is off in
@@ -318,9 +318,9 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 			return nil, &FetchError{Reason: "network", URL: f.Redact(rawURL), Err: fmt.Errorf("gzip body: %w", err)}
 		}
 		defer zr.Close()
-		r = zr
+		r, size = zr, -1
 	}
-	body, err := io.ReadAll(io.LimitReader(r, f.opts.MaxBody+1))
+	body, err := readBody(r, size, f.opts.MaxBody)
 	if err != nil {
 		return nil, f.transportError(rawURL, err)
 	}
@@ -336,6 +336,32 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 	}
 	f.mu.Unlock()
 	return &Response{Body: body, Header: res.Header}, nil
+}
+
+// readBody reads at most limit+1 bytes of r, so that a body over limit shows.
+// A declared size (Content-Length) within the limit sizes the buffer once:
+// io.ReadAll's doubling made and zeroed about twice a large body's bytes, on
+// the path every alert of a poll waits behind. A size that lies only costs a
+// buffer regrown or one bounded by the limit.
+func readBody(r io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size > limit {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	b := make([]byte, 0, size+1) // +1: EOF is seen without regrowing
+	lr := io.LimitReader(r, limit+1)
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func (f *Fetcher) transportError(rawURL string, err error) error {
