@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -31,7 +32,7 @@ func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]Stored, []error) 
 	}
 	futures := make([]jetstream.PubAckFuture, len(cs))
 	for i, c := range cs {
-		f, err := b.js.PublishMsgAsync(c.message(), jetstream.WithExpectStream(StreamAlerts))
+		f, err := b.js.PublishMsgAsync(c.message()) // the message names its stream
 		if err != nil {
 			errs[i] = fmt.Errorf("publish %s: %w", c.Alert.ID, err)
 			continue
@@ -71,8 +72,11 @@ func (s *StateStore) PutAll(ctx context.Context, entries []StateEntry) []error {
 	futures := make([]jetstream.PubAckFuture, len(entries))
 	for i, e := range entries {
 		// A KV put is a publish on the bucket's subject for the key.
-		f, err := s.js.PublishAsync("$KV."+BucketState+"."+stateKey(e.Source, e.Key), e.Value,
-			jetstream.WithExpectStream("KV_"+BucketState))
+		f, err := s.js.PublishMsgAsync(&nats.Msg{
+			Subject: "$KV." + BucketState + "." + stateKey(e.Source, e.Key),
+			Header:  nats.Header{jetstream.ExpectedStreamHeader: stateStream},
+			Data:    e.Value,
+		})
 		if err != nil {
 			errs[i] = fmt.Errorf("store state %q: %w", e.Key, err)
 			continue
@@ -89,6 +93,10 @@ func (s *StateStore) PutAll(ctx context.Context, entries []StateEntry) []error {
 	}
 	return errs
 }
+
+// stateStream is the expected-stream header of every state write. It is
+// shared: nats.go only reads a message's header when it sends it.
+var stateStream = []string{"KV_" + BucketState}
 
 // await waits for one asynchronous publish's acknowledgement. The JetStream
 // context's async timeout bounds the wait when ctx has no deadline.

@@ -3,8 +3,10 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
@@ -61,6 +63,26 @@ func TestPublishAll(t *testing.T) {
 		if got.ID != as[i].ID {
 			t.Errorf("sequence %d holds %s, want %s", want, got.ID, as[i].ID)
 		}
+	}
+	// The headers as stored, whole: one value each, the CloudEvents set, and
+	// the stream the publish required.
+	st, err := b.JetStream().Stream(ctx, bus.StreamAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.GetMsg(ctx, stored[4].Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := as[4]
+	wantHeader := map[string][]string{
+		"Nats-Msg-Id": {a.ID}, "Nats-Expected-Stream": {bus.StreamAlerts},
+		"ce-specversion": {"1.0"}, "ce-id": {a.ID}, "ce-type": {"org.hazardwire.alert.new"},
+		"ce-source": {"/hazardwire/collectors/nws"}, "ce-subject": {a.Key},
+		"ce-time": {a.Sent.Format(time.RFC3339)}, "Content-Type": {"application/json"},
+	}
+	if !maps.EqualFunc(map[string][]string(raw.Header), wantHeader, slices.Equal) {
+		t.Errorf("stored header %v\nwant %v", raw.Header, wantHeader)
 	}
 }
 
