@@ -28,6 +28,8 @@ type Publisher interface {
 
 // Store keeps records across restarts, as opaque values.
 type Store interface {
+	// PutAll stores the entries; it keeps no reference to the Value of an
+	// entry it stored (nil error): the engine reuses those buffers.
 	PutAll(ctx context.Context, entries []bus.StateEntry) []error
 	Get(ctx context.Context, source, key string) ([]byte, error)
 	All(ctx context.Context) ([][]byte, error)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
@@ -22,18 +24,41 @@ type queued struct {
 
 // storedRecord encodes r as stored, with its alert's JSON as published:
 // the record's other fields, then the alert spliced in, not encoded again.
-func storedRecord(r *Record, alertJSON []byte) ([]byte, error) {
+// It appends to out, which may come from recordBufs.
+func storedRecord(out []byte, r *Record, alertJSON []byte) ([]byte, error) {
 	rest := *r
 	rest.Alert = alert.Alert{} // omitted
 	b, err := json.Marshal(&rest)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(b)+len(alertJSON)+10)
+	out = slices.Grow(out[:0], len(b)+len(alertJSON)+10)
 	out = append(out, `{"alert":`...)
 	out = append(out, alertJSON...)
 	out = append(out, ',')
 	return append(out, b[1:]...), nil // b is {"key":…}
+}
+
+// recordBufs recycles the buffers records are encoded into once the bucket
+// has stored them: a record is the whole alert again, and a fresh buffer
+// for each was one of the lifecycle's largest allocations. A record whose
+// write failed keeps its buffer: the client may still hold it for a retry.
+var recordBufs bufPool
+
+type bufPool struct{ p sync.Pool }
+
+func (bp *bufPool) get() []byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 4096)
+}
+
+func (bp *bufPool) put(b []byte) {
+	if cap(b) > 64<<10 { // an unusual record: leave it to the collector
+		return
+	}
+	bp.p.Put(&b)
 }
 
 // apply queues a decision for the pass's next flush, which publishes the
@@ -87,8 +112,9 @@ type pending struct {
 	encoded  [][]byte // each change's JSON, by batch index
 	pubIndex []int    // batch index of each change
 	pubDone  chan published
-	recorded []int        // batch index of each record written
-	putDone  chan []error // the store's answer, one error per record
+	recorded []int            // batch index of each record written
+	entries  []bus.StateEntry // the records written, by index in recorded
+	putDone  chan []error     // the store's answer, one error per record
 }
 
 // published is the stream's answer for a batch's changes.
@@ -192,6 +218,7 @@ func (e *Engine) advance(ctx context.Context) {
 		return
 	}
 	p.putDone = make(chan []error, 1)
+	p.entries = entries
 	go func() { p.putDone <- e.store.PutAll(ctx, entries) }() // settleRecords waits for it
 	e.recording = p
 }
@@ -233,7 +260,7 @@ func (e *Engine) records(ctx context.Context, p *pending) []bus.StateEntry {
 		var err error
 		switch {
 		case p.encoded[i] != nil:
-			value, err = storedRecord(rec, p.encoded[i])
+			value, err = storedRecord(recordBufs.get(), rec, p.encoded[i])
 		case rec.Alert.Key == "":
 			// Only the record changed (a miss counted, or reset): its alert,
 			// kept in the store, is stored with it again.
@@ -271,6 +298,7 @@ func (e *Engine) settleRecords() {
 			e.fail(p, i, "store", err)
 			continue
 		}
+		recordBufs.put(p.entries[j].Value) // stored: the bus holds no reference to it
 		d := p.batch[i].d
 		e.recs[d.Record.Key] = slimOf(d.Record)
 		if a := d.Publish; a != nil {

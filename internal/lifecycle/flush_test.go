@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,6 +78,24 @@ func TestEngineBatchesInFlight(t *testing.T) {
 	restarted.Handle(ctx, info, res, nil)
 	if got := len(published(t, b)); got != n+1 {
 		t.Errorf("%d changes on the stream after the same poll twice more, want %d", got, n+1)
+	}
+	// Each stored record is its own key's, whole: the buffers records are
+	// encoded into are reused once stored, never before.
+	vals, err := b.States().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vals) != n {
+		t.Errorf("%d records stored, want %d", len(vals), n)
+	}
+	for _, v := range vals {
+		var r lifecycle.Record
+		if err := json.Unmarshal(v, &r); err != nil {
+			t.Fatalf("a stored record does not decode: %v: %.80s", err, v)
+		}
+		if r.Alert.Key != r.Key || r.Alert.ID != alert.MakeID(r.Key, r.Version) || r.Alert.ContentHash() != r.Hash {
+			t.Errorf("record of %s holds alert %s (hash %s, record says %s)", r.Key, r.Alert.ID, r.Alert.ContentHash(), r.Hash)
+		}
 	}
 	if a := activeOf(t, restarted); len(a) != n {
 		t.Errorf("restarted engine has %d alerts in force, want %d", len(a), n)

@@ -22,7 +22,7 @@ func TestStoredRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := storedRecord(r, data)
+	stored, err := storedRecord(nil, r, data)
 	if err != nil {
 		t.Fatal(err)
 	}
