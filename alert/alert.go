@@ -15,6 +15,12 @@ import (
 // Alert is one version of one flood or heat alert. Collectors fill the content
 // fields and Key; the lifecycle engine fills ID, Version, Change, State and
 // References when it decides that the content is a change worth publishing.
+//
+// Once an alert leaves its collector, its maps, slices and times are not
+// changed in place: the lifecycle's change copies only the fields it sets and
+// shares the rest with the collected item, and the exporters share one
+// decoded change between partners. Code that needs to change them works on
+// a Clone.
 type Alert struct {
 	ID          string              `json:"id"`
 	Key         string              `json:"key"`

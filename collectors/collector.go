@@ -23,7 +23,9 @@ type Collector interface {
 // Result is what one run of a collector saw.
 type Result struct {
 	// Items are the flood and heat items found, content only: the lifecycle
-	// assigns versions, ids and changes.
+	// assigns versions, ids and changes. They are the caller's: a collector
+	// keeps no reference to them (a cache hands out copies), and nobody
+	// changes an item's maps and slices once it is returned (see alert.Alert).
 	Items []Item
 	// Snapshot is true when Items is the whole current set of the feed, so
 	// that an item missing from it may have left the feed (NWS active alerts,

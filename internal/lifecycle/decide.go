@@ -150,7 +150,10 @@ func publish(prev *Record, change alert.Change, content alert.Alert, why string)
 			}
 		}
 	}
-	out := content.Clone()
+	// A copy of the fields set below; maps and slices are shared with the
+	// collected item, which nothing changes in place (alert.Alert). A deep
+	// copy here was 7 µs an alert, the lifecycle's largest cost after encoding.
+	out := content
 	if prev != nil {
 		out.Key = prev.Key
 	}

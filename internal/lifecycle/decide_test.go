@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -155,5 +156,44 @@ func TestNWSEndsLaterThanExpires(t *testing.T) {
 	}
 	if d := Sweep(*r, t0.Add(12*time.Hour)); d.Publish == nil {
 		t.Fatal("not expired at the event's end")
+	}
+}
+
+// TestDecideLeavesTheItem: the change and record Decide builds share the
+// item's maps and slices (no deep copy), so deciding must not change the
+// item in any way, whatever it publishes.
+func TestDecideLeavesTheItem(t *testing.T) {
+	full := func(a *alert.Alert) {
+		a.EventCodes = map[string][]string{"SAME": {"FLW"}}
+		a.Parameters = map[string][]string{"VTEC": {"/O.NEW.KCHS.FL.W.0001.260701T0900Z-260701T1500Z/"}}
+		a.Areas = []alert.Area{{Description: "Charleston", Geocodes: map[string][]string{"UGC": {"SCC019"}},
+			Polygons: [][][][2]float64{{{{32.7, -79.9}, {32.8, -79.9}, {32.8, -80.0}, {32.7, -79.9}}}}}}
+		a.References = []string{"src:K#0"}
+	}
+	active := item(collectors.IntentActive, full)
+	update := item(collectors.IntentActive, full, func(a *alert.Alert) { a.Severity = alert.SeveritySevere; a.Sent = t0.Add(time.Hour) })
+	cancel := item(collectors.IntentCancel, full, func(a *alert.Alert) { a.Sent = t0.Add(2 * time.Hour) })
+	for _, tc := range []struct {
+		name string
+		prev *Record
+		it   collectors.Item
+		now  time.Time
+	}{
+		{"new", nil, active, t0},
+		{"update", rec(active), update, t0},
+		{"cancel", rec(active), cancel, t0},
+		{"end passed", rec(active), active, t0.Add(7 * time.Hour)},
+	} {
+		before := tc.it.Alert.Clone()
+		d := Decide(tc.prev, tc.it, tc.now)
+		if d.Publish == nil {
+			t.Fatalf("%s: nothing published (%s)", tc.name, d.Why)
+		}
+		if !reflect.DeepEqual(tc.it.Alert, before) {
+			t.Errorf("%s: deciding changed the item:\n got %+v\nwant %+v", tc.name, tc.it.Alert, before)
+		}
+		if d.Publish.Geometry == nil || d.Publish.ID == "" || tc.it.Alert.ID != "" {
+			t.Errorf("%s: change %q with geometry %v; item id %q", tc.name, d.Publish.ID, d.Publish.Geometry, tc.it.Alert.ID)
+		}
 	}
 }
