@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -222,15 +223,19 @@ func (l *lexer) unquote(raw []byte) string {
 		}
 		return s
 	}
-	out := make([]byte, 0, len(raw))
+	// A Builder hands out the bytes it wrote as its string: one allocation,
+	// sized once (the decoded string is never longer than raw).
+	var out strings.Builder
+	out.Grow(len(raw))
 	for {
 		// Copy the run up to the next escape in one go: in the long texts
 		// (description, instruction) escapes are line breaks, far apart.
 		i := bytes.IndexByte(raw, '\\')
 		if i < 0 {
-			return string(append(out, raw...))
+			out.Write(raw)
+			return out.String()
 		}
-		out = append(out, raw[:i]...)
+		out.Write(raw[:i])
 		c := raw[i+1] // quoted checked that an escape is complete
 		switch c {
 		case 'b':
@@ -244,7 +249,7 @@ func (l *lexer) unquote(raw []byte) string {
 		case 't':
 			c = '\t'
 		} // '"', '\\' and '/' stand for themselves
-		out = append(out, c)
+		out.WriteByte(c)
 		raw = raw[i+2:]
 	}
 }
