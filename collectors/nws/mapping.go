@@ -144,7 +144,11 @@ func (m *mapper) targets(p *properties) ([]target, error) {
 	}
 	// The events option maps the feature's own phenomena: those of its
 	// strings other than UPG, which names the product it replaces.
-	optHazard, hasOpt := m.events[normalizeEvent(p.Event)]
+	var optHazard alert.Hazard
+	hasOpt := false
+	if len(m.events) > 0 { // most configurations have no events option
+		optHazard, hasOpt = m.events[normalizeEvent(p.Event)]
+	}
 	own := func(phenomenon string) bool {
 		return slices.ContainsFunc(vs, func(v vtec) bool { return v.action != "UPG" && v.phenomenon == phenomenon })
 	}
@@ -221,7 +225,10 @@ func (m *mapper) content(f *feature, own bool) (alert.Alert, error) {
 	if err != nil {
 		return alert.Alert{}, fmt.Errorf("sent: %w", err)
 	}
+	// The times point into one array of the alert's own: one allocation,
+	// not one each.
 	var times [4]*time.Time
+	var parsed *[4]time.Time
 	for i, s := range []string{p.Effective, p.Onset, p.Expires, p.Ends} {
 		if strings.TrimSpace(s) == "" {
 			continue
@@ -230,7 +237,11 @@ func (m *mapper) content(f *feature, own bool) (alert.Alert, error) {
 		if err != nil {
 			return alert.Alert{}, fmt.Errorf("%s: %w", [...]string{"effective", "onset", "expires", "ends"}[i], err)
 		}
-		times[i] = &t
+		if parsed == nil {
+			parsed = new([4]time.Time)
+		}
+		parsed[i] = t
+		times[i] = &parsed[i]
 	}
 	status, ok := alert.ParseStatus(p.Status)
 	if !ok {
