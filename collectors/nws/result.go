@@ -17,13 +17,19 @@ import (
 type builder struct {
 	res   collectors.Result
 	byKey map[string]int
-	// parts holds, per item, the items of the same key and sent that make it.
+	// items holds every item added, in order; parts refer to them.
+	items []collectors.Item
+	// parts holds, per key in the order first seen, the items of that key
+	// and sent that make it.
 	parts [][]part
+	// one backs the parts lists of a single item, the common case, so that
+	// they cost one allocation in all (single).
+	one []part
 }
 
 // part is one feature's item of an event.
 type part struct {
-	item  collectors.Item
+	item  int    // its index in items
 	index int    // position of the feature in the collection
 	id    string // its properties.id
 }
@@ -32,22 +38,24 @@ type part struct {
 // for one item each, the common case.
 func newBuilder(features int) *builder {
 	return &builder{res: collectors.Result{Snapshot: true, Fetched: features},
-		byKey: make(map[string]int, features), parts: make([][]part, 0, features)}
+		byKey: make(map[string]int, features), items: make([]collectors.Item, 0, features),
+		parts: make([][]part, 0, features), one: make([]part, 0, features)}
 }
 
 // add takes the item of the feature at index with properties.id id.
 func (b *builder) add(it collectors.Item, index int, id string) {
-	p := part{item: it, index: index, id: id}
+	b.items = append(b.items, it)
+	p := part{item: len(b.items) - 1, index: index, id: id}
 	i, ok := b.byKey[it.Alert.Key]
 	if !ok {
 		b.byKey[it.Alert.Key] = len(b.parts)
-		b.parts = append(b.parts, []part{p})
+		b.parts = append(b.parts, b.single(p))
 		return
 	}
-	cur := b.parts[i][0].item
+	cur := &b.items[b.parts[i][0].item]
 	if c := it.Alert.Sent.Compare(cur.Alert.Sent); c != 0 {
 		if c > 0 {
-			b.parts[i] = []part{p}
+			b.parts[i] = b.single(p)
 		}
 		return
 	}
@@ -55,10 +63,22 @@ func (b *builder) add(it collectors.Item, index int, id string) {
 	// outranks one that ends it elsewhere (a cancel for some zones only).
 	switch r, rc := intentRank(it.Intent), intentRank(cur.Intent); {
 	case r > rc:
-		b.parts[i] = []part{p}
+		b.parts[i] = b.single(p)
 	case r == rc && !slices.ContainsFunc(b.parts[i], func(q part) bool { return q.index == index }):
 		b.parts[i] = append(b.parts[i], p)
 	}
+}
+
+// single returns the parts list of p alone, from b.one while it lasts. Its
+// capacity is its length, so that an append to it does not write into the
+// next.
+func (b *builder) single(p part) []part {
+	if len(b.one) == cap(b.one) {
+		return []part{p}
+	}
+	b.one = append(b.one, p)
+	n := len(b.one)
+	return b.one[n-1 : n : n]
 }
 
 func intentRank(i collectors.Intent) int {
@@ -74,11 +94,17 @@ func intentRank(i collectors.Intent) int {
 // result returns the Result with one item per key, in the order keys were
 // first seen.
 func (b *builder) result() collectors.Result {
-	if len(b.parts) > 0 {
-		b.res.Items = make([]collectors.Item, 0, len(b.parts))
+	if len(b.items) == len(b.parts) {
+		// Every item made a key of its own, in order: items is the
+		// result as it is.
+		if len(b.items) > 0 {
+			b.res.Items = slices.Clip(b.items)
+		}
+		return b.res
 	}
+	b.res.Items = make([]collectors.Item, 0, len(b.parts))
 	for _, ps := range b.parts {
-		b.res.Items = append(b.res.Items, merge(ps))
+		b.res.Items = append(b.res.Items, b.merge(ps))
 	}
 	return b.res
 }
@@ -87,23 +113,24 @@ func (b *builder) result() collectors.Result {
 // the most severe segment (on a tie, the lowest id); the areas are every
 // segment's, ordered by id so that the order of the feed does not matter; the
 // alert lasts until the latest expiry and end of any segment.
-func merge(ps []part) collectors.Item {
+func (b *builder) merge(ps []part) collectors.Item {
 	if len(ps) == 1 {
-		return ps[0].item
+		return b.items[ps[0].item]
 	}
-	slices.SortFunc(ps, func(a, b part) int {
-		return cmp.Or(strings.Compare(a.id, b.id), cmp.Compare(a.index, b.index))
+	slices.SortFunc(ps, func(x, y part) int {
+		return cmp.Or(strings.Compare(x.id, y.id), cmp.Compare(x.index, y.index))
 	})
-	top := slices.MaxFunc(ps, func(a, b part) int {
-		return cmp.Compare(a.item.Alert.Severity.Rank(), b.item.Alert.Severity.Rank())
+	top := slices.MaxFunc(ps, func(x, y part) int {
+		return cmp.Compare(b.items[x.item].Alert.Severity.Rank(), b.items[y.item].Alert.Severity.Rank())
 	})
-	it := top.item
+	it := b.items[top.item]
 	a := &it.Alert
 	a.Areas = nil
 	for _, p := range ps {
-		a.Areas = append(a.Areas, p.item.Alert.Areas...)
-		a.Expires = later(a.Expires, p.item.Alert.Expires)
-		a.Ends = later(a.Ends, p.item.Alert.Ends)
+		pa := &b.items[p.item].Alert
+		a.Areas = append(a.Areas, pa.Areas...)
+		a.Expires = later(a.Expires, pa.Expires)
+		a.Ends = later(a.Ends, pa.Ends)
 	}
 	a.Geometry = alert.GeometryOf(a.Areas)
 	return it
