@@ -57,11 +57,79 @@ func (l *lexer) once(seen *uint32, bit uint32) {
 	*seen |= bit
 }
 
+// scratch is what one goroutine of parseFast reuses from one feature to the
+// next: its string cache, and the parts of a decoded feature of which
+// mapping it keeps nothing (featureOf copies out what it keeps): the
+// properties, the maps of string lists and the places of the lists. The
+// lists themselves are kept (parameters hands them to the first item): they
+// are read into lists, then copied into an array of the feature's own, sized
+// once (placeLists). The feature decodeFeature returns is valid only until
+// it decodes the next one with the same scratch.
+type scratch struct {
+	strs  strCache
+	props properties
+	// maps are the maps of string lists, handed out in turn (emptyMap).
+	maps  [3]map[string]strList
+	nmaps int
+	lists []string
+	named []namedList
+}
+
+// namedList is where a string list read into scratch.lists goes: the list
+// lists[start:end] (nil when null) under name in m.
+type namedList struct {
+	m          map[string]strList
+	name       string
+	start, end int
+	null       bool
+}
+
+// emptyMap returns an empty map for a map of string lists: the next of
+// sc.maps, cleared, or a new one when all three are in use.
+func (sc *scratch) emptyMap() map[string]strList {
+	if sc.nmaps == len(sc.maps) { // only after a field named twice: failed
+		return make(map[string]strList)
+	}
+	m := sc.maps[sc.nmaps]
+	if m == nil {
+		m = make(map[string]strList, 8) // as many as a map holds without growing
+		sc.maps[sc.nmaps] = m
+	} else {
+		clear(m)
+	}
+	sc.nmaps++
+	return m
+}
+
+// placeLists copies the lists read for one feature into one array of their
+// own and puts each in its map, in the order read, so that a name given
+// twice keeps its last list, as with encoding/json. Each list is capped so
+// that an append to it cannot write into the next.
+func (sc *scratch) placeLists() {
+	if len(sc.named) == 0 {
+		return
+	}
+	own := make([]string, len(sc.lists)) // not nil: [] reads as an empty list
+	copy(own, sc.lists)
+	for _, n := range sc.named {
+		var list strList
+		if !n.null {
+			list = own[n.start:n.end:n.end]
+		}
+		n.m[n.name] = list
+	}
+}
+
 // decodeFeature reads one feature as encoding/json reads it into feature,
 // with its geometry decoded too when it is a plain Polygon or MultiPolygon.
-// ok is false when b is not a feature of the shape it reads.
-func decodeFeature(b []byte, strs strCache) (f feature, ok bool) {
-	l := lexer{b: b, strs: strs}
+// ok is false when b is not a feature of the shape it reads. sc, when not
+// nil, is reused: the properties returned are then valid only until the next
+// call with sc.
+func decodeFeature(b []byte, sc *scratch) (f feature, ok bool) {
+	if sc == nil {
+		sc = new(scratch)
+	}
+	l := lexer{b: b, strs: sc.strs, sc: sc}
 	var seen uint32
 	for more := l.open('{', '}'); more; more = l.more('}') {
 		switch key := l.key(); string(key) {
@@ -87,7 +155,10 @@ func (l *lexer) properties() *properties {
 	if l.null() {
 		return nil
 	}
-	p := new(properties)
+	sc := l.sc
+	sc.props = properties{}
+	sc.nmaps, sc.lists, sc.named = 0, sc.lists[:0], sc.named[:0]
+	p := &sc.props
 	var seen uint32
 	for more := l.open('{', '}'); more; more = l.more('}') {
 		key := l.key()
@@ -107,6 +178,9 @@ func (l *lexer) properties() *properties {
 		case *[]reference:
 			*f = l.references()
 		}
+	}
+	if !l.failed {
+		sc.placeLists()
 	}
 	return p
 }
@@ -175,49 +249,43 @@ func (p *properties) field(key []byte) (bit uint32, field any) {
 var propertyNames = foldedNames(reflect.TypeFor[properties]())
 
 // strLists reads a map of string lists (geocode, eventCode, parameters).
-// A name given twice keeps its last list, as with encoding/json.
+// Its lists are put in it once the properties are read (placeLists).
 func (l *lexer) strLists() map[string]strList {
 	if l.null() {
 		return nil
 	}
-	m := make(map[string]strList, 8) // as many as a map holds without growing
+	sc := l.sc
+	m := sc.emptyMap()
 	for more := l.open('{', '}'); more; more = l.more('}') {
 		key := l.intern(l.key())
-		m[key] = l.strList()
+		start := len(sc.lists)
+		null := l.strList()
+		sc.named = append(sc.named, namedList{m: m, name: key, start: start, end: len(sc.lists), null: null})
 	}
 	return m
 }
 
 // strList reads what strList.UnmarshalJSON reads: an array of strings (a
-// null in it reads as ""), a string or null. The list is a slice of
-// l.lists, capped so that an append to it cannot write into the next.
-func (l *lexer) strList() strList {
+// null in it reads as ""), a string or null. It appends the strings to
+// l.sc.lists, and reports whether the list is null.
+func (l *lexer) strList() (null bool) {
+	sc := l.sc
 	switch l.peek() {
 	case 'n':
 		l.null()
-		return nil
+		return true
 	case '"':
-		return l.listOf(len(l.lists), l.str())
+		sc.lists = append(sc.lists, l.str())
+		return false
 	}
-	start := len(l.lists)
 	for more := l.open('[', ']'); more; more = l.more(']') {
 		s := ""
 		if !l.null() {
 			s = l.str()
 		}
-		l.lists = append(l.lists, s)
+		sc.lists = append(sc.lists, s)
 	}
-	return l.listOf(start)
-}
-
-// listOf appends more to l.lists and returns l.lists[start:] as a list of
-// its own (never nil, as encoding/json reads [] as an empty list).
-func (l *lexer) listOf(start int, more ...string) strList {
-	if l.lists == nil {
-		l.lists = make([]string, 0, 32) // enough for most features
-	}
-	l.lists = append(l.lists, more...)
-	return l.lists[start:len(l.lists):len(l.lists)]
+	return false
 }
 
 // references reads the references of a feature.

@@ -35,14 +35,15 @@ func (m *mapper) parseFast(body []byte) (items []featureItems, ok bool) {
 	items = make([]featureItems, len(spans))
 	var malformed atomic.Bool
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(spans)/minParallel))
-	strs := make([]strCache, workers)
+	scratches := make([]scratch, workers)
 	mapRange := func(worker, from, to int) {
-		if strs[worker] == nil && len(spans) >= minIntern {
-			strs[worker] = strCache{}
+		sc := &scratches[worker]
+		if sc.strs == nil && len(spans) >= minIntern {
+			sc.strs = strCache{}
 		}
 		for i := from; i < to && !malformed.Load(); i++ {
 			var ok bool
-			if items[i], ok = m.mapFeature(body[spans[i].start:spans[i].end], strs[worker]); !ok {
+			if items[i], ok = m.mapFeature(body[spans[i].start:spans[i].end], sc); !ok {
 				malformed.Store(true)
 			}
 		}
@@ -87,9 +88,10 @@ func parallel(workers, n int, do func(worker, from, to int)) {
 
 // mapFeature maps the feature in raw, read by the fast decoder or, when it
 // is not of the shape that decoder reads, by encoding/json as before. ok is
-// false when raw is not valid JSON.
-func (m *mapper) mapFeature(raw []byte, strs strCache) (fi featureItems, ok bool) {
-	if f, ok := decodeFeature(raw, strs); ok {
+// false when raw is not valid JSON. sc is the goroutine's own (decodeFeature):
+// nothing of the items refers to it.
+func (m *mapper) mapFeature(raw []byte, sc *scratch) (fi featureItems, ok bool) {
+	if f, ok := decodeFeature(raw, sc); ok {
 		return m.featureOf(&f), true
 	}
 	l := lexer{b: raw}

@@ -27,9 +27,9 @@ type lexer struct {
 	failed bool
 	// strs, when not nil, interns short strings.
 	strs strCache
-	// lists backs the string lists read from one feature (strList), so
-	// that they cost one allocation rather than one each.
-	lists []string
+	// sc holds what decoding a feature's properties reuses (decode.go);
+	// only decodeFeature's lexer has one.
+	sc *scratch
 }
 
 // fail stops the lexer.
