@@ -108,7 +108,7 @@ func (m *mapper) item(f *feature, t target, own bool) (collectors.Item, error) {
 	if t.event != "" {
 		a.Event = t.event
 	}
-	a.EventCodes = eventCodes(f.Properties, t.vtec)
+	a.EventCodes = eventCodes(f.Properties, t.vtec, own)
 	if t.intent != collectors.IntentActive && a.Ends != nil && a.Ends.Before(a.EffectiveTime()) {
 		// An event announced as ended after its end: keep the cancel or
 		// expiry rather than drop it as an alert that ends before it starts.
@@ -291,7 +291,7 @@ func (m *mapper) content(f *feature, own bool) (alert.Alert, error) {
 func readAreas(p *properties, f *feature, own bool) ([]alert.Area, error) {
 	area := alert.Area{Description: strings.TrimSpace(p.AreaDesc)}
 	for _, system := range []string{"UGC", "SAME"} {
-		if vs := nonEmpty(p.Geocode[system]); len(vs) > 0 {
+		if vs := keepNonEmpty(p.Geocode[system], own); len(vs) > 0 {
 			if area.Geocodes == nil {
 				area.Geocodes = map[string][]string{}
 			}
@@ -332,11 +332,12 @@ func clonePolygons(polys [][][][2]float64) [][][][2]float64 {
 }
 
 // eventCodes returns the SAME and NWS event codes of the feature, and the
-// P-VTEC string the item stems from.
-func eventCodes(p *properties, v *vtec) map[string][]string {
+// P-VTEC string the item stems from. The lists are the feature's own when
+// own is set and they need no trimming (keepNonEmpty).
+func eventCodes(p *properties, v *vtec, own bool) map[string][]string {
 	codes := map[string][]string{}
 	for _, system := range []string{"SAME", "NationalWeatherService"} {
-		if vs := nonEmpty(p.EventCode[system]); len(vs) > 0 {
+		if vs := keepNonEmpty(p.EventCode[system], own); len(vs) > 0 {
 			codes[system] = vs
 		}
 	}
@@ -381,10 +382,27 @@ func nonEmpty(vs []string) []string {
 	return out
 }
 
+// keepNonEmpty is nonEmpty, except that when own is set (the first item of
+// the feature takes its lists) and every value of vs is already trimmed and
+// not empty, it returns vs itself rather than a copy.
+func keepNonEmpty(vs []string, own bool) []string {
+	if !own || len(vs) == 0 {
+		return nonEmpty(vs)
+	}
+	for _, v := range vs {
+		if v == "" || len(strings.TrimSpace(v)) != len(v) {
+			return nonEmpty(vs)
+		}
+	}
+	return slices.Clip(vs)
+}
+
 // first returns the first non-empty value of vs, trimmed.
 func first(vs []string) string {
-	if n := nonEmpty(vs); len(n) > 0 {
-		return n[0]
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
 	}
 	return ""
 }
