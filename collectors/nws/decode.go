@@ -3,7 +3,6 @@ package nws
 import (
 	"encoding/json"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/hazardwire/hazardwire/alert"
@@ -73,6 +72,10 @@ type scratch struct {
 	nmaps int
 	lists []string
 	named []namedList
+	// geo is the feature's decoded geometry (geometry); its polygons are
+	// the feature's own. pos holds the positions of the ring being read.
+	geo alert.Geometry
+	pos [][2]float64
 }
 
 // namedList is where a string list read into scratch.lists goes: the list
@@ -357,7 +360,7 @@ func (l *lexer) geometry() (json.RawMessage, *alert.Geometry) {
 	start := l.pos
 	var geo *alert.Geometry
 	if l.peek() == '{' {
-		try := lexer{b: l.b, pos: start}
+		try := lexer{b: l.b, pos: start, sc: l.sc}
 		if g := try.polygonal(); !try.failed {
 			geo, l.pos = g, try.pos
 		}
@@ -372,7 +375,8 @@ func (l *lexer) geometry() (json.RawMessage, *alert.Geometry) {
 // type comes before its coordinates, every array in these has at least one
 // element and every position is exactly [lon, lat].
 func (l *lexer) polygonal() *alert.Geometry {
-	g := &alert.Geometry{}
+	g := &l.sc.geo
+	*g = alert.Geometry{}
 	var seen uint32
 	for more := l.open('{', '}'); more; more = l.more('}') {
 		switch key := l.key(); string(key) {
@@ -423,9 +427,10 @@ func (l *lexer) polygon() [][][2]float64 {
 	return rings
 }
 
-// ring reads a ring's positions, at least one.
+// ring reads a ring's positions, at least one, into l.sc.pos, and returns
+// a copy of them sized once.
 func (l *lexer) ring() [][2]float64 {
-	ring := make([][2]float64, 0, 8)
+	ring := l.sc.pos[:0]
 	for more := l.open('[', ']'); more; more = l.more(']') {
 		var p [2]float64
 		l.expect('[')
@@ -438,8 +443,10 @@ func (l *lexer) ring() [][2]float64 {
 			break
 		}
 	}
+	l.sc.pos = ring
 	if len(ring) == 0 {
 		l.fail()
+		return nil
 	}
-	return slices.Clip(ring)
+	return append(make([][2]float64, 0, len(ring)), ring...)
 }
