@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/collectors"
 )
 
 // The fast decoder reads a FeatureCollection into the same features as
@@ -76,6 +77,8 @@ type scratch struct {
 	// the feature's own. pos holds the positions of the ring being read.
 	geo alert.Geometry
 	pos [][2]float64
+	// items is the array the items of features are carved from (carve).
+	items []collectors.Item
 }
 
 // namedList is where a string list read into scratch.lists goes: the list

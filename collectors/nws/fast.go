@@ -92,6 +92,9 @@ func parallel(workers, n int, do func(worker, from, to int)) {
 // nothing of the items refers to it.
 func (m *mapper) mapFeature(raw []byte, sc *scratch) (fi featureItems, ok bool) {
 	if f, ok := decodeFeature(raw, sc); ok {
+		if sc != nil {
+			return m.featureIn(&f, &sc.items), true
+		}
 		return m.featureOf(&f), true
 	}
 	l := lexer{b: raw}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
@@ -65,7 +66,17 @@ func (m *mapper) feature(raw json.RawMessage) featureItems {
 }
 
 // featureOf maps a decoded feature.
-func (m *mapper) featureOf(f *feature) featureItems {
+func (m *mapper) featureOf(f *feature) featureItems { return m.featureIn(f, nil) }
+
+// itemChunk is how many items featureIn carves from one array: as many as
+// 16 KiB holds, a size class of its own, so that no room is lost to
+// rounding.
+const itemChunk = (16 << 10) / int(unsafe.Sizeof(collectors.Item{}))
+
+// featureIn is featureOf. When chunk is not nil, the feature's items are
+// carved from *chunk, an array shared by the items of consecutive features,
+// rather than allocated for each: featureItems live only as long as a parse.
+func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item) featureItems {
 	p := f.Properties
 	if p == nil {
 		return featureItems{drop: collectors.DropInvalid, problem: errors.New("feature has no properties")}
@@ -75,6 +86,9 @@ func (m *mapper) featureOf(f *feature) featureItems {
 	var problems []error
 	if err != nil {
 		problems = append(problems, err)
+	}
+	if chunk != nil && len(targets) > 0 {
+		out.items = carve(chunk, len(targets))
 	}
 	for i, t := range targets {
 		it, err := m.item(f, t, i == 0)
@@ -86,12 +100,26 @@ func (m *mapper) featureOf(f *feature) featureItems {
 	}
 	out.problem = errors.Join(problems...)
 	if len(out.items) == 0 {
+		out.items = nil
 		out.drop = collectors.DropUnmapped
 		if out.problem != nil {
 			out.drop = collectors.DropInvalid
 		}
 	}
 	return out
+}
+
+// carve returns an empty slice with room for n items, taken from *chunk,
+// which it replaces when it has not that room. Its capacity is n, so that
+// appending to it never writes into what follows.
+func carve(chunk *[]collectors.Item, n int) []collectors.Item {
+	c := *chunk
+	if cap(c)-len(c) < n {
+		c = make([]collectors.Item, 0, max(itemChunk, n))
+	}
+	l := len(c)
+	*chunk = c[:l+n]
+	return c[l : l : l+n]
 }
 
 // item builds the item of target t of feature f. The content is read anew for
