@@ -82,7 +82,8 @@ func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item) featureItems {
 		return featureItems{drop: collectors.DropInvalid, problem: errors.New("feature has no properties")}
 	}
 	out := featureItems{id: p.ID}
-	targets, err := m.targets(p)
+	var buf [2]target // most features have one, and none needs the heap
+	targets, err := m.targets(p, buf[:0])
 	var problems []error
 	if err != nil {
 		problems = append(problems, err)
@@ -151,8 +152,8 @@ func (m *mapper) item(f *feature, t target, own bool) (collectors.Item, error) {
 // targets decides the items of a feature: one per P-VTEC string whose
 // phenomenon maps, or, for a feature without P-VTEC, one keyed by its CAP
 // story when its event name maps. None when nothing maps; err says why
-// something that maps could not be keyed.
-func (m *mapper) targets(p *properties) ([]target, error) {
+// something that maps could not be keyed. The targets are appended to ts.
+func (m *mapper) targets(p *properties, ts []target) ([]target, error) {
 	cancel := strings.EqualFold(strings.TrimSpace(p.MessageType), "cancel")
 	vs := parseVTEC(p.Parameters["VTEC"])
 	if len(vs) == 0 {
@@ -168,7 +169,7 @@ func (m *mapper) targets(p *properties) ([]target, error) {
 		if cancel || strings.EqualFold(strings.TrimSpace(p.Response), "AllClear") {
 			intent = collectors.IntentCancel
 		}
-		return []target{{native: story, hazard: h, intent: intent}}, nil
+		return append(ts, target{native: story, hazard: h, intent: intent}), nil
 	}
 	// The events option maps the feature's own phenomena: those of its
 	// strings other than UPG, which names the product it replaces.
@@ -180,7 +181,6 @@ func (m *mapper) targets(p *properties) ([]target, error) {
 	own := func(phenomenon string) bool {
 		return slices.ContainsFunc(vs, func(v vtec) bool { return v.action != "UPG" && v.phenomenon == phenomenon })
 	}
-	var ts []target
 	var errs []error
 	for i := range vs {
 		v := &vs[i]
