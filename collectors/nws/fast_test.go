@@ -254,3 +254,54 @@ func TestFastDecoderTakesNWSAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestFastItemsShareNoSlices checks that the alerts of a large answer,
+// decoded on several goroutines that reuse their scratch from feature to
+// feature, share no slice: each item's lists and positions are overwritten
+// with a mark of its own, and every item must then hold only its own mark.
+func TestFastItemsShareNoSlices(t *testing.T) {
+	m := newTestCollector(t, "", "", nil).mapper
+	res, _, err := m.parse(largeCollection(300))
+	if err != nil || len(res.Items) != 300 {
+		t.Fatalf("parse: %d items, %v", len(res.Items), err)
+	}
+	lists := func(i int) (out [][]string) {
+		a := &res.Items[i].Alert
+		for _, m := range []map[string][]string{a.Parameters, a.EventCodes, a.Areas[0].Geocodes} {
+			for _, vs := range m {
+				out = append(out, vs)
+			}
+		}
+		return out
+	}
+	for i := range res.Items {
+		mark := fmt.Sprint("item ", i)
+		for _, vs := range lists(i) {
+			for k := range vs {
+				vs[k] = mark
+			}
+		}
+		for _, ring := range res.Items[i].Alert.Areas[0].Polygons[0] {
+			for k := range ring {
+				ring[k] = [2]float64{float64(i), float64(i)}
+			}
+		}
+	}
+	for i := range res.Items {
+		mark := fmt.Sprint("item ", i)
+		for _, vs := range lists(i) {
+			for _, v := range vs {
+				if v != mark {
+					t.Fatalf("item %d holds %q", i, v)
+				}
+			}
+		}
+		for _, ring := range res.Items[i].Alert.Areas[0].Polygons[0] {
+			for _, p := range ring {
+				if p != [2]float64{float64(i), float64(i)} {
+					t.Fatalf("item %d holds position %v", i, p)
+				}
+			}
+		}
+	}
+}
