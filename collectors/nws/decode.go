@@ -77,8 +77,10 @@ type scratch struct {
 	// the feature's own. pos holds the positions of the ring being read.
 	geo alert.Geometry
 	pos [][2]float64
-	// items is the array the items of features are carved from (carve).
+	// items is the array the items of features are carved from (carve),
+	// chunk the size of each new one.
 	items []collectors.Item
+	chunk int
 }
 
 // namedList is where a string list read into scratch.lists goes: the list

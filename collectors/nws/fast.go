@@ -36,6 +36,12 @@ func (m *mapper) parseFast(body []byte) (items []featureItems, ok bool) {
 	var malformed atomic.Bool
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(spans)/minParallel))
 	scratches := make([]scratch, workers)
+	// Each goroutine carves its items from arrays of about the items it will
+	// map (most features have one), at most itemChunk: a small answer, the
+	// usual one, then takes no more than it needs.
+	for i := range scratches {
+		scratches[i].chunk = min(itemChunk, (len(spans)+workers-1)/workers)
+	}
 	mapRange := func(worker, from, to int) {
 		sc := &scratches[worker]
 		if sc.strs == nil && len(spans) >= minIntern {
@@ -93,7 +99,7 @@ func parallel(workers, n int, do func(worker, from, to int)) {
 func (m *mapper) mapFeature(raw []byte, sc *scratch) (fi featureItems, ok bool) {
 	if f, ok := decodeFeature(raw, sc); ok {
 		if sc != nil {
-			return m.featureIn(&f, &sc.items), true
+			return m.featureIn(&f, &sc.items, sc.chunk), true
 		}
 		return m.featureOf(&f), true
 	}

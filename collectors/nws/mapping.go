@@ -66,7 +66,7 @@ func (m *mapper) feature(raw json.RawMessage) featureItems {
 }
 
 // featureOf maps a decoded feature.
-func (m *mapper) featureOf(f *feature) featureItems { return m.featureIn(f, nil) }
+func (m *mapper) featureOf(f *feature) featureItems { return m.featureIn(f, nil, 0) }
 
 // itemChunk is how many items featureIn carves from one array: as many as
 // 16 KiB holds, a size class of its own, so that no room is lost to
@@ -76,7 +76,8 @@ const itemChunk = (16 << 10) / int(unsafe.Sizeof(collectors.Item{}))
 // featureIn is featureOf. When chunk is not nil, the feature's items are
 // carved from *chunk, an array shared by the items of consecutive features,
 // rather than allocated for each: featureItems live only as long as a parse.
-func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item) featureItems {
+// A new array holds size items (or the feature's, if more).
+func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item, size int) featureItems {
 	p := f.Properties
 	if p == nil {
 		return featureItems{drop: collectors.DropInvalid, problem: errors.New("feature has no properties")}
@@ -89,7 +90,7 @@ func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item) featureItems {
 		problems = append(problems, err)
 	}
 	if chunk != nil && len(targets) > 0 {
-		out.items = carve(chunk, len(targets))
+		out.items = carve(chunk, len(targets), size)
 	}
 	for i, t := range targets {
 		it, err := m.item(f, t, i == 0)
@@ -111,12 +112,13 @@ func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item) featureItems {
 }
 
 // carve returns an empty slice with room for n items, taken from *chunk,
-// which it replaces when it has not that room. Its capacity is n, so that
-// appending to it never writes into what follows.
-func carve(chunk *[]collectors.Item, n int) []collectors.Item {
+// which it replaces, by an array of size items (at least n), when it has not
+// that room. Its capacity is n, so that appending to it never writes into
+// what follows.
+func carve(chunk *[]collectors.Item, n, size int) []collectors.Item {
 	c := *chunk
 	if cap(c)-len(c) < n {
-		c = make([]collectors.Item, 0, max(itemChunk, n))
+		c = make([]collectors.Item, 0, max(size, n))
 	}
 	l := len(c)
 	*chunk = c[:l+n]
