@@ -248,7 +248,19 @@ func clonePolygons(ps [][][][2]float64) [][][][2]float64 {
 }
 
 // EventType is the CloudEvents type of the change: org.hazardwire.alert.<change>.
-func (a *Alert) EventType() string { return "org.hazardwire.alert." + string(a.Change) }
+func (a *Alert) EventType() string {
+	switch a.Change { // the usual ones without building a string for every change
+	case ChangeNew:
+		return "org.hazardwire.alert.new"
+	case ChangeUpdate:
+		return "org.hazardwire.alert.update"
+	case ChangeCancel:
+		return "org.hazardwire.alert.cancel"
+	case ChangeExpire:
+		return "org.hazardwire.alert.expire"
+	}
+	return "org.hazardwire.alert." + string(a.Change)
+}
 
 // EventSource is the CloudEvents source of the changes of a collector.
 func EventSource(source string) string { return "/hazardwire/collectors/" + source }

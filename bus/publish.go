@@ -27,7 +27,7 @@ const (
 // Subject returns the subject an alert change is published on:
 // hazardwire.alerts.<hazard>.<severity>.<source>.
 func Subject(a *alert.Alert) string {
-	return fmt.Sprintf("%s.%s.%s.%s", SubjectAlerts, token(string(a.Hazard)), token(string(a.Severity)), token(a.Source))
+	return SubjectAlerts + "." + token(string(a.Hazard)) + "." + token(string(a.Severity)) + "." + token(a.Source)
 }
 
 // token makes s safe as one subject token.

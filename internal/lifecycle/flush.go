@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 
@@ -303,8 +304,11 @@ func (e *Engine) settleRecords() {
 		e.recs[d.Record.Key] = slimOf(d.Record)
 		if a := d.Publish; a != nil {
 			e.metrics.Changes.WithLabelValues(p.batch[i].source, string(a.Hazard), string(a.Change)).Inc()
-			e.log.Info("alert change", "collector", p.batch[i].source, "id", a.ID, "change", a.Change, "hazard", a.Hazard,
-				"severity", a.Severity, "event", a.Event, "why", d.Why)
+			// Attributes, not key-value pairs: a line per change, and each
+			// pair boxed its value.
+			e.log.LogAttrs(context.Background(), slog.LevelInfo, "alert change", slog.String("collector", p.batch[i].source),
+				slog.String("id", a.ID), slog.String("change", string(a.Change)), slog.String("hazard", string(a.Hazard)),
+				slog.String("severity", string(a.Severity)), slog.String("event", a.Event), slog.String("why", d.Why))
 		}
 	}
 	for _, q := range p.batch {
