@@ -146,6 +146,10 @@ func TestRetriesKeepOrderPerKey(t *testing.T) {
 	r.publish(t, change("a", 1, alert.ChangeNew), change("a", 2, alert.ChangeUpdate), change("b", 1, alert.ChangeNew),
 		change("a", 3, alert.ChangeCancel), change("b", 2, alert.ChangeUpdate))
 	waitFor(t, "5 deliveries", func() bool { return len(p.ids()) == 5 })
+	// The partner has the fifth before the runner has its answer and counts it.
+	waitFor(t, "5 successes counted", func() bool {
+		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuccess)) == 5
+	})
 	got := p.ids()
 	for _, key := range []string{"a", "b"} {
 		var versions []int
