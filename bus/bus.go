@@ -31,6 +31,11 @@ const (
 	SubjectDeadLetter = "hazardwire.deadletter"
 )
 
+// BucketExporters holds each exporter's position on the alert stream
+// (Checkpoints), with the embedded server only. It is not a contract:
+// nothing outside the daemon reads it.
+const BucketExporters = "hazardwire_exporters"
+
 // Config configures the bus.
 type Config struct {
 	// StoreDir is the embedded server's JetStream directory.
@@ -92,6 +97,9 @@ type Bus struct {
 	nc  *nats.Conn     // the lifecycle's publishes, the state, reads
 	js  jetstream.JetStream
 	kv  jetstream.KeyValue
+	ckv jetstream.KeyValue // BucketExporters; nil with an external URL
+
+	restarted []func() // called after the embedded server restarted (OnServerRestart); guarded by store.mu
 
 	consumers []*nats.Conn // the exporters' consumers
 	cjs       []jetstream.JetStream
@@ -286,6 +294,18 @@ func (b *Bus) ensure(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("bucket %s: %w", BucketState, err)
+	}
+	if b.ns == nil {
+		return nil
+	}
+	b.ckv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketExporters,
+		Description: "hazardwire exporters' positions on " + StreamAlerts,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return fmt.Errorf("bucket %s: %w", BucketExporters, err)
 	}
 	return nil
 }

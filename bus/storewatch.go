@@ -116,6 +116,12 @@ func (b *Bus) watchStore() {
 			}
 			b.store.broken.Store(false)
 			b.log.Info("the bus store takes writes again: embedded NATS restarted on it")
+			b.store.mu.Lock()
+			fs := b.restarted
+			b.store.mu.Unlock()
+			for _, f := range fs {
+				f()
+			}
 		}
 	}()
 }

@@ -53,6 +53,9 @@ type RunnerConfig struct {
 	// Decoded, when set, shares decoded changes with the other runners
 	// reading the same stream (nil: each change is decoded here).
 	Decoded *Decoded
+	// Checkpoints, when set, keeps the consumer's position, and the server
+	// keeps its state in memory (see bus.Checkpoints); nil: a file consumer.
+	Checkpoints Checkpointer
 }
 
 // ConsumerName returns the durable consumer name of an exporter.
@@ -85,6 +88,11 @@ type Runner struct {
 	wg       sync.WaitGroup // the loops and every delivery
 	disabled atomic.Bool
 	stopOnce sync.Once
+
+	// saved is the position last checkpointed; checkpointFailing is set
+	// while saving fails. Both belong to checkpointLoop, then to Stop.
+	saved             uint64
+	checkpointFailing bool
 
 	stats      Stats // under mu
 	mu         sync.Mutex
@@ -128,7 +136,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.cfg.Filter.Validate(); err != nil {
 		return fmt.Errorf("exporter %q: %w", r.cfg.Name, err)
 	}
-	cons, err := r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, jetstream.ConsumerConfig{
+	ccfg := jetstream.ConsumerConfig{
 		Durable:        ConsumerName(r.cfg.Name),
 		Description:    "hazardwire exporter " + r.cfg.Name,
 		FilterSubjects: r.cfg.Subjects,
@@ -137,7 +145,14 @@ func (r *Runner) Start(ctx context.Context) error {
 		AckWait:        r.cfg.AckWait,
 		MaxDeliver:     -1, // retries are bounded here, so nothing is dropped silently
 		MaxAckPending:  r.cfg.MaxAckPending,
-	})
+	}
+	var cons jetstream.Consumer
+	var err error
+	if r.cfg.Checkpoints != nil {
+		cons, err = r.memoryConsumer(ctx, ccfg)
+	} else {
+		cons, err = r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, ccfg)
+	}
 	if err != nil {
 		return fmt.Errorf("exporter %q: consumer: %w", r.cfg.Name, err)
 	}
@@ -166,6 +181,11 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.wg.Add(2 + r.cfg.Concurrency)
 	go r.readLoop()
 	go r.keepAlive()
+	if r.cfg.Checkpoints != nil {
+		r.saved = cons.CachedInfo().AckFloor.Stream
+		r.wg.Add(1)
+		go r.checkpointLoop()
+	}
 	for range r.cfg.Concurrency {
 		go r.worker()
 	}
@@ -192,6 +212,12 @@ func (r *Runner) Stop(ctx context.Context) {
 		<-done
 	}
 	r.stop()
+	if r.cfg.Checkpoints != nil { // what was delivered up to now is not repeated on the next start
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = r.js.Conn().FlushWithContext(cctx) // the last acks reach the server first
+		r.checkpoint(cctx)
+		cancel()
+	}
 }
 
 func (r *Runner) stopReading() { r.stopOnce.Do(r.iter.Stop) }

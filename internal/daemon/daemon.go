@@ -75,6 +75,7 @@ type Daemon struct {
 	stopping      context.Context
 	cancelStreams context.CancelFunc // ends long-lived requests (event streams) at shutdown
 	reloads       chan reloadRequest
+	busRestarts   chan struct{} // the embedded server restarted: exporters' memory consumers are gone
 
 	mu         sync.Mutex
 	cfg        *config.Config
@@ -116,7 +117,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		opts.Now = time.Now
 	}
 	stopping, cancelStreams := context.WithCancel(context.Background())
-	d := &Daemon{stopping: stopping, cancelStreams: cancelStreams, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{}), reloads: make(chan reloadRequest),
+	d := &Daemon{stopping: stopping, cancelStreams: cancelStreams, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{}), reloads: make(chan reloadRequest), busRestarts: make(chan struct{}, 1),
 		cfg: cfg, collectors: map[string]config.BuiltCollector{}, exporters: map[string]*runningExporter{}}
 	f := promauto.With(d.reg)
 	d.colMetrics = hwcollectors.NewMetrics(d.reg)
@@ -239,6 +240,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 				break loop
 			case req := <-d.reloads:
 				req.reply <- d.apply(ctx, req.cfg, req.err)
+			case <-d.busRestarts:
+				d.restartExporters(ctx)
 			}
 		}
 	}
@@ -265,6 +268,12 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.bus = b
 	d.decoded = exporters.NewDecoded(8192)
 	d.mu.Unlock()
+	b.OnServerRestart(func() {
+		select {
+		case d.busRestarts <- struct{}{}:
+		default: // one restart of the exporters is pending already
+		}
+	})
 
 	engine := lifecycle.NewEngine(b, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
 	engine.OnPublish(func(c bus.Encoded) { d.decoded.Put(c.Alert.ID, c.Data, c.Alert) }) // exporters need not decode it
@@ -313,12 +322,61 @@ func (d *Daemon) startExporter(ctx context.Context, e *runningExporter) error {
 		Name: b.Config.Name, Exporter: b.Exporter, Filter: b.Config.Filter, Policy: b.Config.Retry,
 		Concurrency: b.Config.Concurrency, MaxRPS: b.Config.MaxRPS, Supersede: b.Config.Supersede, Heartbeat: b.Config.Heartbeat,
 		Stream: bus.StreamAlerts, Subjects: []string{bus.SubjectAlerts + ".>"}, Decoded: d.decoded,
+		Checkpoints: d.checkpoints(),
 	}, d.bus.ConsumerJetStream(b.Config.Name), d.bus, d.expMetrics, d.log.With("component", "exporter"))
 	if err := r.Start(ctx); err != nil {
 		return err
 	}
 	e.runner = r
 	return nil
+}
+
+// checkpoints is where exporters keep their positions: with the embedded
+// server, whose consumers keep their state in memory (bus.Checkpoints); nil
+// with an external one.
+func (d *Daemon) checkpoints() exporters.Checkpointer {
+	if c := d.bus.Checkpoints(); c != nil {
+		return c
+	}
+	return nil
+}
+
+// restartExporters starts every exporter again after the embedded server
+// restarted on a repaired store: their consumers, kept in memory, went with
+// the old server, and each new one starts after its exporter's saved
+// position. The connections reconnect by themselves, so a start is tried
+// again until it succeeds or the daemon stops.
+func (d *Daemon) restartExporters(ctx context.Context) {
+	if d.checkpoints() == nil {
+		return
+	}
+	d.mu.Lock()
+	old := maps.Clone(d.exporters)
+	d.mu.Unlock()
+	stopCtx, cancel := context.WithTimeout(ctx, d.opts.ShutdownTimeout)
+	defer cancel()
+	for name, e := range old {
+		if e.runner != nil {
+			e.runner.Stop(stopCtx)
+		}
+		re := &runningExporter{built: e.built}
+		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+			err := d.startExporter(ctx, re)
+			if err == nil {
+				break
+			}
+			d.log.Warn("exporter not restarted after the bus restarted; trying again", "exporter", name, "err", err, "in", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		d.mu.Lock()
+		d.exporters[name] = re
+		d.mu.Unlock()
+	}
+	d.log.Info("exporters restarted after the bus restarted", "exporters", len(old))
 }
 
 func (d *Daemon) stopAll() {

@@ -1,0 +1,108 @@
+package exporters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Checkpointer keeps an exporter's position on the stream, its ack floor,
+// for a consumer whose state the server keeps in memory (bus.Checkpoints).
+type Checkpointer interface {
+	Floor(ctx context.Context, exporter string) (seq uint64, ok bool, err error)
+	SetFloor(ctx context.Context, exporter string, seq uint64) error
+}
+
+// checkpointEvery is how often a runner with a Checkpointer saves its
+// position: after a crash, at most this much of its deliveries is repeated.
+const checkpointEvery = 250 * time.Millisecond
+
+// memoryConsumer creates the consumer of cfg with its state in memory and
+// its position in r.cfg.Checkpoints:
+//   - a memory consumer already on the server (the runner is replaced by a
+//     reload) is kept, and knows where it is;
+//   - a file consumer (made by an earlier version) gives its ack floor to the
+//     checkpoint, and is replaced;
+//   - otherwise the consumer starts after the saved position, or, for a new
+//     exporter, at the next change, a position it saves at once: a crash
+//     before its first checkpoint must not skip what came meanwhile.
+func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	cp, stream := r.cfg.Checkpoints, r.cfg.Stream
+	cfg.MemoryStorage = true
+	existing, err := r.js.Consumer(ctx, stream, cfg.Durable)
+	switch {
+	case err == nil:
+		info := existing.CachedInfo()
+		if info.Config.MemoryStorage {
+			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+			return r.js.CreateOrUpdateConsumer(ctx, stream, cfg)
+		}
+		floor := info.AckFloor.Stream
+		if err := cp.SetFloor(ctx, r.cfg.Name, floor); err != nil {
+			return nil, err
+		}
+		if err := r.js.DeleteConsumer(ctx, stream, cfg.Durable); err != nil {
+			return nil, fmt.Errorf("replace file consumer: %w", err)
+		}
+		r.log.Info("consumer moved to memory; its position is kept in the checkpoint bucket", "floor", floor)
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, err
+	}
+	floor, ok, err := cp.Floor(ctx, r.cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
+		return r.js.CreateConsumer(ctx, stream, cfg)
+	}
+	cons, err := r.js.CreateConsumer(ctx, stream, cfg) // DeliverNew: from the next change
+	if err != nil {
+		return nil, err
+	}
+	if err := cp.SetFloor(ctx, r.cfg.Name, cons.CachedInfo().AckFloor.Stream); err != nil {
+		_ = r.js.DeleteConsumer(ctx, stream, cfg.Durable) // the next start makes it again
+		return nil, err
+	}
+	return cons, nil
+}
+
+// checkpointLoop saves the runner's position every checkpointEvery.
+func (r *Runner) checkpointLoop() {
+	defer r.wg.Done()
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+			r.checkpoint(r.ctx)
+		}
+	}
+}
+
+// checkpoint saves the consumer's ack floor when it moved. A failure (the
+// store refusing writes, the server restarting) is logged once until a save
+// succeeds: the position saved before stays, and a crash meanwhile repeats
+// more deliveries, nothing else.
+func (r *Runner) checkpoint(ctx context.Context) {
+	info, err := r.cons.Info(ctx)
+	if err == nil && info.AckFloor.Stream > r.saved {
+		err = r.cfg.Checkpoints.SetFloor(ctx, r.cfg.Name, info.AckFloor.Stream)
+		if err == nil {
+			r.saved = info.AckFloor.Stream
+		}
+	}
+	switch {
+	case err != nil && !r.checkpointFailing && ctx.Err() == nil:
+		r.checkpointFailing = true
+		r.log.Warn("cannot save the exporter's position; after a crash its deliveries since the last save would be repeated", "saved", r.saved, "err", err)
+	case err == nil && r.checkpointFailing:
+		r.checkpointFailing = false
+		r.log.Info("the exporter's position is saved again", "saved", r.saved)
+	}
+}

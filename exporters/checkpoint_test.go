@@ -1,0 +1,224 @@
+package exporters_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/exporters/webhook"
+	"github.com/hazardwire/hazardwire/internal/testbus"
+)
+
+// openBusAt opens an embedded bus on dir, as a daemon (re)started on that
+// store does.
+func openBusAt(t *testing.T, dir string) *bus.Bus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := bus.Open(ctx, bus.Config{StoreDir: dir, MaxMemory: 64 << 20, MaxStore: 1 << 30}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// startCheckpointed starts exporter p1 on b with its position kept in b's
+// checkpoint bucket (a memory consumer), delivering to p.
+func startCheckpointed(t *testing.T, b *bus.Bus, p *partner) *exporters.Runner {
+	t.Helper()
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
+		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := b.Checkpoints()
+	if cp == nil {
+		t.Fatal("an embedded bus has no checkpoints")
+	}
+	r := exporters.NewRunner(exporters.RunnerConfig{
+		Name: "p1", Exporter: exp, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
+		Policy:      exporters.RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 1000},
+		Checkpoints: cp,
+	}, b.ConsumerJetStream("p1"), b, exporters.NewMetrics(prometheus.NewRegistry()), testbus.Logger(t))
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func publishN(t *testing.T, b *bus.Bus, from, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := from; i < from+n; i++ {
+		a := change(fmt.Sprintf("src:k%d", i), 1, alert.ChangeNew)
+		if _, err := b.Publish(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
+// sorted returns ids in order: keys are delivered concurrently.
+func sorted(ids []string) []string {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return ids
+}
+
+func stopRunner(r *exporters.Runner) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.Stop(ctx)
+}
+
+// TestCheckpointedRunnerAcrossRestarts: an exporter whose consumer keeps its
+// state in memory starts at the next change when new, resumes after its
+// saved position on a restarted store (a clean stop repeats nothing), and
+// after a crash (the bus gone without a stop) delivers everything it had
+// not acknowledged, none of what came before it existed.
+func TestCheckpointedRunnerAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	b := openBusAt(t, dir)
+	before := publishN(t, b, 0, 3) // before the exporter: never delivered
+	p := &partner{tries: map[string]int{}}
+	r := startCheckpointed(t, b, p)
+	info, err := b.JetStream().Consumer(context.Background(), bus.StreamAlerts, exporters.ConsumerName("p1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.CachedInfo().Config.MemoryStorage {
+		t.Fatal("the consumer keeps its state on disk, want memory")
+	}
+	first := publishN(t, b, 3, 5)
+	waitFor(t, "the first five delivered", func() bool { return len(p.ids()) == 5 })
+	stopRunner(r)
+	b.Close()
+
+	// A clean restart: the next changes, and nothing again.
+	b = openBusAt(t, dir)
+	second := publishN(t, b, 8, 2)
+	r = startCheckpointed(t, b, p)
+	waitFor(t, "the next two delivered", func() bool { return len(p.ids()) == 7 })
+	time.Sleep(300 * time.Millisecond) // anything repeated would arrive by now
+	if got, want := sorted(p.ids()), sorted(slices.Concat(first, second)); !slices.Equal(got, want) {
+		t.Fatalf("after a clean restart the partner has %v, want %v", got, want)
+	}
+
+	// A crash: the partner refuses, so nothing is acknowledged, and the bus
+	// goes away without the runner stopping.
+	p.mu.Lock()
+	p.fail = func(string, int) int { return 503 }
+	p.mu.Unlock()
+	third := publishN(t, b, 10, 4)
+	waitFor(t, "attempts at the crash's changes", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.tries[third[3]] > 0
+	})
+	b.Close()
+	stopRunner(r) // only to end its goroutines: its bus is gone
+
+	b = openBusAt(t, dir)
+	t.Cleanup(b.Close)
+	p.mu.Lock()
+	p.fail = nil
+	p.mu.Unlock()
+	r = startCheckpointed(t, b, p)
+	t.Cleanup(func() { stopRunner(r) })
+	waitFor(t, "the crash's changes delivered", func() bool { return len(p.ids()) >= 11 })
+	got := p.ids()
+	for _, id := range slices.Concat(first, second, third) {
+		if !slices.Contains(got, id) {
+			t.Errorf("%s never delivered", id)
+		}
+	}
+	for _, id := range before {
+		if slices.Contains(got, id) {
+			t.Errorf("%s, published before the exporter existed, was delivered", id)
+		}
+	}
+}
+
+// TestCheckpointedRunnerTakesOverAFileConsumer: a file consumer left by an
+// earlier version gives its ack floor to the checkpoint and is replaced; the
+// exporter goes on after what it had acknowledged.
+func TestCheckpointedRunnerTakesOverAFileConsumer(t *testing.T) {
+	b := openBusAt(t, t.TempDir())
+	t.Cleanup(b.Close)
+	ctx := context.Background()
+	ids := publishN(t, b, 0, 6)
+	cons, err := b.JetStream().CreateConsumer(ctx, bus.StreamAlerts, jetstream.ConsumerConfig{
+		Durable: exporters.ConsumerName("p1"), AckPolicy: jetstream.AckExplicitPolicy, MaxDeliver: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(4, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &partner{tries: map[string]int{}}
+	r := startCheckpointed(t, b, p)
+	t.Cleanup(func() { stopRunner(r) })
+	waitFor(t, "the two not acknowledged delivered", func() bool { return len(p.ids()) == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if got := sorted(p.ids()); !slices.Equal(got, sorted(ids[4:])) {
+		t.Fatalf("partner has %v, want %v", got, ids[4:])
+	}
+	floor, ok, err := b.Checkpoints().Floor(ctx, "p1")
+	if err != nil || !ok || floor < 4 {
+		t.Fatalf("checkpoint %d, %v, %v; want at least the file consumer's floor 4", floor, ok, err)
+	}
+}
+
+// TestCheckpointedRunnerNewThenCrash: a new exporter saves its starting
+// position at once, so a crash before anything is acknowledged still
+// delivers what came after it started, and nothing from before.
+func TestCheckpointedRunnerNewThenCrash(t *testing.T) {
+	dir := t.TempDir()
+	b := openBusAt(t, dir)
+	before := publishN(t, b, 0, 3)
+	p := &partner{tries: map[string]int{}, fail: func(string, int) int { return 503 }}
+	r := startCheckpointed(t, b, p)
+	after := publishN(t, b, 3, 2)
+	waitFor(t, "attempts at both changes", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.tries[after[0]] > 0 && p.tries[after[1]] > 0
+	})
+	b.Close() // the crash
+	stopRunner(r)
+
+	b = openBusAt(t, dir)
+	t.Cleanup(b.Close)
+	p.mu.Lock()
+	p.fail = nil
+	p.mu.Unlock()
+	r = startCheckpointed(t, b, p)
+	t.Cleanup(func() { stopRunner(r) })
+	waitFor(t, "both changes delivered", func() bool { return len(p.ids()) == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if got := sorted(p.ids()); !slices.Equal(got, sorted(after)) {
+		t.Fatalf("partner has %v, want %v (and none of %v)", got, after, before)
+	}
+}
