@@ -182,6 +182,11 @@ func fkDiskFault(t *testing.T, fail, repair func(mnt string)) {
 	b.setStage(2)
 	want := b.want(fkStages - 1)
 	fkWait(t, d, 30*time.Second, "every change delivered", func() bool { return p.hasAll(want) })
+	// The exporters' consumers, kept in memory, went with the old server:
+	// the exporters were started again after their saved positions.
+	if !strings.Contains(d.logs.String(), "exporters restarted after the bus restarted") {
+		t.Error("the log does not say the exporters were restarted with the bus")
+	}
 	rep := fkCheck(t, p, want)
 	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
 }
