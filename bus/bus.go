@@ -342,6 +342,11 @@ func (b *Bus) Ready() bool {
 // for it.
 func (b *Bus) Close() {
 	b.store.stopWatching()
+	// Let go of the callers' callbacks: whatever still refers to the bus
+	// after Close must not keep a whole daemon alive through them.
+	b.store.mu.Lock()
+	b.restarted = nil
+	b.store.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, nc := range append(slices.Clone(b.consumers), b.nc) {
 		if nc == nil {
