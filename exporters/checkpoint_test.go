@@ -2,9 +2,7 @@ package exporters_test
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
 	"github.com/hazardwire/hazardwire/exporters"
-	"github.com/hazardwire/hazardwire/exporters/webhook"
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
@@ -36,15 +33,7 @@ func openBusAt(t *testing.T, dir string) *bus.Bus {
 // checkpoint bucket (a memory consumer), delivering to p.
 func startCheckpointed(t *testing.T, b *bus.Bus, p *partner) *exporters.Runner {
 	t.Helper()
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
-		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := webhookTo(t, p)
 	cp := b.Checkpoints()
 	if cp == nil {
 		t.Fatal("an embedded bus has no checkpoints")
@@ -78,6 +67,19 @@ func sorted(ids []string) []string {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	return ids
+}
+
+// restartAfterCrash opens the bus on dir again and starts p1 on it, with
+// the partner answering 2xx again; both stop at the test's end.
+func restartAfterCrash(t *testing.T, dir string, p *partner) {
+	t.Helper()
+	b := openBusAt(t, dir)
+	t.Cleanup(b.Close)
+	p.mu.Lock()
+	p.fail = nil
+	p.mu.Unlock()
+	r := startCheckpointed(t, b, p)
+	t.Cleanup(func() { stopRunner(r) })
 }
 
 func stopRunner(r *exporters.Runner) {
@@ -133,13 +135,7 @@ func TestCheckpointedRunnerAcrossRestarts(t *testing.T) {
 	b.Close()
 	stopRunner(r) // only to end its goroutines: its bus is gone
 
-	b = openBusAt(t, dir)
-	t.Cleanup(b.Close)
-	p.mu.Lock()
-	p.fail = nil
-	p.mu.Unlock()
-	r = startCheckpointed(t, b, p)
-	t.Cleanup(func() { stopRunner(r) })
+	restartAfterCrash(t, dir, p)
 	waitFor(t, "the crash's changes delivered", func() bool { return len(p.ids()) >= 11 })
 	got := p.ids()
 	for _, id := range slices.Concat(first, second, third) {
@@ -209,13 +205,7 @@ func TestCheckpointedRunnerNewThenCrash(t *testing.T) {
 	b.Close() // the crash
 	stopRunner(r)
 
-	b = openBusAt(t, dir)
-	t.Cleanup(b.Close)
-	p.mu.Lock()
-	p.fail = nil
-	p.mu.Unlock()
-	r = startCheckpointed(t, b, p)
-	t.Cleanup(func() { stopRunner(r) })
+	restartAfterCrash(t, dir, p)
 	waitFor(t, "both changes delivered", func() bool { return len(p.ids()) == 2 })
 	time.Sleep(300 * time.Millisecond)
 	if got := sorted(p.ids()); !slices.Equal(got, sorted(after)) {

@@ -69,15 +69,7 @@ type rig struct {
 func start(t *testing.T, p *partner, f exporters.Filter, opts ...func(*exporters.RunnerConfig)) *rig {
 	t.Helper()
 	b := testbus.Open(t)
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
-		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := webhookTo(t, p)
 	reg := prometheus.NewRegistry()
 	m := exporters.NewMetrics(reg)
 	cfg := exporters.RunnerConfig{
@@ -97,6 +89,21 @@ func start(t *testing.T, p *partner, f exporters.Filter, opts ...func(*exporters
 		r.Stop(ctx)
 	})
 	return &rig{b: b, p: p, reg: reg, metrics: m, runner: r}
+}
+
+// webhookTo serves p and returns exporter p1's webhook to it.
+func webhookTo(t *testing.T, p *partner) exporters.Exporter {
+	t.Helper()
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
+		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp
 }
 
 func change(key string, v int, c alert.Change, mod ...func(*alert.Alert)) *alert.Alert {
