@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hazardwire/hazardwire/collectors/internal/jsonlit"
 )
 
 // maxSkipDepth bounds the nesting the lexer skips over. encoding/json
@@ -260,7 +262,7 @@ func (l *lexer) number() float64 {
 		return 0
 	}
 	l.peek()
-	end := numberEnd(l.b, l.pos)
+	end := jsonlit.NumberEnd(l.b, l.pos)
 	if end < 0 {
 		l.fail()
 		return 0
@@ -272,49 +274,6 @@ func (l *lexer) number() float64 {
 	}
 	l.pos = end
 	return f
-}
-
-// numberEnd returns the end of the JSON number at b[i:], or -1 when there is
-// none: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func numberEnd(b []byte, i int) int {
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		i = digits(b, i)
-	default:
-		return -1
-	}
-	if i < len(b) && b[i] == '.' {
-		if j := digits(b, i+1); j > i+1 {
-			i = j
-		} else {
-			return -1
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		j := digits(b, i)
-		if j == i {
-			return -1
-		}
-		i = j
-	}
-	return i
-}
-
-// digits returns the end of the run of decimal digits at b[i:].
-func digits(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		i++
-	}
-	return i
 }
 
 // skip consumes one value of any kind, checking that it is valid JSON.
@@ -346,7 +305,7 @@ func (l *lexer) skipDepth(depth int) {
 	case c == 'n':
 		l.literal("null")
 	case c == '-' || '0' <= c && c <= '9':
-		if end := numberEnd(l.b, l.pos); end >= 0 {
+		if end := jsonlit.NumberEnd(l.b, l.pos); end >= 0 {
 			l.pos = end
 		} else {
 			l.fail()

@@ -30,8 +30,11 @@ func String(b []byte) (s string, ok bool) {
 
 // Number reports whether b is a JSON number, as the JSON grammar writes it:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func Number(b []byte) bool {
-	i := 0
+func Number(b []byte) bool { return NumberEnd(b, 0) == len(b) }
+
+// NumberEnd returns the end of the JSON number that starts at b[i], or -1
+// when none does (the grammar of Number).
+func NumberEnd(b []byte, i int) int {
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
@@ -41,12 +44,12 @@ func Number(b []byte) bool {
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
 		i = digits(b, i)
 	default:
-		return false
+		return -1
 	}
 	if i < len(b) && b[i] == '.' {
 		j := digits(b, i+1)
 		if j == i+1 {
-			return false
+			return -1
 		}
 		i = j
 	}
@@ -57,11 +60,11 @@ func Number(b []byte) bool {
 		}
 		j := digits(b, i)
 		if j == i {
-			return false
+			return -1
 		}
 		i = j
 	}
-	return i == len(b)
+	return i
 }
 
 // digits returns the index of the first byte at or after i that is not a

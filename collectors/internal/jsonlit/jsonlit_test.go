@@ -59,3 +59,21 @@ func validUTF8(b []byte) bool {
 	_ = json.Unmarshal(b, &s)
 	return string(b[1:len(b)-1]) == s
 }
+
+// TestNumberEnd: a number followed by what ends a JSON value ends there;
+// what is not a number, at its start, gives -1.
+func TestNumberEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		from int
+		want int
+	}{
+		{`12,`, 0, 2}, {`[-0.5e+3]`, 1, 8}, {`{"a":7}`, 5, 6}, {`1.5 `, 0, 3},
+		{`x`, 0, -1}, {`-`, 0, -1}, {`1.,`, 0, -1}, {`1e]`, 0, -1}, {`.5`, 0, -1},
+		{`01`, 0, 1}, // the number 0; what follows is the caller's to refuse
+	} {
+		if got := NumberEnd([]byte(tc.in), tc.from); got != tc.want {
+			t.Errorf("NumberEnd(%q, %d) = %d, want %d", tc.in, tc.from, got, tc.want)
+		}
+	}
+}
