@@ -71,7 +71,7 @@ func sorted(ids []string) []string {
 
 // restartAfterCrash opens the bus on dir again and starts p1 on it, with
 // the partner answering 2xx again; both stop at the test's end.
-func restartAfterCrash(t *testing.T, dir string, p *partner) {
+func restartAfterCrash(t *testing.T, dir string, p *partner) *bus.Bus {
 	t.Helper()
 	b := openBusAt(t, dir)
 	t.Cleanup(b.Close)
@@ -80,6 +80,23 @@ func restartAfterCrash(t *testing.T, dir string, p *partner) {
 	p.mu.Unlock()
 	r := startCheckpointed(t, b, p)
 	t.Cleanup(func() { stopRunner(r) })
+	return b
+}
+
+// drained waits until p1's consumer on b has nothing left to deliver and
+// nothing unacknowledged: a change delivered again would have reached the
+// partner by then (it records a delivery before the runner acknowledges it).
+func drained(t *testing.T, b *bus.Bus) {
+	t.Helper()
+	ctx := context.Background()
+	waitFor(t, "p1's consumer drained", func() bool {
+		c, err := b.JetStream().Consumer(ctx, bus.StreamAlerts, exporters.ConsumerName("p1"))
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(ctx)
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	})
 }
 
 func stopRunner(r *exporters.Runner) {
@@ -116,7 +133,7 @@ func TestCheckpointedRunnerAcrossRestarts(t *testing.T) {
 	second := publishN(t, b, 8, 2)
 	r = startCheckpointed(t, b, p)
 	waitFor(t, "the next two delivered", func() bool { return len(p.ids()) == 7 })
-	time.Sleep(300 * time.Millisecond) // anything repeated would arrive by now
+	drained(t, b)
 	if got, want := sorted(p.ids()), sorted(slices.Concat(first, second)); !slices.Equal(got, want) {
 		t.Fatalf("after a clean restart the partner has %v, want %v", got, want)
 	}
@@ -177,7 +194,7 @@ func TestCheckpointedRunnerTakesOverAFileConsumer(t *testing.T) {
 	r := startCheckpointed(t, b, p)
 	t.Cleanup(func() { stopRunner(r) })
 	waitFor(t, "the two not acknowledged delivered", func() bool { return len(p.ids()) == 2 })
-	time.Sleep(300 * time.Millisecond)
+	drained(t, b)
 	if got := sorted(p.ids()); !slices.Equal(got, sorted(ids[4:])) {
 		t.Fatalf("partner has %v, want %v", got, ids[4:])
 	}
@@ -205,9 +222,9 @@ func TestCheckpointedRunnerNewThenCrash(t *testing.T) {
 	b.Close() // the crash
 	stopRunner(r)
 
-	restartAfterCrash(t, dir, p)
+	b = restartAfterCrash(t, dir, p)
 	waitFor(t, "both changes delivered", func() bool { return len(p.ids()) == 2 })
-	time.Sleep(300 * time.Millisecond)
+	drained(t, b)
 	if got := sorted(p.ids()); !slices.Equal(got, sorted(after)) {
 		t.Fatalf("partner has %v, want %v (and none of %v)", got, after, before)
 	}
