@@ -167,6 +167,9 @@ func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard ale
 	if area == "" {
 		return nil, errors.New("areaCode is empty")
 	}
+	if err := kmacode.CheckZone(area); err != nil {
+		return nil, fmt.Errorf("areaCode: %w", err)
+	}
 	lifted, ok := commandLifts(strings.TrimSpace(string(r.Command)))
 	if !ok {
 		return nil, fmt.Errorf("command %q is not one of 1, 2, 3, 6, 7, 8", r.Command)

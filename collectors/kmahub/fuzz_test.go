@@ -47,7 +47,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("key %q twice", a.Key)
 			}
 			keys[a.Key] = true
-			if !strings.HasPrefix(a.Key, "kmahub:") {
+			if !strings.HasPrefix(a.Key, "kmahub:") || strings.Count(a.Key, "/") != 1 {
 				t.Fatalf("key %q", a.Key)
 			}
 			if _, off := a.Sent.Zone(); off != 9*3600 {

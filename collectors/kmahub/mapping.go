@@ -147,6 +147,9 @@ func (m *mapper) candidate(r *hubRow, kind kmacode.Kind, hazard alert.Hazard) (*
 	if r.RegID == "" {
 		return nil, errors.New("REG_ID is empty")
 	}
+	if err := kmacode.CheckZone(r.RegID); err != nil {
+		return nil, fmt.Errorf("REG_ID: %w", err)
+	}
 	lifted, ok := commandLifts(r.Cmd)
 	if !ok {
 		return nil, fmt.Errorf("CMD %q is not a known command", r.Cmd)

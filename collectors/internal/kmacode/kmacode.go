@@ -329,3 +329,18 @@ func CleanText(s string) string {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	return strings.TrimSpace(s)
 }
+
+// CheckZone reports a 특보구역 code that is not letters and digits (KMA's are
+// a letter and seven digits: L1090500 on land, S… at sea). The code goes into
+// the alert key as "<zone>/<kind>", which a slash or a space in it would make
+// ambiguous, so a row with such a code is dropped as invalid. The callers
+// name an empty code themselves.
+func CheckZone(code string) error {
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return fmt.Errorf("zone code %q is not letters and digits", code)
+		}
+	}
+	return nil
+}

@@ -168,3 +168,16 @@ func TestParseTime(t *testing.T) {
 		t.Errorf("CleanText = %q", got)
 	}
 }
+
+func TestCheckZone(t *testing.T) {
+	for _, ok := range []string{"L1090500", "S1131000", "L1060100", ""} {
+		if err := CheckZone(ok); err != nil {
+			t.Errorf("CheckZone(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"L10/0300", "L1 090500", "L1090500\n", "L1090500.", "강원"} {
+		if CheckZone(bad) == nil {
+			t.Errorf("CheckZone(%q) takes it", bad)
+		}
+	}
+}
