@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
@@ -24,20 +26,84 @@ type queued struct {
 }
 
 // storedRecord encodes r as stored, with its alert's JSON as published:
-// the record's other fields, then the alert spliced in, not encoded again.
+// the alert spliced in, not encoded again, then the record's other fields.
 // It appends to out, which may come from recordBufs.
 func storedRecord(out []byte, r *Record, alertJSON []byte) ([]byte, error) {
-	rest := *r
-	rest.Alert = alert.Alert{} // omitted
-	b, err := json.Marshal(&rest)
-	if err != nil {
-		return nil, err
-	}
-	out = slices.Grow(out[:0], len(b)+len(alertJSON)+10)
+	out = slices.Grow(out[:0], len(alertJSON)+len(r.Key)+len(r.Hash)+16*len(r.Seqs)+200)
 	out = append(out, `{"alert":`...)
 	out = append(out, alertJSON...)
 	out = append(out, ',')
-	return append(out, b[1:]...), nil // b is {"key":…}
+	return appendRecordFields(out, r)
+}
+
+// appendRecordFields appends the members of r but its alert, and the
+// closing brace, byte for byte as encoding/json writes them (TestRecordFields):
+// json.Marshal of the record was a quarter of the cost of recording it.
+func appendRecordFields(out []byte, r *Record) ([]byte, error) {
+	out = append(out, `"key":`...)
+	out = appendJSONString(out, r.Key)
+	out = append(out, `,"source":`...)
+	out = appendJSONString(out, r.Source)
+	out = append(out, `,"version":`...)
+	out = strconv.AppendInt(out, int64(r.Version), 10)
+	out = append(out, `,"episode":`...)
+	out = strconv.AppendInt(out, int64(r.Episode), 10)
+	out = append(out, `,"active":`...)
+	out = strconv.AppendBool(out, r.Active)
+	out = append(out, `,"hash":`...)
+	out = appendJSONString(out, r.Hash)
+	var err error
+	out = append(out, `,"sent":`...)
+	if out, err = appendJSONTime(out, r.Sent); err != nil {
+		return nil, fmt.Errorf("record %s: sent: %w", r.Key, err)
+	}
+	if !r.End.IsZero() {
+		out = append(out, `,"end":`...)
+		if out, err = appendJSONTime(out, r.End); err != nil {
+			return nil, fmt.Errorf("record %s: end: %w", r.Key, err)
+		}
+	}
+	if r.Missing != 0 {
+		out = append(out, `,"missing":`...)
+		out = strconv.AppendInt(out, int64(r.Missing), 10)
+	}
+	if len(r.Seqs) > 0 {
+		out = append(out, `,"seqs":[`...)
+		for i, s := range r.Seqs {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = strconv.AppendUint(out, s, 10)
+		}
+		out = append(out, ']')
+	}
+	return append(out, '}'), nil
+}
+
+// appendJSONString appends s quoted as encoding/json does. Keys, sources
+// and hashes are plain ASCII all but always; anything else goes through
+// encoding/json.
+func appendJSONString(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always encodes
+			return append(out, b...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
+}
+
+// appendJSONTime appends t quoted as time.Time's MarshalJSON does, with its
+// error for a time it cannot write.
+func appendJSONTime(out []byte, t time.Time) ([]byte, error) {
+	out = append(out, '"')
+	out, err := t.AppendText(out)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '"'), nil
 }
 
 // recordBufs recycles the buffers records are encoded into once the bucket
