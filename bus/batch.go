@@ -30,25 +30,14 @@ func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]Stored, []error) 
 		}
 		return stored, errs
 	}
-	futures := make([]jetstream.PubAckFuture, len(cs))
-	for i, c := range cs {
-		f, err := b.js.PublishMsgAsync(c.message()) // the message names its stream
-		if err != nil {
-			errs[i] = fmt.Errorf("publish %s: %w", c.Alert.ID, err)
+	// The message names its stream.
+	res := b.acks.publish(ctx, len(cs), func(i int) *nats.Msg { return cs[i].message() })
+	for i, r := range res {
+		if r.Err != nil {
+			errs[i] = fmt.Errorf("publish %s: %w", cs[i].Alert.ID, r.Err)
 			continue
 		}
-		futures[i] = f
-	}
-	for i, f := range futures {
-		if f == nil {
-			continue
-		}
-		ack, err := await(ctx, f)
-		if err != nil {
-			errs[i] = fmt.Errorf("publish %s: %w", cs[i].Alert.ID, err)
-			continue
-		}
-		stored[i] = Stored{Seq: ack.Sequence, Duplicate: ack.Duplicate}
+		stored[i] = Stored{Seq: r.Seq, Duplicate: r.Duplicate}
 	}
 	return stored, errs
 }
@@ -69,26 +58,17 @@ func (s *StateStore) PutAll(ctx context.Context, entries []StateEntry) []error {
 		}
 		return errs
 	}
-	futures := make([]jetstream.PubAckFuture, len(entries))
-	for i, e := range entries {
-		// A KV put is a publish on the bucket's subject for the key.
-		f, err := s.js.PublishMsgAsync(&nats.Msg{
-			Subject: "$KV." + BucketState + "." + stateKey(e.Source, e.Key),
-			Header:  nats.Header{jetstream.ExpectedStreamHeader: stateStream},
-			Data:    e.Value,
-		})
-		if err != nil {
-			errs[i] = fmt.Errorf("store state %q: %w", e.Key, err)
-			continue
-		}
-		futures[i] = f
-	}
-	for i, f := range futures {
-		if f == nil {
-			continue
-		}
-		if _, err := await(ctx, f); err != nil {
-			errs[i] = fmt.Errorf("store state %q: %w", entries[i].Key, err)
+	// A KV put is a publish on the bucket's subject for the key. One
+	// message serves them all: each is sent before the next is set.
+	m := nats.Msg{Header: nats.Header{jetstream.ExpectedStreamHeader: stateStream}}
+	res := s.acks.publish(ctx, len(entries), func(i int) *nats.Msg {
+		m.Subject = "$KV." + BucketState + "." + stateKey(entries[i].Source, entries[i].Key)
+		m.Data = entries[i].Value
+		return &m
+	})
+	for i, r := range res {
+		if r.Err != nil {
+			errs[i] = fmt.Errorf("store state %q: %w", entries[i].Key, r.Err)
 		}
 	}
 	return errs
@@ -97,19 +77,6 @@ func (s *StateStore) PutAll(ctx context.Context, entries []StateEntry) []error {
 // stateStream is the expected-stream header of every state write. It is
 // shared: nats.go only reads a message's header when it sends it.
 var stateStream = []string{"KV_" + BucketState}
-
-// await waits for one asynchronous publish's acknowledgement. The JetStream
-// context's async timeout bounds the wait when ctx has no deadline.
-func await(ctx context.Context, f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
-	select {
-	case ack := <-f.Ok():
-		return ack, nil
-	case err := <-f.Err():
-		return nil, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
 
 // Get reads the record of one alert key.
 func (s *StateStore) Get(ctx context.Context, source, key string) ([]byte, error) {

@@ -2,11 +2,15 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
@@ -117,5 +121,38 @@ func TestPutAll(t *testing.T) {
 	want := []string{`{"key":"a2"}`, `{"key":"b"}`, `{"key":"c"}`}
 	if !slices.Equal(got, want) {
 		t.Errorf("All = %v, want %v", got, want)
+	}
+}
+
+// TestBatchNoResponders: with no stream on the subjects, every change and
+// every record fails at once with the jetstream package's error, rather
+// than after the publish timeout.
+func TestBatchNoResponders(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	if err := b.JetStream().DeleteStream(ctx, bus.StreamAlerts); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.JetStream().DeleteKeyValue(ctx, bus.BucketState); err != nil {
+		t.Fatal(err)
+	}
+	a := sample(1)
+	c, err := bus.Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, errs := b.PublishAll(ctx, []bus.Encoded{c, c})
+	for _, err := range errs {
+		if !errors.Is(err, jetstream.ErrNoStreamResponse) || !strings.HasPrefix(err.Error(), "publish "+a.ID+": ") {
+			t.Errorf("PublishAll error %v, want publish %s: and %v", err, a.ID, jetstream.ErrNoStreamResponse)
+		}
+	}
+	errs = b.States().PutAll(ctx, []bus.StateEntry{{Source: "nws", Key: a.Key, Value: []byte(`{}`)}})
+	if !errors.Is(errs[0], jetstream.ErrNoStreamResponse) || !strings.HasPrefix(errs[0].Error(), `store state "`+a.Key+`": `) {
+		t.Errorf("PutAll error %v, want store state %q: and %v", errs[0], a.Key, jetstream.ErrNoStreamResponse)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("no responders took %v to fail", took)
 	}
 }

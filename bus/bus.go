@@ -99,6 +99,8 @@ type Bus struct {
 	kv  jetstream.KeyValue
 	ckv jetstream.KeyValue // BucketExporters; nil with an external URL
 
+	acks *acker // PublishAll's and PutAll's publishes on nc
+
 	restarted []func() // called after the embedded server restarted (OnServerRestart); guarded by store.mu
 
 	consumers []*nats.Conn // the exporters' consumers
@@ -122,13 +124,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		b.Close()
 		return nil, err
 	}
-	// Async publishes (PublishAll, PutAll) fail after this long without an
-	// acknowledgement, like a synchronous publish's request timeout. A store
-	// that cannot write never acknowledges, and the lifecycle waits this long
-	// with its engine locked (the API and status page with it): keep it short.
+	// The benchmark's asynchronous publishes (internal/bench) fail after
+	// publishTimeout without an acknowledgement, as PublishAll's do.
 	if b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(publishTimeout)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if b.acks, err = newAcker(b.nc, publishTimeout); err != nil {
+		b.Close()
+		return nil, err
 	}
 	for _, nc := range b.consumers {
 		js, err := jetstream.New(nc)
@@ -201,7 +205,10 @@ func (b *Bus) connectExternal() error {
 	return nil
 }
 
-// publishTimeout bounds the wait for the bus's acknowledgement of a publish.
+// publishTimeout bounds the wait for the bus's acknowledgement of a publish,
+// like a synchronous publish's request timeout. A store that cannot write
+// never acknowledges, and the lifecycle waits this long with its engine
+// locked (the API and status page with it): keep it short.
 const publishTimeout = 10 * time.Second
 
 // consumerConns is how many connections carry the exporters' consumers,
@@ -347,6 +354,9 @@ func (b *Bus) Close() {
 	b.store.mu.Lock()
 	b.restarted = nil
 	b.store.mu.Unlock()
+	if b.acks != nil {
+		b.acks.close()
+	}
 	var wg sync.WaitGroup
 	for _, nc := range append(slices.Clone(b.consumers), b.nc) {
 		if nc == nil {

@@ -116,13 +116,13 @@ func (c Encoded) message() *nats.Msg {
 // StateStore keeps lifecycle records, as opaque values, in the KV bucket
 // hazardwire_state.
 type StateStore struct {
-	kv jetstream.KeyValue
-	nc *nats.Conn
-	js jetstream.JetStream
+	kv   jetstream.KeyValue
+	nc   *nats.Conn
+	acks *acker
 }
 
 // States returns the lifecycle state store.
-func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv, nc: b.nc, js: b.js} }
+func (b *Bus) States() *StateStore { return &StateStore{kv: b.kv, nc: b.nc, acks: b.acks} }
 
 // stateKey maps an alert key to a KV key: the source, then the alert key in
 // unpadded base64url (alert keys hold characters KV keys may not).
