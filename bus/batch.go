@@ -30,7 +30,6 @@ func (b *Bus) PublishAll(ctx context.Context, cs []Encoded) ([]Stored, []error) 
 		}
 		return stored, errs
 	}
-	// The message names its stream.
 	res := b.acks.publish(ctx, len(cs), func(i int) *nats.Msg { return cs[i].message() })
 	for i, r := range res {
 		if r.Err != nil {

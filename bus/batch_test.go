@@ -80,7 +80,7 @@ func TestPublishAll(t *testing.T) {
 	}
 	a := as[4]
 	wantHeader := map[string][]string{
-		"Nats-Msg-Id": {a.ID}, "Nats-Expected-Stream": {bus.StreamAlerts},
+		"Nats-Msg-Id":    {a.ID},
 		"ce-specversion": {"1.0"}, "ce-id": {a.ID}, "ce-type": {"org.hazardwire.alert.new"},
 		"ce-source": {"/hazardwire/collectors/nws"}, "ce-subject": {a.Key},
 		"ce-time": {a.Sent.Format(time.RFC3339)}, "Content-Type": {"application/json"},

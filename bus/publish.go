@@ -92,14 +92,20 @@ func Encode(a *alert.Alert) (Encoded, error) {
 }
 
 // message is the stream message of one change: the alert as JSON, its id
-// as Nats-Msg-Id, the CloudEvents headers, and the stream it must land in.
-// The header's values share one array and the map is sized once: the
-// lifecycle builds one of these per change, and a Header.Set per header
-// (plus jetstream's option for the stream) were nine allocations of it.
+// as Nats-Msg-Id, and the CloudEvents headers. The header's values share one
+// array and the map is sized once: the lifecycle builds one of these per
+// change, and a Header.Set per header were eight allocations of it.
+//
+// It names no expected stream (Nats-Expected-Stream): the server refuses a
+// stream whose subjects overlap the alert stream's, so a change can land
+// nowhere else, and the header would be stored with every change and read
+// by every consumer. With it a message had nine headers, one more than a
+// Go map holds without a table: building the map cost 0.46 µs instead of
+// 0.18, and nats.go's decoding of each delivery 1.2 µs instead of 0.7.
 func (c Encoded) message() *nats.Msg {
 	a := c.Alert
 	v := [...]string{a.ID, "1.0", a.ID, a.EventType(), alert.EventSource(a.Source), a.Key,
-		a.Sent.Format(time.RFC3339), "application/json", StreamAlerts}
+		a.Sent.Format(time.RFC3339), "application/json"}
 	h := make(nats.Header, len(v))
 	h[jetstream.MsgIDHeader] = v[0:1:1]
 	h[HeaderCESpecVersion] = v[1:2:2]
@@ -109,7 +115,6 @@ func (c Encoded) message() *nats.Msg {
 	h[HeaderCESubject] = v[5:6:6]
 	h[HeaderCETime] = v[6:7:7]
 	h["Content-Type"] = v[7:8:8]
-	h[jetstream.ExpectedStreamHeader] = v[8:9:9]
 	return &nats.Msg{Subject: Subject(a), Header: h, Data: c.Data}
 }
 
