@@ -9,8 +9,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Checkpointer keeps an exporter's position on the stream, its ack floor,
-// for a consumer whose state the server keeps in memory (bus.Checkpoints).
+// Checkpointer keeps an exporter's position on the stream, the last
+// sequence up to which everything is done, for a consumer whose state the
+// server keeps in memory (bus.Checkpoints).
 type Checkpointer interface {
 	Floor(ctx context.Context, exporter string) (seq uint64, ok bool, err error)
 	SetFloor(ctx context.Context, exporter string, seq uint64) error
@@ -20,54 +21,56 @@ type Checkpointer interface {
 // position: after a crash, at most this much of its deliveries is repeated.
 const checkpointEvery = 250 * time.Millisecond
 
-// memoryConsumer creates the consumer of cfg with its state in memory and
-// its position in r.cfg.Checkpoints:
-//   - a memory consumer already on the server (the runner is replaced by a
-//     reload) is kept, and knows where it is;
-//   - a file consumer (made by an earlier version) gives its ack floor to the
-//     checkpoint, and is replaced;
-//   - otherwise the consumer starts after the saved position, or, for a new
+// memoryConsumer creates the consumer of cfg with its state in memory,
+// taking no acks, and returns it with the position it starts after, the
+// floor of the runner's tracker (local.go):
+//   - a consumer already on the server is deleted: a memory one was made
+//     for a runner of this process that stopped (a reload) and saved where it
+//     finished; a file one, made by an earlier version, first gives its ack
+//     floor to the checkpoint;
+//   - the new consumer starts after the saved position, or, for a new
 //     exporter, at the next change, a position it saves at once: a crash
 //     before its first checkpoint must not skip what came meanwhile.
-func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfig) (jetstream.Consumer, uint64, error) {
 	cp, stream := r.cfg.Checkpoints, r.cfg.Stream
 	cfg.MemoryStorage = true
+	cfg.AckPolicy, cfg.AckWait, cfg.MaxAckPending = jetstream.AckNonePolicy, 0, 0
 	existing, err := r.js.Consumer(ctx, stream, cfg.Durable)
 	switch {
 	case err == nil:
 		info := existing.CachedInfo()
-		if info.Config.MemoryStorage {
-			cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
-			return r.js.CreateOrUpdateConsumer(ctx, stream, cfg)
-		}
-		floor := info.AckFloor.Stream
-		if err := cp.SetFloor(ctx, r.cfg.Name, floor); err != nil {
-			return nil, err
+		if !info.Config.MemoryStorage {
+			floor := info.AckFloor.Stream
+			if err := cp.SetFloor(ctx, r.cfg.Name, floor); err != nil {
+				return nil, 0, err
+			}
+			r.log.Info("consumer moved to memory; its position is kept in the checkpoint bucket", "floor", floor)
 		}
 		if err := r.js.DeleteConsumer(ctx, stream, cfg.Durable); err != nil {
-			return nil, fmt.Errorf("replace file consumer: %w", err)
+			return nil, 0, fmt.Errorf("replace consumer: %w", err)
 		}
-		r.log.Info("consumer moved to memory; its position is kept in the checkpoint bucket", "floor", floor)
 	case !errors.Is(err, jetstream.ErrConsumerNotFound):
-		return nil, err
+		return nil, 0, err
 	}
 	floor, ok, err := cp.Floor(ctx, r.cfg.Name)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if ok {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
-		return r.js.CreateConsumer(ctx, stream, cfg)
+		cons, err := r.js.CreateConsumer(ctx, stream, cfg)
+		return cons, floor, err
 	}
 	cons, err := r.js.CreateConsumer(ctx, stream, cfg) // DeliverNew: from the next change
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if err := cp.SetFloor(ctx, r.cfg.Name, cons.CachedInfo().AckFloor.Stream); err != nil {
+	floor = cons.CachedInfo().AckFloor.Stream
+	if err := cp.SetFloor(ctx, r.cfg.Name, floor); err != nil {
 		_ = r.js.DeleteConsumer(ctx, stream, cfg.Durable) // the next start makes it again
-		return nil, err
+		return nil, 0, err
 	}
-	return cons, nil
+	return cons, floor, nil
 }
 
 // checkpointLoop saves the runner's position every checkpointEvery.
@@ -85,16 +88,18 @@ func (r *Runner) checkpointLoop() {
 	}
 }
 
-// checkpoint saves the consumer's ack floor when it moved. A failure (the
+// checkpoint saves the runner's floor when it moved. A failure (the
 // store refusing writes, the server restarting) is logged once until a save
 // succeeds: the position saved before stays, and a crash meanwhile repeats
 // more deliveries, nothing else.
 func (r *Runner) checkpoint(ctx context.Context) {
-	info, err := r.cons.Info(ctx)
-	if err == nil && info.AckFloor.Stream > r.saved {
-		err = r.cfg.Checkpoints.SetFloor(ctx, r.cfg.Name, info.AckFloor.Stream)
-		if err == nil {
-			r.saved = info.AckFloor.Stream
+	r.mu.Lock()
+	floor := r.local.floor()
+	r.mu.Unlock()
+	var err error
+	if floor > r.saved {
+		if err = r.cfg.Checkpoints.SetFloor(ctx, r.cfg.Name, floor); err == nil {
+			r.saved = floor
 		}
 	}
 	switch {

@@ -71,7 +71,7 @@ func sorted(ids []string) []string {
 
 // restartAfterCrash opens the bus on dir again and starts p1 on it, with
 // the partner answering 2xx again; both stop at the test's end.
-func restartAfterCrash(t *testing.T, dir string, p *partner) *bus.Bus {
+func restartAfterCrash(t *testing.T, dir string, p *partner) (*bus.Bus, *exporters.Runner) {
 	t.Helper()
 	b := openBusAt(t, dir)
 	t.Cleanup(b.Close)
@@ -80,13 +80,13 @@ func restartAfterCrash(t *testing.T, dir string, p *partner) *bus.Bus {
 	p.mu.Unlock()
 	r := startCheckpointed(t, b, p)
 	t.Cleanup(func() { stopRunner(r) })
-	return b
+	return b, r
 }
 
-// drained waits until p1's consumer on b has nothing left to deliver and
-// nothing unacknowledged: a change delivered again would have reached the
-// partner by then (it records a delivery before the runner acknowledges it).
-func drained(t *testing.T, b *bus.Bus) {
+// drained waits until p1's consumer on b has nothing left to deliver and r
+// holds nothing unfinished: a change delivered again would have reached the
+// partner by then (it records a delivery before the runner finishes it).
+func drained(t *testing.T, b *bus.Bus, r *exporters.Runner) {
 	t.Helper()
 	ctx := context.Background()
 	waitFor(t, "p1's consumer drained", func() bool {
@@ -95,7 +95,7 @@ func drained(t *testing.T, b *bus.Bus) {
 			return false
 		}
 		info, err := c.Info(ctx)
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && r.Unfinished() == 0
 	})
 }
 
@@ -133,7 +133,7 @@ func TestCheckpointedRunnerAcrossRestarts(t *testing.T) {
 	second := publishN(t, b, 8, 2)
 	r = startCheckpointed(t, b, p)
 	waitFor(t, "the next two delivered", func() bool { return len(p.ids()) == 7 })
-	drained(t, b)
+	drained(t, b, r)
 	if got, want := sorted(p.ids()), sorted(slices.Concat(first, second)); !slices.Equal(got, want) {
 		t.Fatalf("after a clean restart the partner has %v, want %v", got, want)
 	}
@@ -194,7 +194,7 @@ func TestCheckpointedRunnerTakesOverAFileConsumer(t *testing.T) {
 	r := startCheckpointed(t, b, p)
 	t.Cleanup(func() { stopRunner(r) })
 	waitFor(t, "the two not acknowledged delivered", func() bool { return len(p.ids()) == 2 })
-	drained(t, b)
+	drained(t, b, r)
 	if got := sorted(p.ids()); !slices.Equal(got, sorted(ids[4:])) {
 		t.Fatalf("partner has %v, want %v", got, ids[4:])
 	}
@@ -222,10 +222,48 @@ func TestCheckpointedRunnerNewThenCrash(t *testing.T) {
 	b.Close() // the crash
 	stopRunner(r)
 
-	b = restartAfterCrash(t, dir, p)
+	b, r = restartAfterCrash(t, dir, p)
 	waitFor(t, "both changes delivered", func() bool { return len(p.ids()) == 2 })
-	drained(t, b)
+	drained(t, b, r)
 	if got := sorted(p.ids()); !slices.Equal(got, sorted(after)) {
 		t.Fatalf("partner has %v, want %v (and none of %v)", got, after, before)
+	}
+}
+
+// TestCheckpointedRunnerReplaced: a runner replaced in the same process (a
+// reload) leaves the change it had not delivered to its successor, which
+// starts after the stopped runner's position: what was finished before that
+// change is not sent again.
+func TestCheckpointedRunnerReplaced(t *testing.T) {
+	b := openBusAt(t, t.TempDir())
+	t.Cleanup(b.Close)
+	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+		if id == "src:k1#1" {
+			return 503
+		}
+		return 0
+	}}
+	r := startCheckpointed(t, b, p)
+	ids := publishN(t, b, 0, 3)
+	waitFor(t, "k0 and k2 delivered, k1 attempted", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.got) == 2 && p.tries[ids[1]] > 0
+	})
+	stopRunner(r)
+
+	p.mu.Lock()
+	p.fail = nil
+	p.mu.Unlock()
+	r = startCheckpointed(t, b, p)
+	t.Cleanup(func() { stopRunner(r) })
+	waitFor(t, "k1 delivered", func() bool { return slices.Contains(p.ids(), ids[1]) })
+	drained(t, b, r)
+	got := p.ids()
+	if n := len(slices.DeleteFunc(slices.Clone(got), func(id string) bool { return id != ids[0] })); n != 1 {
+		t.Errorf("k0, finished before the replacement, delivered %d times: %v", n, got)
+	}
+	if !slices.Contains(got, ids[2]) {
+		t.Errorf("k2 lost: %v", got)
 	}
 }

@@ -85,11 +85,11 @@ func compareSeq(a, b uint64) int {
 func (r *Runner) supersedeOlder(q *keyQueue) {
 	last := q.items[len(q.items)-1]
 	for i, p := range q.items[:len(q.items)-1] {
-		if i == 0 && q.state == headWaiting {
+		if i == 0 && q.state == headWaiting && r.local == nil {
 			// Its redelivery may already be on the way: ack that too.
 			r.superseded[p.seq] = r.now()
 		}
-		_ = p.msg.Ack()
+		_ = r.finishLocked(p)
 		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuperseded).Inc()
 		r.log.Info("change superseded by a newer version before it could be delivered", "id", p.alert.ID, "by", last.alert.ID)
 	}
@@ -173,7 +173,7 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 		return // shutting down: leave it for the next run
 	}
 	if o.Err == nil {
-		if err := p.msg.Ack(); err != nil {
+		if err := r.finish(p); err != nil {
 			r.log.Warn("ack failed; the change may be delivered again with the same id", "id", p.alert.ID, "err", err)
 		}
 		r.series.success.Inc()
@@ -219,6 +219,10 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 		return
 	}
 	q.state = headWaiting
+	if r.local != nil {
+		r.retryLater(q, p, wait)
+		return
+	}
 	if err := p.msg.NakWithDelay(wait); err != nil {
 		r.log.Warn("nak failed; the bus redelivers after the ack wait", "id", p.alert.ID, "err", err)
 	}
@@ -228,14 +232,15 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 // is gone for good. Changes stay on the durable consumer until a reload or
 // restart brings the exporter back.
 func (r *Runner) disable(p *pending, o Outcome) {
-	if r.disabled.Swap(true) {
+	if r.local == nil { // a checkpointed runner keeps it unfinished, below its floor
 		_ = p.msg.NakWithDelay(time.Minute)
+	}
+	if r.disabled.Swap(true) {
 		return
 	}
 	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(1)
 	r.log.Error("partner answered 410 Gone: exporter disabled until the config is reloaded or the daemon restarted",
 		"id", p.alert.ID, "err", o.Err)
-	_ = p.msg.NakWithDelay(time.Minute)
 	r.stopReading()
 }
 
@@ -253,6 +258,10 @@ func (r *Runner) deadLetter(p *pending, reason, lastErr string) bool {
 	r.mu.Lock()
 	r.stats.DeadLetters++
 	r.mu.Unlock()
+	if r.local != nil {
+		_ = r.finish(p)
+		return true
+	}
 	if err := p.msg.TermWithReason(reason); err != nil {
 		r.log.Warn("term failed", "seq", p.seq, "err", err)
 	}
@@ -291,6 +300,9 @@ func (r *Runner) keepAlive() {
 		now := r.now()
 		r.mu.Lock()
 		for _, q := range r.queues {
+			if r.local != nil {
+				break // its consumer takes no acks, and redelivers nothing
+			}
 			for i, p := range q.items {
 				if i == 0 && q.state == headWaiting {
 					continue // the bus owns its redelivery timer
@@ -317,10 +329,13 @@ func (r *Runner) updatePending() {
 	defer cancel()
 	if info, err := r.cons.Info(ctx); err == nil {
 		n := info.NumPending + uint64(info.NumAckPending)
-		r.metrics.Pending.WithLabelValues(r.cfg.Name).Set(float64(n))
 		r.mu.Lock()
+		if r.local != nil { // delivered to the runner, not yet finished
+			n = info.NumPending + uint64(r.local.unfinished())
+		}
 		r.stats.Pending = n
 		r.mu.Unlock()
+		r.metrics.Pending.WithLabelValues(r.cfg.Name).Set(float64(n))
 	}
 }
 

@@ -98,6 +98,17 @@ type Runner struct {
 	mu         sync.Mutex
 	queues     map[string]*keyQueue
 	superseded map[uint64]time.Time // stream sequences acked as superseded, if their redelivery still comes
+
+	// local tracks what a checkpointed runner has finished, its consumer
+	// taking no acks (local.go); nil when the server keeps the acks. room
+	// (on mu) is signalled when a held change is finished; retries are its
+	// failed heads waiting for their next attempt, retryWake tells
+	// retryLoop of a new one. All under mu.
+	local       *tracker
+	room        *sync.Cond
+	readStopped bool
+	retries     []retry
+	retryWake   chan struct{}
 }
 
 // NewRunner returns a runner; Start creates its consumer and starts it.
@@ -120,6 +131,8 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 		breaker: &Breaker{Threshold: cfg.BreakerThreshold, MinCooldown: max(cfg.Policy.MinBackoff, 5*time.Second), MaxCooldown: max(cfg.Policy.MaxBackoff, 5*time.Second)},
 		queues:  map[string]*keyQueue{}, superseded: map[uint64]time.Time{}}
 	r.cond = sync.NewCond(&r.mu)
+	r.room = sync.NewCond(&r.mu)
+	r.retryWake = make(chan struct{}, 1)
 	if cfg.MaxRPS > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRPS), max(1, int(cfg.MaxRPS)))
 	}
@@ -149,7 +162,10 @@ func (r *Runner) Start(ctx context.Context) error {
 	var cons jetstream.Consumer
 	var err error
 	if r.cfg.Checkpoints != nil {
-		cons, err = r.memoryConsumer(ctx, ccfg)
+		var floor uint64
+		if cons, floor, err = r.memoryConsumer(ctx, ccfg); err == nil {
+			r.local = newTracker(floor)
+		}
 	} else {
 		cons, err = r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, ccfg)
 	}
@@ -160,7 +176,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	// Changes left unacknowledged by a previous run would come back only after
 	// their ack wait, behind newer changes of the same key: start again from
 	// the ack floor so every key is delivered in order (repeats keep their id).
-	if info, err := cons.Info(ctx); err == nil && info.NumAckPending > 0 {
+	if r.local != nil {
+		// A consumer without acks: nothing is left unacknowledged.
+	} else if info, err := cons.Info(ctx); err == nil && info.NumAckPending > 0 {
 		if _, err := r.js.ResetConsumer(ctx, r.cfg.Stream, ConsumerName(r.cfg.Name)); err != nil {
 			r.log.Warn("could not rewind consumer to its ack floor; unacknowledged changes come back after the ack wait", "err", err)
 		} else {
@@ -176,15 +194,17 @@ func (r *Runner) Start(ctx context.Context) error {
 	context.AfterFunc(r.ctx, func() {
 		r.mu.Lock()
 		r.cond.Broadcast() // workers waiting for work end
+		r.room.Broadcast() // and the reading waiting for room
 		r.mu.Unlock()
 	})
 	r.wg.Add(2 + r.cfg.Concurrency)
 	go r.readLoop()
 	go r.keepAlive()
-	if r.cfg.Checkpoints != nil {
-		r.saved = cons.CachedInfo().AckFloor.Stream
-		r.wg.Add(1)
+	if r.local != nil {
+		r.saved = r.local.floor()
+		r.wg.Add(2)
 		go r.checkpointLoop()
+		go r.retryLoop()
 	}
 	for range r.cfg.Concurrency {
 		go r.worker()
@@ -203,6 +223,9 @@ func (r *Runner) Stop(ctx context.Context) {
 		return
 	}
 	r.stopReading()
+	if r.disabled.Load() {
+		r.stop() // its reading ended without stopping the rest: nothing is waited for
+	}
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
 	select {
@@ -220,7 +243,15 @@ func (r *Runner) Stop(ctx context.Context) {
 	}
 }
 
-func (r *Runner) stopReading() { r.stopOnce.Do(r.iter.Stop) }
+func (r *Runner) stopReading() {
+	r.stopOnce.Do(func() {
+		r.iter.Stop()
+		r.mu.Lock()
+		r.readStopped = true
+		r.room.Broadcast()
+		r.mu.Unlock()
+	})
+}
 
 // Stats is what the status page shows of an exporter.
 type Stats struct {
@@ -248,7 +279,11 @@ func (r *Runner) CircuitState() int { return r.breaker.State() }
 func (r *Runner) readLoop() {
 	defer r.wg.Done()
 	for {
-		m, err := r.iter.Next()
+		var m jetstream.Msg
+		var err error = jetstream.ErrMsgIteratorClosed
+		if r.local == nil || r.awaitRoom() {
+			m, err = r.iter.Next()
+		}
 		if err != nil {
 			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				r.log.Error("consumer stopped", "err", err)
@@ -262,6 +297,18 @@ func (r *Runner) readLoop() {
 	}
 }
 
+// awaitRoom waits until a checkpointed runner holds fewer than
+// MaxAckPending changes, the bound the server keeps for a consumer with
+// acks; it reports false when the runner is stopping.
+func (r *Runner) awaitRoom() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.local.unfinished() >= r.cfg.MaxAckPending && r.ctx.Err() == nil && !r.readStopped {
+		r.room.Wait()
+	}
+	return r.ctx.Err() == nil && !r.readStopped
+}
+
 // receive files one message under its key, or settles it at once.
 func (r *Runner) receive(m jetstream.Msg) {
 	meta, err := m.Metadata()
@@ -272,6 +319,11 @@ func (r *Runner) receive(m jetstream.Msg) {
 	}
 	seq := meta.Sequence.Stream
 	r.mu.Lock()
+	if r.local != nil && !r.local.received(seq) {
+		r.mu.Unlock()
+		r.log.Error("change received out of stream order; dropped, as delivered before", "seq", seq)
+		return
+	}
 	if _, ok := r.superseded[seq]; ok {
 		delete(r.superseded, seq)
 		r.mu.Unlock()
@@ -290,7 +342,7 @@ func (r *Runner) receive(m jetstream.Msg) {
 	}
 	if !r.cfg.Filter.Match(a) {
 		r.series.filtered.Inc()
-		_ = m.Ack()
+		_ = r.finish(&pending{seq: seq, msg: m})
 		return
 	}
 	r.file(&pending{seq: seq, msg: m, alert: a, published: meta.Timestamp, attempt: int(meta.NumDelivered), told: r.now()})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -66,7 +67,23 @@ type rig struct {
 	runner  *exporters.Runner
 }
 
-func start(t *testing.T, p *partner, f exporters.Filter, opts ...func(*exporters.RunnerConfig)) *rig {
+// mode is how a runner's consumer keeps its position: the server taking
+// each ack (a file consumer, as with external NATS), or the runner tracking
+// what it finished and checkpointing it (a memory consumer without acks, as
+// with the embedded server; see local.go).
+type mode struct {
+	name         string
+	checkpointed bool
+}
+
+// forModes runs test in both modes.
+func forModes(t *testing.T, test func(t *testing.T, m mode)) {
+	for _, m := range []mode{{"acks", false}, {"checkpointed", true}} {
+		t.Run(m.name, func(t *testing.T) { test(t, m) })
+	}
+}
+
+func start(t *testing.T, md mode, p *partner, f exporters.Filter, opts ...func(*exporters.RunnerConfig)) *rig {
 	t.Helper()
 	b := testbus.Open(t)
 	exp := webhookTo(t, p)
@@ -75,6 +92,11 @@ func start(t *testing.T, p *partner, f exporters.Filter, opts ...func(*exporters
 	cfg := exporters.RunnerConfig{
 		Name: "p1", Exporter: exp, Filter: f, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
 		Policy: exporters.RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 5},
+	}
+	if md.checkpointed {
+		if cfg.Checkpoints = b.Checkpoints(); cfg.Checkpoints == nil {
+			t.Fatal("an embedded bus has no checkpoints")
+		}
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -140,200 +162,214 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestRetriesKeepOrderPerKey(t *testing.T) {
-	// The partner fails the first two attempts of every first version; with
-	// supersession off, every change is delivered, in order per key.
-	p := &partner{tries: map[string]int{}, fail: func(id string, try int) int {
-		if _, v, _ := alert.SplitID(id); v == 1 && try <= 2 {
-			return http.StatusServiceUnavailable
-		}
-		return 0
-	}}
-	off := false
-	r := start(t, p, exporters.Filter{}, func(c *exporters.RunnerConfig) { c.Supersede = &off })
-	r.publish(t, change("a", 1, alert.ChangeNew), change("a", 2, alert.ChangeUpdate), change("b", 1, alert.ChangeNew),
-		change("a", 3, alert.ChangeCancel), change("b", 2, alert.ChangeUpdate))
-	waitFor(t, "5 deliveries", func() bool { return len(p.ids()) == 5 })
-	// The partner has the fifth before the runner has its answer and counts it.
-	waitFor(t, "5 successes counted", func() bool {
-		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuccess)) == 5
-	})
-	got := p.ids()
-	for _, key := range []string{"a", "b"} {
-		var versions []int
-		for _, id := range got {
-			if k, v, _ := alert.SplitID(id); k == key {
-				versions = append(versions, v)
+	forModes(t, func(t *testing.T, md mode) {
+		// The partner fails the first two attempts of every first version; with
+		// supersession off, every change is delivered, in order per key.
+		p := &partner{tries: map[string]int{}, fail: func(id string, try int) int {
+			if _, v, _ := alert.SplitID(id); v == 1 && try <= 2 {
+				return http.StatusServiceUnavailable
+			}
+			return 0
+		}}
+		off := false
+		r := start(t, md, p, exporters.Filter{}, func(c *exporters.RunnerConfig) { c.Supersede = &off })
+		r.publish(t, change("a", 1, alert.ChangeNew), change("a", 2, alert.ChangeUpdate), change("b", 1, alert.ChangeNew),
+			change("a", 3, alert.ChangeCancel), change("b", 2, alert.ChangeUpdate))
+		waitFor(t, "5 deliveries", func() bool { return len(p.ids()) == 5 })
+		// The partner has the fifth before the runner has its answer and counts it.
+		waitFor(t, "5 successes counted", func() bool {
+			return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuccess)) == 5
+		})
+		got := p.ids()
+		for _, key := range []string{"a", "b"} {
+			var versions []int
+			for _, id := range got {
+				if k, v, _ := alert.SplitID(id); k == key {
+					versions = append(versions, v)
+				}
+			}
+			if !slices.IsSorted(versions) {
+				t.Errorf("key %s delivered out of order: %v (all: %v)", key, versions, got)
 			}
 		}
-		if !slices.IsSorted(versions) {
-			t.Errorf("key %s delivered out of order: %v (all: %v)", key, versions, got)
+		if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultRetry)); n != 4 {
+			t.Errorf("retries counted %v, want 4", n)
 		}
-	}
-	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultRetry)); n != 4 {
-		t.Errorf("retries counted %v, want 4", n)
-	}
-	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuccess)); n != 5 {
-		t.Errorf("successes counted %v, want 5", n)
-	}
+		if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuccess)); n != 5 {
+			t.Errorf("successes counted %v, want 5", n)
+		}
+	})
 }
 
 func TestPermanentFailureIsDeadLettered(t *testing.T) {
-	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
-		if id == "bad#1" {
-			return http.StatusBadRequest
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+			if id == "bad#1" {
+				return http.StatusBadRequest
+			}
+			return 0
+		}}
+		r := start(t, md, p, exporters.Filter{})
+		r.publish(t, change("bad", 1, alert.ChangeNew), change("good", 1, alert.ChangeNew))
+		waitFor(t, "the good delivery", func() bool { return len(p.ids()) == 1 })
+		waitFor(t, "the dead letter", func() bool {
+			return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)) == 1
+		})
+		m, err := r.b.JetStream().Stream(context.Background(), bus.StreamDeadLetter)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return 0
-	}}
-	r := start(t, p, exporters.Filter{})
-	r.publish(t, change("bad", 1, alert.ChangeNew), change("good", 1, alert.ChangeNew))
-	waitFor(t, "the good delivery", func() bool { return len(p.ids()) == 1 })
-	waitFor(t, "the dead letter", func() bool {
-		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)) == 1
+		msg, err := m.GetLastMsgForSubject(context.Background(), bus.DeadLetterSubject("p1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := msg.Header.Get(bus.HeaderDLReason); got != "http_4xx" {
+			t.Errorf("dead letter reason %q, want http_4xx", got)
+		}
+		var a alert.Alert
+		if err := json.Unmarshal(msg.Data, &a); err != nil || a.ID != "bad#1" {
+			t.Errorf("dead letter body: id %q, err %v", a.ID, err)
+		}
+		if p.tries["bad#1"] != 1 {
+			t.Errorf("a 400 was retried: %d attempts", p.tries["bad#1"])
+		}
 	})
-	m, err := r.b.JetStream().Stream(context.Background(), bus.StreamDeadLetter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, err := m.GetLastMsgForSubject(context.Background(), bus.DeadLetterSubject("p1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := msg.Header.Get(bus.HeaderDLReason); got != "http_4xx" {
-		t.Errorf("dead letter reason %q, want http_4xx", got)
-	}
-	var a alert.Alert
-	if err := json.Unmarshal(msg.Data, &a); err != nil || a.ID != "bad#1" {
-		t.Errorf("dead letter body: id %q, err %v", a.ID, err)
-	}
-	if p.tries["bad#1"] != 1 {
-		t.Errorf("a 400 was retried: %d attempts", p.tries["bad#1"])
-	}
 }
 
 func TestExpiredNewIsNotRetriedButCancelIs(t *testing.T) {
-	down := true
-	var mu sync.Mutex
-	p := &partner{tries: map[string]int{}, fail: func(string, int) int {
+	forModes(t, func(t *testing.T, md mode) {
+		down := true
+		var mu sync.Mutex
+		p := &partner{tries: map[string]int{}, fail: func(string, int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			if down {
+				return http.StatusBadGateway
+			}
+			return 0
+		}}
+		r := start(t, md, p, exporters.Filter{})
+		past := time.Now().Add(-time.Minute)
+		ended := func(a *alert.Alert) { a.Expires = &past }
+		r.publish(t, change("x", 1, alert.ChangeNew, ended), change("x", 2, alert.ChangeCancel, ended))
+		waitFor(t, "the expired new to be dead-lettered", func() bool {
+			return testutil.ToFloat64(r.metrics.Failures.WithLabelValues("p1", "expired")) == 1
+		})
+		waitFor(t, "a retry of the cancel", func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.tries["x#2"] >= 2
+		})
 		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return http.StatusBadGateway
-		}
-		return 0
-	}}
-	r := start(t, p, exporters.Filter{})
-	past := time.Now().Add(-time.Minute)
-	ended := func(a *alert.Alert) { a.Expires = &past }
-	r.publish(t, change("x", 1, alert.ChangeNew, ended), change("x", 2, alert.ChangeCancel, ended))
-	waitFor(t, "the expired new to be dead-lettered", func() bool {
-		return testutil.ToFloat64(r.metrics.Failures.WithLabelValues("p1", "expired")) == 1
+		down = false
+		mu.Unlock()
+		waitFor(t, "the cancel", func() bool { return slices.Equal(p.ids(), []string{"x#2"}) })
 	})
-	waitFor(t, "a retry of the cancel", func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.tries["x#2"] >= 2
-	})
-	mu.Lock()
-	down = false
-	mu.Unlock()
-	waitFor(t, "the cancel", func() bool { return slices.Equal(p.ids(), []string{"x#2"}) })
 }
 
 func TestFilterSkipsAndCounts(t *testing.T) {
-	p := &partner{tries: map[string]int{}}
-	r := start(t, p, exporters.Filter{Hazards: []alert.Hazard{alert.HazardHeat}})
-	r.publish(t, change("flood", 1, alert.ChangeNew),
-		change("heat", 1, alert.ChangeNew, func(a *alert.Alert) { a.Hazard = alert.HazardHeat }),
-		change("drill", 1, alert.ChangeNew, func(a *alert.Alert) { a.Hazard = alert.HazardHeat; a.Status = alert.StatusExercise }))
-	waitFor(t, "the heat delivery", func() bool { return len(p.ids()) == 1 })
-	waitFor(t, "two filtered", func() bool {
-		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultFiltered)) == 2
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}}
+		r := start(t, md, p, exporters.Filter{Hazards: []alert.Hazard{alert.HazardHeat}})
+		r.publish(t, change("flood", 1, alert.ChangeNew),
+			change("heat", 1, alert.ChangeNew, func(a *alert.Alert) { a.Hazard = alert.HazardHeat }),
+			change("drill", 1, alert.ChangeNew, func(a *alert.Alert) { a.Hazard = alert.HazardHeat; a.Status = alert.StatusExercise }))
+		waitFor(t, "the heat delivery", func() bool { return len(p.ids()) == 1 })
+		waitFor(t, "two filtered", func() bool {
+			return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultFiltered)) == 2
+		})
+		if got := p.ids(); got[0] != "heat#1" {
+			t.Errorf("delivered %v", got)
+		}
 	})
-	if got := p.ids(); got[0] != "heat#1" {
-		t.Errorf("delivered %v", got)
-	}
 }
 
 // TestSupersession: while v1 keeps failing, v2 and v3 arrive; the partner
 // gets v3, and v1 and v2 are never delivered after it.
 func TestSupersession(t *testing.T) {
-	var mu sync.Mutex
-	failing := true
-	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+	forModes(t, func(t *testing.T, md mode) {
+		var mu sync.Mutex
+		failing := true
+		p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			if failing && id == "k#1" {
+				return http.StatusServiceUnavailable
+			}
+			return 0
+		}}
+		r := start(t, md, p, exporters.Filter{})
+		r.publish(t, change("k", 1, alert.ChangeNew))
+		waitFor(t, "a failed attempt of v1", func() bool {
+			return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultRetry)) >= 1
+		})
+		r.publish(t, change("k", 2, alert.ChangeUpdate), change("k", 3, alert.ChangeUpdate))
+		waitFor(t, "v3", func() bool { return slices.Contains(p.ids(), "k#3") })
 		mu.Lock()
-		defer mu.Unlock()
-		if failing && id == "k#1" {
-			return http.StatusServiceUnavailable
+		failing = false
+		mu.Unlock()
+		time.Sleep(300 * time.Millisecond) // v1's redelivery would have come by now
+		got := p.ids()
+		if i := slices.Index(got, "k#3"); i < 0 || slices.ContainsFunc(got[i+1:], func(id string) bool { return id != "k#3" }) {
+			t.Fatalf("delivered %v: an older version came after v3", got)
 		}
-		return 0
-	}}
-	r := start(t, p, exporters.Filter{})
-	r.publish(t, change("k", 1, alert.ChangeNew))
-	waitFor(t, "a failed attempt of v1", func() bool {
-		return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultRetry)) >= 1
+		if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuperseded)); n < 1 {
+			t.Errorf("superseded counted %v", n)
+		}
 	})
-	r.publish(t, change("k", 2, alert.ChangeUpdate), change("k", 3, alert.ChangeUpdate))
-	waitFor(t, "v3", func() bool { return slices.Contains(p.ids(), "k#3") })
-	mu.Lock()
-	failing = false
-	mu.Unlock()
-	time.Sleep(300 * time.Millisecond) // v1's redelivery would have come by now
-	got := p.ids()
-	if i := slices.Index(got, "k#3"); i < 0 || slices.ContainsFunc(got[i+1:], func(id string) bool { return id != "k#3" }) {
-		t.Fatalf("delivered %v: an older version came after v3", got)
-	}
-	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuperseded)); n < 1 {
-		t.Errorf("superseded counted %v", n)
-	}
 }
 
 // TestGoneDisablesTheExporter: a 410 stops deliveries and raises the metric;
 // the change is kept, not dead-lettered.
 func TestGoneDisablesTheExporter(t *testing.T) {
-	p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusGone }}
-	r := start(t, p, exporters.Filter{})
-	r.publish(t, change("g", 1, alert.ChangeNew))
-	waitFor(t, "the exporter to disable itself", func() bool {
-		return testutil.ToFloat64(r.metrics.Disabled.WithLabelValues("p1")) == 1
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusGone }}
+		r := start(t, md, p, exporters.Filter{})
+		r.publish(t, change("g", 1, alert.ChangeNew))
+		waitFor(t, "the exporter to disable itself", func() bool {
+			return testutil.ToFloat64(r.metrics.Disabled.WithLabelValues("p1")) == 1
+		})
+		r.publish(t, change("h", 1, alert.ChangeNew))
+		time.Sleep(200 * time.Millisecond)
+		p.mu.Lock()
+		tries := p.tries["h#1"]
+		p.mu.Unlock()
+		if tries != 0 || !r.runner.Disabled() {
+			t.Errorf("a disabled exporter still delivered (%d attempts)", tries)
+		}
+		if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)); n != 0 {
+			t.Errorf("a 410 dead-lettered %v changes", n)
+		}
 	})
-	r.publish(t, change("h", 1, alert.ChangeNew))
-	time.Sleep(200 * time.Millisecond)
-	p.mu.Lock()
-	tries := p.tries["h#1"]
-	p.mu.Unlock()
-	if tries != 0 || !r.runner.Disabled() {
-		t.Errorf("a disabled exporter still delivered (%d attempts)", tries)
-	}
-	if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)); n != 0 {
-		t.Errorf("a 410 dead-lettered %v changes", n)
-	}
 }
 
 // TestCircuitOpensOnAFailingPartner: after the threshold of partner failures
 // the runner stops attempting until the cool-down ends.
 func TestCircuitOpensOnAFailingPartner(t *testing.T) {
-	p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusBadGateway }}
-	r := start(t, p, exporters.Filter{}, func(c *exporters.RunnerConfig) {
-		c.BreakerThreshold = 3
-		c.Policy.MaxAttempts = 100
-		c.Policy.MinBackoff = 10 * time.Millisecond
-		c.Policy.MaxBackoff = 10 * time.Millisecond
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusBadGateway }}
+		r := start(t, md, p, exporters.Filter{}, func(c *exporters.RunnerConfig) {
+			c.BreakerThreshold = 3
+			c.Policy.MaxAttempts = 100
+			c.Policy.MinBackoff = 10 * time.Millisecond
+			c.Policy.MaxBackoff = 10 * time.Millisecond
+		})
+		r.publish(t, change("c", 1, alert.ChangeNew))
+		waitFor(t, "the circuit to open", func() bool { return r.runner.CircuitState() == exporters.CircuitOpen })
+		p.mu.Lock()
+		before := p.tries["c#1"]
+		p.mu.Unlock()
+		time.Sleep(300 * time.Millisecond) // well inside the 5 s minimum cool-down
+		p.mu.Lock()
+		after := p.tries["c#1"]
+		p.mu.Unlock()
+		if before != 3 || after != before {
+			t.Errorf("attempts: %d when the circuit opened, %d after; want 3 and no more", before, after)
+		}
+		if v := testutil.ToFloat64(r.metrics.Circuit.WithLabelValues("p1")); v != exporters.CircuitOpen {
+			t.Errorf("circuit gauge %v", v)
+		}
 	})
-	r.publish(t, change("c", 1, alert.ChangeNew))
-	waitFor(t, "the circuit to open", func() bool { return r.runner.CircuitState() == exporters.CircuitOpen })
-	p.mu.Lock()
-	before := p.tries["c#1"]
-	p.mu.Unlock()
-	time.Sleep(300 * time.Millisecond) // well inside the 5 s minimum cool-down
-	p.mu.Lock()
-	after := p.tries["c#1"]
-	p.mu.Unlock()
-	if before != 3 || after != before {
-		t.Errorf("attempts: %d when the circuit opened, %d after; want 3 and no more", before, after)
-	}
-	if v := testutil.ToFloat64(r.metrics.Circuit.WithLabelValues("p1")); v != exporters.CircuitOpen {
-		t.Errorf("circuit gauge %v", v)
-	}
 }
 
 // TestRestartedRunnerClearsDisabled: a runner started after a 410 (a
@@ -356,4 +392,104 @@ func TestRestartedRunnerClearsDisabled(t *testing.T) {
 	if v := testutil.ToFloat64(m.Circuit.WithLabelValues("p1")); v != exporters.CircuitClosed {
 		t.Errorf("circuit = %v after a new start", v)
 	}
+}
+
+// TestHeldChangesAreBounded: while the partner fails, a runner holds at most
+// MaxAckPending changes and attempts no other; a stop then does not wait for
+// room; once the partner answers, every change arrives.
+func TestHeldChangesAreBounded(t *testing.T) {
+	forModes(t, func(t *testing.T, md mode) {
+		var mu sync.Mutex
+		down := true
+		p := &partner{tries: map[string]int{}, fail: func(string, int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			if down {
+				return http.StatusServiceUnavailable
+			}
+			return 0
+		}}
+		r := start(t, md, p, exporters.Filter{}, func(c *exporters.RunnerConfig) {
+			c.MaxAckPending = 4
+			c.Policy.MaxAttempts = 1000
+			c.BreakerThreshold = 1000
+		})
+		var ids []string
+		for i := range 20 {
+			a := change(fmt.Sprintf("k%d", i), 1, alert.ChangeNew)
+			r.publish(t, a)
+			ids = append(ids, a.ID)
+		}
+		attempted := func() int {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return len(p.tries)
+		}
+		waitFor(t, "four changes attempted", func() bool { return attempted() >= 4 })
+		time.Sleep(300 * time.Millisecond) // retries come every 20 to 100 ms
+		if n := attempted(); n != 4 {
+			t.Fatalf("%d changes attempted while 4 were held failing, want 4", n)
+		}
+		mu.Lock()
+		down = false
+		mu.Unlock()
+		waitFor(t, "all 20 delivered", func() bool { return len(p.ids()) == 20 })
+		if got := sorted(p.ids()); !slices.Equal(got, sorted(ids)) {
+			t.Errorf("delivered %v, want %v", got, ids)
+		}
+	})
+}
+
+// TestStopWhileHoldingAll: a runner holding all it may, every change
+// failing, stops without waiting out its deadline.
+func TestStopWhileHoldingAll(t *testing.T) {
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusServiceUnavailable }}
+		r := start(t, md, p, exporters.Filter{}, func(c *exporters.RunnerConfig) {
+			c.MaxAckPending = 2
+			c.Policy.MaxAttempts = 1000
+			c.BreakerThreshold = 1000
+		})
+		for i := range 5 {
+			r.publish(t, change(fmt.Sprintf("k%d", i), 1, alert.ChangeNew))
+		}
+		waitFor(t, "two changes attempted", func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return len(p.tries) == 2
+		})
+		stopped := make(chan struct{})
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			defer cancel()
+			r.runner.Stop(ctx)
+			close(stopped)
+		}()
+		waitFor(t, "the stop", func() bool {
+			select {
+			case <-stopped:
+				return true
+			default:
+				return false
+			}
+		})
+	})
+}
+
+// TestMaxAttempts: a change that keeps failing is attempted MaxAttempts
+// times, then dead-lettered as such.
+func TestMaxAttempts(t *testing.T) {
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusServiceUnavailable }}
+		r := start(t, md, p, exporters.Filter{}, func(c *exporters.RunnerConfig) { c.BreakerThreshold = 1000 })
+		r.publish(t, change("m", 1, alert.ChangeNew))
+		waitFor(t, "the dead letter", func() bool {
+			return testutil.ToFloat64(r.metrics.Failures.WithLabelValues("p1", "max_attempts")) == 1
+		})
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if n := p.tries["m#1"]; n != 5 { // the rig's MaxAttempts
+			t.Errorf("%d attempts, want 5", n)
+		}
+	})
 }

@@ -1,0 +1,12 @@
+package exporters
+
+// Unfinished is how many changes a checkpointed runner holds: received and
+// not yet delivered, dead-lettered, superseded or filtered out.
+func (r *Runner) Unfinished() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.local == nil {
+		return 0
+	}
+	return r.local.unfinished()
+}
