@@ -66,11 +66,11 @@ func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
 			return Decision{Why: "expire of a key never seen"}
 		case prev == nil:
 			// Partners may hold the original from before a restart on an empty store.
-			return publish(nil, change, a, "cancel of a key never seen")
+			return publish(nil, change, a, "", "cancel of a key never seen")
 		case !prev.Active:
 			return Decision{Why: "already ended"}
 		}
-		return publish(prev, change, a, "agency ended it")
+		return publish(prev, change, a, "", "agency ended it")
 	}
 
 	end := a.End()
@@ -79,7 +79,7 @@ func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
 		if over {
 			return Decision{Why: "first seen after its end"}
 		}
-		return publish(nil, alert.ChangeNew, a, "first sight")
+		return publish(nil, alert.ChangeNew, a, "", "first sight")
 	}
 	if a.Sent.Before(prev.Sent) {
 		return Decision{Why: "older message than the one published"}
@@ -89,13 +89,13 @@ func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
 		if hash == prev.Hash || over {
 			return Decision{Why: "ended, still served"}
 		}
-		return publish(prev, alert.ChangeNew, a, "re-issued after it ended")
+		return publish(prev, alert.ChangeNew, a, hash, "re-issued after it ended")
 	}
 	switch {
 	case over:
-		return publish(prev, alert.ChangeExpire, a, "end passed")
+		return publish(prev, alert.ChangeExpire, a, hash, "end passed")
 	case hash != prev.Hash:
-		return publish(prev, alert.ChangeUpdate, a, "material change")
+		return publish(prev, alert.ChangeUpdate, a, hash, "material change")
 	case prev.Missing > 0:
 		r := *prev
 		r.Missing = 0
@@ -115,7 +115,7 @@ func Vanished(prev Record, grace int, now time.Time) Decision {
 	}
 	prev.Missing++
 	if prev.Missing >= grace {
-		d := publish(&prev, alert.ChangeExpire, prev.Alert, "left the feed")
+		d := publish(&prev, alert.ChangeExpire, prev.Alert, "", "left the feed")
 		d.Record.Missing = 0
 		return d
 	}
@@ -128,12 +128,17 @@ func Sweep(prev Record, now time.Time) Decision {
 	if !prev.Active || prev.End.IsZero() || prev.End.After(now) {
 		return Decision{Why: "in force"}
 	}
-	return publish(&prev, alert.ChangeExpire, prev.Alert, "end passed")
+	return publish(&prev, alert.ChangeExpire, prev.Alert, "", "end passed")
 }
 
 // publish builds the change to publish after prev (nil: never seen) and the
-// record that follows it.
-func publish(prev *Record, change alert.Change, content alert.Alert, why string) Decision {
+// record that follows it. hash is content's hash when the caller has it
+// already (empty: computed here): it is the lifecycle's second largest cost
+// after encoding, and an update had it computed twice.
+func publish(prev *Record, change alert.Change, content alert.Alert, hash, why string) Decision {
+	if hash == "" {
+		hash = content.ContentHash()
+	}
 	version, episode := 1, 1
 	var refs []string
 	if prev != nil {
@@ -177,12 +182,12 @@ func publish(prev *Record, change alert.Change, content alert.Alert, why string)
 		Version: version,
 		Episode: episode,
 		Active:  out.State == alert.StateActive,
-		Hash:    content.ContentHash(),
+		Hash:    hash,
 		Sent:    out.Sent,
 		End:     out.End(),
 		Alert:   out,
 	}
-	if prev != nil && change == alert.ChangeExpire && content.ContentHash() == prev.Hash {
+	if prev != nil && change == alert.ChangeExpire && hash == prev.Hash {
 		rec.Sent = prev.Sent
 	}
 	return Decision{Publish: &out, Record: rec, Why: why}

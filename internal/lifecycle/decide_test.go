@@ -27,7 +27,7 @@ func rec(it collectors.Item, mod ...func(*Record)) *Record {
 	d := Decide(nil, it, t0)
 	r := d.Record
 	if r == nil {
-		r = publish(nil, alert.ChangeCancel, it.Alert, "").Record
+		r = publish(nil, alert.ChangeCancel, it.Alert, "", "").Record
 	}
 	for _, m := range mod {
 		m(r)
