@@ -17,6 +17,10 @@ type Checkpointer interface {
 	SetFloor(ctx context.Context, exporter string, seq uint64) error
 }
 
+// reconcileTicks is how many checkpoint periods pass between two looks for
+// deliveries lost on the way (reconcile).
+const reconcileTicks = 4
+
 // checkpointEvery is how often a runner with a Checkpointer saves its
 // position: after a crash, at most this much of its deliveries is repeated.
 const checkpointEvery = 250 * time.Millisecond
@@ -74,16 +78,25 @@ func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfi
 }
 
 // checkpointLoop saves the runner's position every checkpointEvery.
+// It also looks for deliveries lost on the way (reconcile).
 func (r *Runner) checkpointLoop() {
 	defer r.wg.Done()
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	var ticks, idle int
+	var seen uint64
 	for {
 		select {
 		case <-r.ctx.Done():
 			return
 		case <-t.C:
 			r.checkpoint(r.ctx)
+			// Once a second: an idle exporter asks the server for its
+			// consumer's state that often, and a loss with nothing after it
+			// is found within two seconds.
+			if ticks++; ticks%reconcileTicks == 0 {
+				r.reconcile(r.ctx, &idle, &seen)
+			}
 		}
 	}
 }

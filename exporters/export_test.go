@@ -10,3 +10,7 @@ func (r *Runner) Unfinished() int {
 	}
 	return r.local.unfinished()
 }
+
+// DropDeliveries makes the runner's reading drop the next n deliveries, as
+// if lost between the server and the runner.
+func (r *Runner) DropDeliveries(n int32) { r.dropNext.Add(n) }

@@ -1,6 +1,12 @@
 package exporters
 
-import "time"
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
 
 // A checkpointed runner (RunnerConfig.Checkpoints) reads a consumer that
 // takes no acknowledgements: the runner itself tracks which changes are done,
@@ -95,6 +101,8 @@ func (r *Runner) retryLoop() {
 				if next.IsZero() || e.at.Before(next) {
 					next = e.at
 				}
+			case r.disabled.Load():
+				// A 410: left unfinished, for the next start.
 			case e.q.state == headWaiting && len(e.q.items) > 0 && e.q.items[0] == e.p:
 				r.dispatch(e.q)
 			}
@@ -135,4 +143,135 @@ func (r *Runner) finishLocked(p *pending) error {
 	r.local.finish(p.seq)
 	r.room.Signal()
 	return nil
+}
+
+// Deliveries lost on the way. Without acks the server never sends a change
+// again, and the client drops deliveries: those in transit when its
+// connection breaks, and those beyond the iterator's buffer when, after a
+// reconnect or a missed heartbeat, a new pull request runs beside the old
+// one. Each delivery of such a consumer takes the next consumer sequence,
+// so the runner sees a loss in two ways: a delivery whose consumer sequence
+// skips (receive), or, when nothing follows the lost ones, the server having
+// delivered more than the runner received while its reading has waited a
+// whole second with nothing to read (reconcile). Either way the
+// reading starts again after the last change received, on a new consumer
+// (resync). TestLostDeliveries and TestReconnectsLoseNothing check both.
+
+// nextDelivery waits for the next delivery, marked as waiting meanwhile.
+func (r *Runner) nextDelivery() (jetstream.Msg, error) {
+	r.mu.Lock()
+	it := r.iter
+	r.inNext = true
+	r.mu.Unlock()
+	m, err := it.Next()
+	r.mu.Lock()
+	r.inNext = false
+	r.mu.Unlock()
+	return m, err
+}
+
+// takeResync reports whether the iterator was stopped to read again
+// (requestResync), not to stop.
+func (r *Runner) takeResync() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := r.resyncWanted && !r.readStopped
+	r.resyncWanted = false
+	return want
+}
+
+// requestResync makes the reading start again after the last change
+// received: it stops the iterator the reading waits on.
+func (r *Runner) requestResync() {
+	r.mu.Lock()
+	if r.readStopped {
+		r.mu.Unlock()
+		return
+	}
+	r.resyncWanted = true
+	it := r.iter
+	r.mu.Unlock()
+	it.Stop()
+}
+
+// resync replaces the consumer by one that starts after the last change
+// received, and the iterator with it, trying until it succeeds or the
+// runner stops. What the runner holds is kept: all of it was received.
+func (r *Runner) resync() bool {
+	r.mu.Lock()
+	last, old, stopped := r.local.last, r.iter, r.readStopped
+	r.mu.Unlock()
+	if stopped {
+		return false
+	}
+	old.Stop()
+	r.metrics.Resyncs.WithLabelValues(r.cfg.Name).Inc()
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		cons, it, err := r.reopen(last)
+		if err == nil {
+			r.mu.Lock()
+			if r.readStopped {
+				r.mu.Unlock()
+				it.Stop()
+				return false
+			}
+			r.cons, r.iter, r.delivered = cons, it, 0
+			r.mu.Unlock()
+			r.log.Warn("reading again after the last change received", "after", last)
+			return true
+		}
+		r.log.Warn("cannot read again after the last change received; trying again", "after", last, "err", err, "in", wait)
+		select {
+		case <-r.ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+// reopen makes the consumer again, starting after seq, and reads it.
+func (r *Runner) reopen(seq uint64) (jetstream.Consumer, jetstream.MessagesContext, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+	defer cancel()
+	cfg := r.ccfg
+	cfg.MemoryStorage = true
+	cfg.AckPolicy, cfg.AckWait, cfg.MaxAckPending = jetstream.AckNonePolicy, 0, 0
+	cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, seq+1
+	if err := r.js.DeleteConsumer(ctx, r.cfg.Stream, cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, nil, err
+	}
+	cons, err := r.js.CreateConsumer(ctx, r.cfg.Stream, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(min(r.cfg.MaxAckPending, 500)))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cons, it, nil
+}
+
+// reconcile, every second, compares what the server delivered with what
+// the runner received: more delivered while the reading has waited twice in
+// a row, receiving nothing, means the last deliveries were lost. *idle
+// counts those times, *seen is what was received at the last (both
+// checkpointLoop's).
+func (r *Runner) reconcile(ctx context.Context, idle *int, seen *uint64) {
+	r.mu.Lock()
+	waiting, got, cons := r.inNext, r.delivered, r.cons
+	r.mu.Unlock()
+	if !waiting || got != *seen {
+		*idle, *seen = 0, got
+		return
+	}
+	info, err := cons.Info(ctx)
+	if err != nil || info.Delivered.Consumer <= got {
+		*idle = 0
+		return
+	}
+	if *idle++; *idle >= 2 {
+		*idle = 0
+		r.log.Warn("the bus delivered changes the exporter never received", "delivered", info.Delivered.Consumer, "received", got)
+		r.requestResync()
+	}
 }

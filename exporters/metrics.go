@@ -26,6 +26,7 @@ type Metrics struct {
 	Circuit    *prometheus.GaugeVec
 	Disabled   *prometheus.GaugeVec
 	Heartbeats *prometheus.CounterVec
+	Resyncs    *prometheus.CounterVec
 }
 
 // NewMetrics registers the exporter metrics on reg.
@@ -66,6 +67,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_exporter_heartbeats_total",
 			Help: "Heartbeat events sent to the partner, by result (success, error).",
 		}, []string{"exporter", "result"}),
+		Resyncs: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_exporter_resyncs_total",
+			Help: "Times the exporter read the bus again after the last change it received, because deliveries were lost on the way (embedded server only; each is also a warning in the log).",
+		}, []string{"exporter"}),
 	}
 }
 
@@ -84,6 +89,7 @@ func (m *Metrics) Init(exporter string) {
 	m.Latency.WithLabelValues(exporter)
 	m.Circuit.WithLabelValues(exporter)
 	m.Disabled.WithLabelValues(exporter)
+	m.Resyncs.WithLabelValues(exporter)
 	for _, r := range []string{"success", "error"} {
 		m.Heartbeats.WithLabelValues(exporter, r)
 	}
@@ -110,7 +116,7 @@ func (m *Metrics) series(exporter string) series {
 
 // Delete removes the series of an exporter removed from the config.
 func (m *Metrics) Delete(exporter string) {
-	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats} {
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats, m.Resyncs} {
 		v.DeletePartialMatch(prometheus.Labels{"exporter": exporter})
 	}
 }

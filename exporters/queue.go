@@ -128,6 +128,9 @@ func (r *Runner) worker() {
 		r.ready[0] = ready{}
 		r.ready = r.ready[1:]
 		r.mu.Unlock()
+		if r.disabled.Load() {
+			continue // a 410: left for the next start
+		}
 		if !r.admit() {
 			return
 		}
@@ -327,7 +330,10 @@ func (r *Runner) keepAlive() {
 func (r *Runner) updatePending() {
 	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
 	defer cancel()
-	if info, err := r.cons.Info(ctx); err == nil {
+	r.mu.Lock()
+	cons := r.cons // resync replaces it
+	r.mu.Unlock()
+	if info, err := cons.Info(ctx); err == nil {
 		n := info.NumPending + uint64(info.NumAckPending)
 		r.mu.Lock()
 		if r.local != nil { // delivered to the runner, not yet finished

@@ -109,6 +109,18 @@ type Runner struct {
 	readStopped bool
 	retries     []retry
 	retryWake   chan struct{}
+	// Without acks, a delivery lost between the server and the runner is
+	// never sent again (local.go, resync): delivered is the consumer
+	// sequence of the last one received, inNext is set while the reading
+	// waits for the next one, resyncWanted when the reading must start again
+	// after the last received. ccfg is the consumer's config. Under mu.
+	delivered    uint64
+	inNext       bool
+	resyncWanted bool
+	ccfg         jetstream.ConsumerConfig
+	// dropNext makes the reading drop that many deliveries as if lost on
+	// the way (tests only).
+	dropNext atomic.Int32
 }
 
 // NewRunner returns a runner; Start creates its consumer and starts it.
@@ -164,7 +176,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	if r.cfg.Checkpoints != nil {
 		var floor uint64
 		if cons, floor, err = r.memoryConsumer(ctx, ccfg); err == nil {
-			r.local = newTracker(floor)
+			r.local, r.saved, r.ccfg = newTracker(floor), floor, ccfg
 		}
 	} else {
 		cons, err = r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, ccfg)
@@ -201,7 +213,6 @@ func (r *Runner) Start(ctx context.Context) error {
 	go r.readLoop()
 	go r.keepAlive()
 	if r.local != nil {
-		r.saved = r.local.floor()
 		r.wg.Add(2)
 		go r.checkpointLoop()
 		go r.retryLoop()
@@ -245,11 +256,12 @@ func (r *Runner) Stop(ctx context.Context) {
 
 func (r *Runner) stopReading() {
 	r.stopOnce.Do(func() {
-		r.iter.Stop()
 		r.mu.Lock()
 		r.readStopped = true
+		it := r.iter // resync may replace it; it sees readStopped
 		r.room.Broadcast()
 		r.mu.Unlock()
+		it.Stop()
 	})
 }
 
@@ -282,7 +294,12 @@ func (r *Runner) readLoop() {
 		var m jetstream.Msg
 		var err error = jetstream.ErrMsgIteratorClosed
 		if r.local == nil || r.awaitRoom() {
-			m, err = r.iter.Next()
+			m, err = r.nextDelivery()
+		}
+		if err != nil && r.local != nil && errors.Is(err, jetstream.ErrMsgIteratorClosed) && r.takeResync() {
+			if r.resync() {
+				continue
+			}
 		}
 		if err != nil {
 			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
@@ -293,7 +310,16 @@ func (r *Runner) readLoop() {
 			}
 			return
 		}
-		r.receive(m)
+		if r.local != nil && r.dropNext.Load() > 0 {
+			r.dropNext.Add(-1)
+			continue
+		}
+		if !r.receive(m) && !r.resync() {
+			if !r.disabled.Load() {
+				r.stop()
+			}
+			return
+		}
 	}
 }
 
@@ -309,26 +335,37 @@ func (r *Runner) awaitRoom() bool {
 	return r.ctx.Err() == nil && !r.readStopped
 }
 
-// receive files one message under its key, or settles it at once.
-func (r *Runner) receive(m jetstream.Msg) {
+// receive files one message under its key, or settles it at once. It
+// reports false, taking nothing, when deliveries were lost before it: the
+// reading must then start again after the last one received (resync).
+func (r *Runner) receive(m jetstream.Msg) bool {
 	meta, err := m.Metadata()
 	if err != nil {
 		r.log.Error("message without metadata", "err", err)
 		_ = m.Term()
-		return
+		return true
 	}
 	seq := meta.Sequence.Stream
 	r.mu.Lock()
-	if r.local != nil && !r.local.received(seq) {
-		r.mu.Unlock()
-		r.log.Error("change received out of stream order; dropped, as delivered before", "seq", seq)
-		return
+	if r.local != nil {
+		if meta.Sequence.Consumer != r.delivered+1 {
+			r.mu.Unlock()
+			r.log.Warn("deliveries lost between the bus and the exporter; reading again after the last received",
+				"expected", r.delivered+1, "got", meta.Sequence.Consumer)
+			return false
+		}
+		r.delivered = meta.Sequence.Consumer
+		if !r.local.received(seq) {
+			r.mu.Unlock()
+			r.log.Error("change received out of stream order; dropped, as delivered before", "seq", seq)
+			return true
+		}
 	}
 	if _, ok := r.superseded[seq]; ok {
 		delete(r.superseded, seq)
 		r.mu.Unlock()
 		_ = m.Ack() // a redelivery of a change a newer version replaced
-		return
+		return true
 	}
 	r.mu.Unlock()
 	a, err := r.cfg.Decoded.Get(m.Headers().Get(jetstream.MsgIDHeader), m.Data())
@@ -337,13 +374,25 @@ func (r *Runner) receive(m jetstream.Msg) {
 	}
 	if err != nil {
 		r.metrics.Failures.WithLabelValues(r.cfg.Name, "invalid").Inc()
-		r.deadLetter(&pending{seq: seq, msg: m, attempt: int(meta.NumDelivered)}, "invalid", fmt.Sprintf("not an alert: %v", err))
-		return
+		p := &pending{seq: seq, msg: m, attempt: int(meta.NumDelivered)}
+		for !r.deadLetter(p, "invalid", fmt.Sprintf("not an alert: %v", err)) {
+			if r.local == nil {
+				return true // the server delivers it again after the ack wait
+			}
+			// Nothing delivers it again: try until the store takes it.
+			select {
+			case <-r.ctx.Done():
+				return true
+			case <-time.After(r.cfg.Policy.MinBackoff):
+			}
+		}
+		return true
 	}
 	if !r.cfg.Filter.Match(a) {
 		r.series.filtered.Inc()
 		_ = r.finish(&pending{seq: seq, msg: m})
-		return
+		return true
 	}
 	r.file(&pending{seq: seq, msg: m, alert: a, published: meta.Timestamp, attempt: int(meta.NumDelivered), told: r.now()})
+	return true
 }
