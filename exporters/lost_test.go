@@ -66,20 +66,6 @@ func startOn(t *testing.T, md mode, b *bus.Bus, p *partner, dl exporters.DeadLet
 	return r, m
 }
 
-// publishKeys publishes the first version of n keys from k<from>.
-func publishKeys(t *testing.T, b *bus.Bus, from, n int) []string {
-	t.Helper()
-	var ids []string
-	for i := from; i < from+n; i++ {
-		a := change(fmt.Sprintf("k%d", i), 1, alert.ChangeNew)
-		if _, err := b.Publish(context.Background(), a); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, a.ID)
-	}
-	return ids
-}
-
 // missing returns the ids of want p never acknowledged.
 func missing(p *partner, want []string) []string {
 	got := p.ids()
@@ -102,11 +88,11 @@ func TestLostDeliveries(t *testing.T) {
 	r, m := startOn(t, mode{"checkpointed", true}, b, p, nil)
 
 	r.DropDeliveries(1)
-	ids := publishKeys(t, b, 0, 3)
+	ids := publishN(t, b, 0, 3)
 	waitFor(t, "all three, the first lost on the way", func() bool { return len(missing(p, ids)) == 0 })
 
 	r.DropDeliveries(1)
-	last := publishKeys(t, b, 3, 1)
+	last := publishN(t, b, 3, 1)
 	waitFor(t, "the last, lost with nothing after it", func() bool { return len(missing(p, last)) == 0 })
 	if n := testutil.ToFloat64(m.Resyncs.WithLabelValues("p1")); n != 2 {
 		t.Errorf("resyncs counted %v, want 2", n)
@@ -133,7 +119,7 @@ func TestReconnectsLoseNothing(t *testing.T) {
 				_ = nc.ForceReconnect()
 			}
 		}()
-		want := publishKeys(t, b, 0, 2000)
+		want := publishN(t, b, 0, 2000)
 		<-done
 		deadline := time.Now().Add(30 * time.Second)
 		for len(missing(p, want)) > 0 && time.Now().Before(deadline) {
@@ -158,7 +144,7 @@ func TestInvalidMessageDeadLetteredLater(t *testing.T) {
 		if _, err := b.JetStream().Publish(context.Background(), bus.SubjectAlerts+".x.y.z", []byte("not json")); err != nil {
 			t.Fatal(err)
 		}
-		publishKeys(t, b, 0, 1)
+		publishN(t, b, 0, 1)
 		waitFor(t, "the change after it delivered", func() bool { return len(p.ids()) == 1 })
 		waitFor(t, "the dead letter", func() bool {
 			return testutil.ToFloat64(m.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)) == 1
@@ -243,7 +229,7 @@ func TestDisabledRetriesNoMore(t *testing.T) {
 func TestStartOnABacklog(t *testing.T) {
 	b := testbus.Open(t)
 	p := &partner{tries: map[string]int{}}
-	publishKeys(t, b, 0, 200)
+	publishN(t, b, 0, 200)
 	for i := range 10 {
 		r, _ := startOn(t, mode{"checkpointed", true}, b, p, nil)
 		time.Sleep(time.Duration(i) * time.Millisecond)
