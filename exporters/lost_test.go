@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,16 +157,7 @@ func TestInvalidMessageDeadLetteredLater(t *testing.T) {
 // delivered, the position reaches the last change.
 func TestCheckpointNeverPassesAFailingChange(t *testing.T) {
 	b := testbus.Open(t)
-	var mu sync.Mutex
-	down := true
-	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if down && id == "a#1" {
-			return http.StatusServiceUnavailable
-		}
-		return 0
-	}}
+	p, heal := failingPartner(http.StatusServiceUnavailable, "a#1")
 	r, _ := startOn(t, mode{"checkpointed", true}, b, p, nil)
 	seqA, err := b.Publish(context.Background(), change("a", 1, alert.ChangeNew))
 	if err != nil {
@@ -184,9 +174,7 @@ func TestCheckpointNeverPassesAFailingChange(t *testing.T) {
 	if floor, _, _ := b.Checkpoints().Floor(context.Background(), "p1"); floor >= seqA {
 		t.Fatalf("checkpoint %d passed the failing change at %d", floor, seqA)
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	heal()
 	waitFor(t, "a delivered", func() bool { return slices.Contains(p.ids(), "a#1") })
 	waitFor(t, "nothing held", func() bool { return r.Unfinished() == 0 })
 	waitFor(t, "the checkpoint at the last change", func() bool {

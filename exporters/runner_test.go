@@ -53,6 +53,24 @@ func (p *partner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// failingPartner returns a partner that answers code to id (every id when
+// id is empty) until heal is called.
+func failingPartner(code int, id string) (p *partner, heal func()) {
+	down := true
+	p = &partner{tries: map[string]int{}}
+	p.fail = func(got string, _ int) int { // called under p.mu
+		if down && (id == "" || got == id) {
+			return code
+		}
+		return 0
+	}
+	return p, func() {
+		p.mu.Lock()
+		down = false
+		p.mu.Unlock()
+	}
+}
+
 func (p *partner) ids() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -238,16 +256,7 @@ func TestPermanentFailureIsDeadLettered(t *testing.T) {
 
 func TestExpiredNewIsNotRetriedButCancelIs(t *testing.T) {
 	forModes(t, func(t *testing.T, md mode) {
-		down := true
-		var mu sync.Mutex
-		p := &partner{tries: map[string]int{}, fail: func(string, int) int {
-			mu.Lock()
-			defer mu.Unlock()
-			if down {
-				return http.StatusBadGateway
-			}
-			return 0
-		}}
+		p, heal := failingPartner(http.StatusBadGateway, "")
 		r := start(t, md, p, exporters.Filter{})
 		past := time.Now().Add(-time.Minute)
 		ended := func(a *alert.Alert) { a.Expires = &past }
@@ -260,9 +269,7 @@ func TestExpiredNewIsNotRetriedButCancelIs(t *testing.T) {
 			defer p.mu.Unlock()
 			return p.tries["x#2"] >= 2
 		})
-		mu.Lock()
-		down = false
-		mu.Unlock()
+		heal()
 		waitFor(t, "the cancel", func() bool { return slices.Equal(p.ids(), []string{"x#2"}) })
 	})
 }
@@ -288,16 +295,7 @@ func TestFilterSkipsAndCounts(t *testing.T) {
 // gets v3, and v1 and v2 are never delivered after it.
 func TestSupersession(t *testing.T) {
 	forModes(t, func(t *testing.T, md mode) {
-		var mu sync.Mutex
-		failing := true
-		p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
-			mu.Lock()
-			defer mu.Unlock()
-			if failing && id == "k#1" {
-				return http.StatusServiceUnavailable
-			}
-			return 0
-		}}
+		p, heal := failingPartner(http.StatusServiceUnavailable, "k#1")
 		r := start(t, md, p, exporters.Filter{})
 		r.publish(t, change("k", 1, alert.ChangeNew))
 		waitFor(t, "a failed attempt of v1", func() bool {
@@ -305,9 +303,7 @@ func TestSupersession(t *testing.T) {
 		})
 		r.publish(t, change("k", 2, alert.ChangeUpdate), change("k", 3, alert.ChangeUpdate))
 		waitFor(t, "v3", func() bool { return slices.Contains(p.ids(), "k#3") })
-		mu.Lock()
-		failing = false
-		mu.Unlock()
+		heal()
 		time.Sleep(300 * time.Millisecond) // v1's redelivery would have come by now
 		got := p.ids()
 		if i := slices.Index(got, "k#3"); i < 0 || slices.ContainsFunc(got[i+1:], func(id string) bool { return id != "k#3" }) {
@@ -399,16 +395,7 @@ func TestRestartedRunnerClearsDisabled(t *testing.T) {
 // room; once the partner answers, every change arrives.
 func TestHeldChangesAreBounded(t *testing.T) {
 	forModes(t, func(t *testing.T, md mode) {
-		var mu sync.Mutex
-		down := true
-		p := &partner{tries: map[string]int{}, fail: func(string, int) int {
-			mu.Lock()
-			defer mu.Unlock()
-			if down {
-				return http.StatusServiceUnavailable
-			}
-			return 0
-		}}
+		p, heal := failingPartner(http.StatusServiceUnavailable, "")
 		r := start(t, md, p, exporters.Filter{}, func(c *exporters.RunnerConfig) {
 			c.MaxAckPending = 4
 			c.Policy.MaxAttempts = 1000
@@ -430,9 +417,7 @@ func TestHeldChangesAreBounded(t *testing.T) {
 		if n := attempted(); n != 4 {
 			t.Fatalf("%d changes attempted while 4 were held failing, want 4", n)
 		}
-		mu.Lock()
-		down = false
-		mu.Unlock()
+		heal()
 		waitFor(t, "all 20 delivered", func() bool { return len(p.ids()) == 20 })
 		if got := sorted(p.ids()); !slices.Equal(got, sorted(ids)) {
 			t.Errorf("delivered %v, want %v", got, ids)
