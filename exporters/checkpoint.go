@@ -37,8 +37,7 @@ const checkpointEvery = 250 * time.Millisecond
 //     before its first checkpoint must not skip what came meanwhile.
 func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfig) (jetstream.Consumer, uint64, error) {
 	cp, stream := r.cfg.Checkpoints, r.cfg.Stream
-	cfg.MemoryStorage = true
-	cfg.AckPolicy, cfg.AckWait, cfg.MaxAckPending = jetstream.AckNonePolicy, 0, 0
+	cfg = localConfig(cfg)
 	existing, err := r.js.Consumer(ctx, stream, cfg.Durable)
 	switch {
 	case err == nil:
@@ -61,8 +60,7 @@ func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfi
 		return nil, 0, err
 	}
 	if ok {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, floor+1
-		cons, err := r.js.CreateConsumer(ctx, stream, cfg)
+		cons, err := r.js.CreateConsumer(ctx, stream, after(cfg, floor))
 		return cons, floor, err
 	}
 	cons, err := r.js.CreateConsumer(ctx, stream, cfg) // DeliverNew: from the next change
@@ -75,6 +73,20 @@ func (r *Runner) memoryConsumer(ctx context.Context, cfg jetstream.ConsumerConfi
 		return nil, 0, err
 	}
 	return cons, floor, nil
+}
+
+// localConfig is cfg as a checkpointed runner's consumer: its state in
+// memory, taking no acks.
+func localConfig(cfg jetstream.ConsumerConfig) jetstream.ConsumerConfig {
+	cfg.MemoryStorage = true
+	cfg.AckPolicy, cfg.AckWait, cfg.MaxAckPending = jetstream.AckNonePolicy, 0, 0
+	return cfg
+}
+
+// after is cfg starting at the change after seq.
+func after(cfg jetstream.ConsumerConfig, seq uint64) jetstream.ConsumerConfig {
+	cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, seq+1
+	return cfg
 }
 
 // checkpointLoop saves the runner's position every checkpointEvery.

@@ -233,10 +233,7 @@ func (r *Runner) resync() bool {
 func (r *Runner) reopen(seq uint64) (jetstream.Consumer, jetstream.MessagesContext, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	defer cancel()
-	cfg := r.ccfg
-	cfg.MemoryStorage = true
-	cfg.AckPolicy, cfg.AckWait, cfg.MaxAckPending = jetstream.AckNonePolicy, 0, 0
-	cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, seq+1
+	cfg := after(localConfig(r.ccfg), seq)
 	if err := r.js.DeleteConsumer(ctx, r.cfg.Stream, cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, nil, err
 	}
