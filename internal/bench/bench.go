@@ -96,11 +96,11 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 		switch s {
 		case "burst":
 			var res FanOutResult
-			res, err = runFanOut(ctx, o, o.BurstAlerts, o.BurstPartners)
+			res, err = runFanOut(ctx, o, o.BurstAlerts, o.BurstPartners, false)
 			r.Burst = &res
 		case "single":
 			var res FanOutResult
-			res, err = runFanOut(ctx, o, o.SingleAlerts, 1)
+			res, err = runFanOut(ctx, o, o.SingleAlerts, 1, true)
 			r.Single = &res
 		case "idle":
 			var res IdleResult

@@ -40,6 +40,12 @@ func TestScenarios(t *testing.T) {
 			t.Errorf("%s: ratio %v", name, f.Ratio)
 		}
 	}
+	if fl := r.Single.Floor; fl == nil || fl.Deliveries != 30 || fl.Expected != 30 || fl.Unexpected != 0 || fl.Latency.N != 30 || r.Single.FloorRatio <= 0 {
+		t.Errorf("single's bus floor: %+v, ratio %v", fl, r.Single.FloorRatio)
+	}
+	if r.Burst.Floor != nil {
+		t.Errorf("burst has a bus floor: %+v", r.Burst.Floor)
+	}
 	if r.Burst.Daemon.Expected != 40*3 || r.Single.Daemon.Expected != 30 {
 		t.Errorf("expected deliveries: burst %d, single %d", r.Burst.Daemon.Expected, r.Single.Daemon.Expected)
 	}
@@ -64,12 +70,13 @@ func TestScenarios(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"BenchmarkBurst/40x3/Daemon 1 ", "BenchmarkBurst/40x3/Ceiling 1 ", "BenchmarkSingle/30x1/Ratio 1 0 ns/op",
+		"BenchmarkSingle/30x1/Floor 1 ", "BenchmarkSingle/30x1/FloorRatio 1 0 ns/op",
 		"BenchmarkIdle/Daemon 1 ", "BenchmarkBus/Lifecycle 1 ", "BenchmarkMemory/300 1 0 ns/op", "BenchmarkStart/2000Messages 1 "} {
 		if !strings.Contains(bf.String(), want) {
 			t.Errorf("benchmark format lacks %q:\n%s", want, bf.String())
 		}
 	}
-	for _, want := range []string{"burst fan-out (40 alerts × 3 partners", "deliveries/s", "idle latency", "changes/s", "memory (300 alerts", "ready, 2000 messages"} {
+	for _, want := range []string{"burst fan-out (40 alerts × 3 partners", "deliveries/s", "idle latency", "changes/s", "bus floor: deliveries/s", "memory (300 alerts", "ready, 2000 messages"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}

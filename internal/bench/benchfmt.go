@@ -7,7 +7,8 @@ import (
 
 // WriteBenchfmt prints the report in Go's benchmark format, one line per
 // measure, so that runs can be compared with benchstat (see
-// docs/performance.md). Names say whose figure it is: Daemon or Ceiling.
+// docs/performance.md). Names say whose figure it is: Daemon, Ceiling or (the single
+// partner's bus floor) Floor.
 func (r *Report) WriteBenchfmt(w io.Writer) error {
 	var err error
 	line := func(name string, ns float64, metrics ...any) {
@@ -21,13 +22,18 @@ func (r *Report) WriteBenchfmt(w io.Writer) error {
 		_, err = fmt.Fprintln(w, s)
 	}
 	fanout := func(name string, f *FanOutResult) {
-		for i, s := range []FanOut{f.Daemon, f.Ceiling} {
-			side := [...]string{"Daemon", "Ceiling"}[i]
-			line(fmt.Sprintf("%s/%dx%d/%s", name, f.Alerts, f.Partners, side), float64(s.Elapsed),
+		side := func(s FanOut, who string) {
+			line(fmt.Sprintf("%s/%dx%d/%s", name, f.Alerts, f.Partners, who), float64(s.Elapsed),
 				fmt.Sprintf("%.0f", s.Rate), "deliveries/s", float64(s.Latency.P50.Microseconds())/1000, "p50-ms", float64(s.Latency.P99.Microseconds())/1000, "p99-ms",
 				float64(s.CPUPerDelivery().Nanoseconds())/1000, "cpu-µs/delivery")
 		}
+		side(f.Daemon, "Daemon")
+		side(f.Ceiling, "Ceiling")
 		line(fmt.Sprintf("%s/%dx%d/Ratio", name, f.Alerts, f.Partners), 0, fmt.Sprintf("%.3f", f.Ratio), "ratio")
+		if f.Floor != nil {
+			side(*f.Floor, "Floor")
+			line(fmt.Sprintf("%s/%dx%d/FloorRatio", name, f.Alerts, f.Partners), 0, fmt.Sprintf("%.3f", f.FloorRatio), "ratio")
+		}
 	}
 	if f := r.Burst; f != nil {
 		fanout("Burst", f)

@@ -60,12 +60,16 @@ type FanOutResult struct {
 	Daemon      FanOut  `json:"daemon"`
 	Ceiling     FanOut  `json:"ceiling"`
 	Ratio       float64 `json:"ratio"` // daemon rate / ceiling rate
+	// Floor is the bus floor (runFloor), measured for the single partner.
+	Floor      *FanOut `json:"bus_floor,omitempty"`
+	FloorRatio float64 `json:"bus_floor_ratio,omitempty"` // floor rate / ceiling rate
 }
 
 // runFanOut takes a snapshot feed from 0 to n alerts with every one of
 // partners subscribed to everything, then replays the same bodies as plain
-// POSTs.
-func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, error) {
+// POSTs, then, with floor, puts the same changes on a daemon's bus
+// (runFloor).
+func runFanOut(ctx context.Context, o Options, n, partners int, floor bool) (FanOutResult, error) {
 	res := FanOutResult{Alerts: n, Partners: partners, Concurrency: o.Concurrency}
 	r, err := newRig(o, "fanout", partners)
 	if err != nil {
@@ -123,6 +127,16 @@ func runFanOut(ctx context.Context, o Options, n, partners int) (FanOutResult, e
 	res.Ceiling.CPU = cpuTime() - cpu0
 	if res.Ceiling.Rate > 0 {
 		res.Ratio = res.Daemon.Rate / res.Ceiling.Rate
+	}
+	if floor {
+		fl, err := runFloor(ctx, o, r, bodies, want, expected)
+		if err != nil {
+			return res, err
+		}
+		res.Floor = &fl
+		if res.Ceiling.Rate > 0 {
+			res.FloorRatio = fl.Rate / res.Ceiling.Rate
+		}
 	}
 	return res, nil
 }

@@ -39,6 +39,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Sprintf("%d/%d", f.Ceiling.Deliveries, f.Ceiling.Expected), "", "", ""})
 		add(row{"", "requests (repeats), retries, unexpected ids", fmt.Sprintf("%d, %.0f, %d", f.Daemon.Requests, f.Daemon.Retries, f.Daemon.Unexpected),
 			fmt.Sprintf("%d, 0, %d", f.Ceiling.Requests, f.Ceiling.Unexpected), "", "", ""})
+		if fl := f.Floor; fl != nil {
+			// The hazardwire column holds the floor's figures.
+			add(row{"", "bus floor: all acknowledged after", dur(fl.Elapsed), dur(f.Ceiling.Elapsed), "", "", ""})
+			add(row{"", "bus floor: deliveries/s", rate(fl.Rate), rate(f.Ceiling.Rate), pct(f.FloorRatio), "", ""})
+			add(row{"", "bus floor: CPU time (per delivery)", fmt.Sprintf("%s (%s)", dur(fl.CPU), dur(fl.CPUPerDelivery())),
+				fmt.Sprintf("%s (%s)", dur(f.Ceiling.CPU), dur(f.Ceiling.CPUPerDelivery())), ratio(f.Ceiling.CPU, fl.CPU), "", ""})
+			add(row{"", "bus floor: acknowledged / expected, unexpected ids", fmt.Sprintf("%d/%d, %d", fl.Deliveries, fl.Expected, fl.Unexpected), "", "", "", ""})
+		}
 	}
 	if f := r.Burst; f != nil {
 		fanout("burst fan-out", f)

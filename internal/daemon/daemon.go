@@ -185,6 +185,15 @@ func (d *Daemon) Addr() net.Addr { return d.http.Addr() }
 // Registry returns the metrics registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 
+// Publisher returns the bus and the exporters' shared cache of decoded
+// changes, which the lifecycle fills as it publishes (nil before start):
+// what the benchmark's bus floor publishes through (internal/bench).
+func (d *Daemon) Publisher() (*bus.Bus, *exporters.Decoded) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.bus, d.decoded
+}
+
 // Started is closed once every component runs.
 func (d *Daemon) Started() <-chan struct{} { return d.up }
 

@@ -14,10 +14,10 @@ import (
 	"github.com/hazardwire/hazardwire/bus"
 )
 
-// maxBatch bounds the changes published and recorded at once: large enough
+// MaxBatch bounds the changes published and recorded at once: large enough
 // that a burst takes few round trips, small enough that exporters start
 // delivering its first changes early.
-const maxBatch = 256
+const MaxBatch = 256
 
 // queued is a decision waiting for its pass's next flush.
 type queued struct {
@@ -148,7 +148,7 @@ func (e *Engine) apply(ctx context.Context, source string, d Decision) {
 	switch {
 	case e.queuedKeys[d.Record.Key]:
 		e.flush(ctx)
-	case len(e.batch) >= maxBatch:
+	case len(e.batch) >= MaxBatch:
 		e.publishBatch(ctx)
 	}
 	e.batch = append(e.batch, queued{source: source, d: d})
