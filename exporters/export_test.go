@@ -14,3 +14,14 @@ func (r *Runner) Unfinished() int {
 // DropDeliveries makes the runner's reading drop the next n deliveries, as
 // if lost between the server and the runner.
 func (r *Runner) DropDeliveries(n int32) { r.dropNext.Add(n) }
+
+// Held is how many changes of key the runner holds in line, its head
+// included.
+func (r *Runner) Held(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if q := r.queues[key]; q != nil {
+		return len(q.items)
+	}
+	return 0
+}

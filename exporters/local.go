@@ -222,7 +222,7 @@ func (r *Runner) resync() bool {
 		}
 		r.log.Warn("cannot read again after the last change received; trying again", "after", last, "err", err, "in", wait)
 		select {
-		case <-r.ctx.Done():
+		case <-r.reading.Done():
 			return false
 		case <-time.After(wait):
 		}

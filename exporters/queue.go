@@ -114,15 +114,15 @@ type ready struct {
 // worker delivers heads in the order they were put in line, one at a time:
 // Concurrency workers make the deliveries in flight, however many keys wait.
 func (r *Runner) worker() {
-	defer r.wg.Done()
+	defer r.flight.Done()
 	for {
 		r.mu.Lock()
-		for len(r.ready) == 0 && r.ctx.Err() == nil {
+		for len(r.ready) == 0 && r.reading.Err() == nil {
 			r.cond.Wait()
 		}
-		if r.ctx.Err() != nil {
+		if r.reading.Err() != nil {
 			r.mu.Unlock()
-			return // shutting down: what is in line stays unacknowledged, redelivered on the next run
+			return // stopping: what is in line stays unacknowledged, redelivered on the next run
 		}
 		next := r.ready[0]
 		r.ready[0] = ready{}
@@ -138,7 +138,9 @@ func (r *Runner) worker() {
 	}
 }
 
-// admit waits for the circuit breaker and the rate limit.
+// admit waits for the circuit breaker and the rate limit; it reports false
+// when the runner stops first (the change was not sent: it stays for the
+// next run).
 func (r *Runner) admit() bool {
 	for {
 		wait := r.breaker.Wait(r.now())
@@ -149,12 +151,12 @@ func (r *Runner) admit() bool {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
-		case <-r.ctx.Done():
+		case <-r.reading.Done():
 			t.Stop()
 			return false
 		}
 	}
-	if r.limiter != nil && r.limiter.Wait(r.ctx) != nil {
+	if r.limiter != nil && r.limiter.Wait(r.reading) != nil {
 		r.breaker.Record(false, false, r.now()) // release a probe slot
 		return false
 	}

@@ -79,13 +79,18 @@ type Runner struct {
 	// times a delivery.
 	series series
 
-	cons     jetstream.Consumer
-	iter     jetstream.MessagesContext
-	ctx      context.Context // deliveries; cancelled when Stop's deadline passes
-	stop     context.CancelFunc
-	cond     *sync.Cond     // on mu: a head was put in line, or ctx ended
+	cons jetstream.Consumer
+	iter jetstream.MessagesContext
+	ctx  context.Context // deliveries; cancelled when Stop's deadline passes
+	stop context.CancelFunc
+	// reading ends when Stop begins (or ctx ends): no change is read and no
+	// delivery starts after it, while those in flight go on.
+	reading  context.Context
+	endRead  context.CancelFunc
+	cond     *sync.Cond     // on mu: a head was put in line, or reading ended
 	ready    []ready        // heads in line for a worker, under mu
-	wg       sync.WaitGroup // the loops and every delivery
+	flight   sync.WaitGroup // the reading and the workers: what Stop lets finish
+	wg       sync.WaitGroup // the other loops, which end with ctx
 	disabled atomic.Bool
 	stopOnce sync.Once
 
@@ -203,14 +208,16 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.iter = iter
 	r.ctx, r.stop = context.WithCancel(context.WithoutCancel(ctx))
-	context.AfterFunc(r.ctx, func() {
+	r.reading, r.endRead = context.WithCancel(r.ctx)
+	context.AfterFunc(r.reading, func() {
 		r.mu.Lock()
 		r.cond.Broadcast() // workers waiting for work end
 		r.room.Broadcast() // and the reading waiting for room
 		r.mu.Unlock()
 	})
-	r.wg.Add(2 + r.cfg.Concurrency)
+	r.flight.Add(1 + r.cfg.Concurrency)
 	go r.readLoop()
+	r.wg.Add(1)
 	go r.keepAlive()
 	if r.local != nil {
 		r.wg.Add(2)
@@ -227,8 +234,10 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops reading, waits for deliveries in flight until ctx is done, then
-// cancels them. Changes not acknowledged stay on the bus for the next run.
+// Stop stops reading and starting deliveries, waits for the deliveries in
+// flight to end until ctx is done, then cancels those left. Changes not
+// acknowledged (those in line, those cancelled, those failed) stay on the
+// bus for the next run.
 func (r *Runner) Stop(ctx context.Context) {
 	if r.iter == nil {
 		return
@@ -237,15 +246,16 @@ func (r *Runner) Stop(ctx context.Context) {
 	if r.disabled.Load() {
 		r.stop() // its reading ended without stopping the rest: nothing is waited for
 	}
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
+	landed := make(chan struct{})
+	go func() { r.flight.Wait(); close(landed) }()
 	select {
-	case <-done:
+	case <-landed:
 	case <-ctx.Done():
-		r.stop()
-		<-done
+		r.stop() // the deadline: what is still in flight is cancelled
+		<-landed
 	}
-	r.stop()
+	r.stop() // the loops end
+	r.wg.Wait()
 	if r.cfg.Checkpoints != nil { // what was delivered up to now is not repeated on the next start
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = r.js.Conn().FlushWithContext(cctx) // the last acks reach the server first
@@ -259,8 +269,8 @@ func (r *Runner) stopReading() {
 		r.mu.Lock()
 		r.readStopped = true
 		it := r.iter // resync may replace it; it sees readStopped
-		r.room.Broadcast()
 		r.mu.Unlock()
+		r.endRead() // wakes the workers waiting for work and the reading waiting for room
 		it.Stop()
 	})
 }
@@ -289,7 +299,7 @@ func (r *Runner) Disabled() bool { return r.disabled.Load() }
 func (r *Runner) CircuitState() int { return r.breaker.State() }
 
 func (r *Runner) readLoop() {
-	defer r.wg.Done()
+	defer r.flight.Done()
 	for {
 		var m jetstream.Msg
 		var err error = jetstream.ErrMsgIteratorClosed
@@ -305,9 +315,7 @@ func (r *Runner) readLoop() {
 			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				r.log.Error("consumer stopped", "err", err)
 			}
-			if !r.disabled.Load() {
-				r.stop() // ends keepAlive and heartbeats
-			}
+			r.readingFailed()
 			return
 		}
 		if r.local != nil && r.dropNext.Load() > 0 {
@@ -315,11 +323,18 @@ func (r *Runner) readLoop() {
 			continue
 		}
 		if !r.receive(m) && !r.resync() {
-			if !r.disabled.Load() {
-				r.stop()
-			}
+			r.readingFailed()
 			return
 		}
+	}
+}
+
+// readingFailed ends the runner when its reading ended on its own: not
+// stopped by Stop (which lets the deliveries in flight finish first), nor
+// after a 410 (whose runner waits for Stop).
+func (r *Runner) readingFailed() {
+	if r.reading.Err() == nil && !r.disabled.Load() {
+		r.stop() // ends the deliveries, keepAlive and heartbeats
 	}
 }
 
@@ -329,10 +344,10 @@ func (r *Runner) readLoop() {
 func (r *Runner) awaitRoom() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for r.local.unfinished() >= r.cfg.MaxAckPending && r.ctx.Err() == nil && !r.readStopped {
+	for r.local.unfinished() >= r.cfg.MaxAckPending && r.reading.Err() == nil && !r.readStopped {
 		r.room.Wait()
 	}
-	return r.ctx.Err() == nil && !r.readStopped
+	return r.reading.Err() == nil && !r.readStopped
 }
 
 // receive files one message under its key, or settles it at once. It
@@ -379,9 +394,10 @@ func (r *Runner) receive(m jetstream.Msg) bool {
 			if r.local == nil {
 				return true // the server delivers it again after the ack wait
 			}
-			// Nothing delivers it again: try until the store takes it.
+			// Nothing delivers it again: try until the store takes it (or
+			// the runner stops: it is held, so the next run reads it again).
 			select {
-			case <-r.ctx.Done():
+			case <-r.reading.Done():
 				return true
 			case <-time.After(r.cfg.Policy.MinBackoff):
 			}
