@@ -118,6 +118,51 @@ func TestFaultKill(t *testing.T) {
 	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
 }
 
+// TestFaultCleanStop sends SIGTERM in the middle of a burst to a partner
+// that takes 300 ms over each change: the deliveries in flight end before
+// the daemon exits 0, and the restarted daemon delivers the rest and
+// repeats nothing (a stop that cancelled them would see the partner accept
+// them anyway, and the next run send them again).
+func TestFaultCleanStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test runs the binary")
+	}
+	b := fkNewBurst(60)
+	p := fkStartPartner(t)
+	p.setDelay(300 * time.Millisecond)
+	dir := t.TempDir()
+	config := fkConfig(t, dir, fkOptions{feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4, timeout: 5 * time.Second})
+
+	d := fkStart(t, config)
+	b.setStage(0)
+	want := b.want(0)
+	fkWait(t, d, 30*time.Second, "deliveries under way", func() bool { return len(p.got()) >= 8 })
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop within 30s of SIGTERM")
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code after SIGTERM %d, want 0", code)
+	}
+	atStop := len(p.got())
+	time.Sleep(500 * time.Millisecond) // a request the daemon gave up on would land by now
+	if n := len(p.got()); n != atStop {
+		t.Errorf("the partner accepted %d changes after the daemon exited: their deliveries were cut, not finished", n-atStop)
+	}
+
+	d = fkStart(t, config)
+	fkWait(t, d, 60*time.Second, "every change delivered after the restart", func() bool { return p.hasAll(want) })
+	rep := fkCheck(t, p, want)
+	t.Logf("%d changes: %d delivered before the stop, %d deliveries in all", len(want), atStop, rep.deliveries)
+	if rep.duplicates != 0 {
+		t.Errorf("%d changes delivered again after a clean stop", rep.duplicates)
+	}
+}
+
 // fkNATS is a nats-server process built from the module go.mod requires.
 type fkNATS struct {
 	cmd  *exec.Cmd
