@@ -156,7 +156,7 @@ func (r *Runner) admit() bool {
 			return false
 		}
 	}
-	if r.limiter != nil && r.limiter.Wait(r.reading) != nil {
+	if r.limiter != nil && r.limiter.Wait(r.reading) != nil || r.reading.Err() != nil {
 		r.breaker.Record(false, false, r.now()) // release a probe slot
 		return false
 	}

@@ -266,11 +266,11 @@ func (r *Runner) Stop(ctx context.Context) {
 
 func (r *Runner) stopReading() {
 	r.stopOnce.Do(func() {
+		r.endRead() // first: whoever sees readStopped sees the reading ended (readingFailed)
 		r.mu.Lock()
 		r.readStopped = true
 		it := r.iter // resync may replace it; it sees readStopped
 		r.mu.Unlock()
-		r.endRead() // wakes the workers waiting for work and the reading waiting for room
 		it.Stop()
 	})
 }
@@ -333,7 +333,13 @@ func (r *Runner) readLoop() {
 // stopped by Stop (which lets the deliveries in flight finish first), nor
 // after a 410 (whose runner waits for Stop).
 func (r *Runner) readingFailed() {
-	if r.reading.Err() == nil && !r.disabled.Load() {
+	// stopReading sets readStopped before it ends r.reading: a reading that
+	// saw readStopped (awaitRoom, takeResync, resync) was stopped, even if
+	// r.reading has not ended yet.
+	r.mu.Lock()
+	stopped := r.readStopped
+	r.mu.Unlock()
+	if !stopped && r.reading.Err() == nil && !r.disabled.Load() {
 		r.stop() // ends the deliveries, keepAlive and heartbeats
 	}
 }

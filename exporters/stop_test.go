@@ -154,10 +154,15 @@ func TestStopDeadlineCancelsDeliveries(t *testing.T) {
 			t.Fatal(err)
 		}
 		g.awaitArrival(t)
+		// Well inside the webhook's own 10 s timeout, which would also end it.
+		began := time.Now()
 		select {
 		case <-stopAsync(r, 200*time.Millisecond):
-		case <-time.After(15 * time.Second):
-			t.Fatal("Stop did not return after its deadline with a delivery in flight")
+		case <-time.After(5 * time.Second):
+			t.Fatal("Stop did not return soon after its deadline with a delivery in flight")
+		}
+		if d := time.Since(began); d < 200*time.Millisecond {
+			t.Fatalf("Stop returned after %v, before its deadline", d)
 		}
 		if id := await(t, g.abandoned, "the partner to see the request abandoned"); id != a.ID {
 			t.Fatalf("request for %s abandoned, want %s", id, a.ID)

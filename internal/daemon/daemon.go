@@ -364,10 +364,12 @@ func (d *Daemon) restartExporters(ctx context.Context) {
 	d.mu.Unlock()
 	stopCtx, cancel := context.WithTimeout(ctx, d.opts.ShutdownTimeout)
 	defer cancel()
+	var runners []*exporters.Runner
+	for _, e := range old {
+		runners = append(runners, e.runner)
+	}
+	stopRunners(stopCtx, runners)
 	for name, e := range old {
-		if e.runner != nil {
-			e.runner.Stop(stopCtx)
-		}
 		re := &runningExporter{built: e.built}
 		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 			err := d.startExporter(ctx, re)
@@ -388,6 +390,19 @@ func (d *Daemon) restartExporters(ctx context.Context) {
 	d.log.Info("exporters restarted after the bus restarted", "exporters", len(old))
 }
 
+// stopRunners stops runners together, each letting its deliveries in
+// flight end until ctx is done: one slow partner does not take the others'
+// time.
+func stopRunners(ctx context.Context, runners []*exporters.Runner) {
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		if r != nil {
+			wg.Go(func() { r.Stop(ctx) })
+		}
+	}
+	wg.Wait()
+}
+
 func (d *Daemon) stopAll() {
 	d.mu.Lock()
 	sched, stopSweep, b := d.sched, d.stopSweep, d.bus
@@ -406,12 +421,7 @@ func (d *Daemon) stopAll() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	for _, r := range runners {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.Stop(ctx) }()
-	}
-	wg.Wait()
+	stopRunners(ctx, runners)
 	if b != nil {
 		b.Close()
 	}

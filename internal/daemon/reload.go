@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hazardwire/hazardwire/exporters"
 	"github.com/hazardwire/hazardwire/internal/config"
 )
 
@@ -152,9 +153,13 @@ func (d *Daemon) swap(ctx context.Context, cfg *config.Config, built *config.Bui
 		}
 	}
 
-	stopCtx, cancel := context.WithTimeout(ctx, d.opts.ShutdownTimeout)
-	defer cancel()
+	// The exporters changed or removed stop together, each letting its
+	// deliveries in flight end within one shutdown timeout; then the
+	// changed and the added ones start. What a stopped one left
+	// unacknowledged stays on its durable consumer for its successor.
 	nextExp := map[string]bool{}
+	var stopping []*exporters.Runner
+	var starting []*runningExporter
 	for _, e := range built.Exporters {
 		name := e.Config.Name
 		nextExp[name] = true
@@ -163,12 +168,32 @@ func (d *Daemon) swap(ctx context.Context, cfg *config.Config, built *config.Bui
 			continue
 		}
 		if ok {
-			old.runner.Stop(stopCtx) // unacknowledged changes stay on the durable consumer for the new runner
+			stopping = append(stopping, old.runner)
 			changed = append(changed, "exporter "+name)
 		} else {
 			added = append(added, "exporter "+name)
 		}
-		re := &runningExporter{built: e}
+		starting = append(starting, &runningExporter{built: e})
+	}
+	var gone []string
+	for name, e := range d.exporters {
+		if !nextExp[name] {
+			stopping = append(stopping, e.runner)
+			gone = append(gone, name)
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, d.opts.ShutdownTimeout)
+	defer cancel()
+	stopRunners(stopCtx, stopping)
+	for _, name := range gone {
+		d.expMetrics.Delete(name)
+		d.mu.Lock()
+		delete(d.exporters, name)
+		d.mu.Unlock()
+		removed = append(removed, "exporter "+name)
+	}
+	for _, re := range starting {
+		name := re.built.Config.Name
 		if err := d.startExporter(ctx, re); err != nil {
 			d.log.Error("exporter not started", "exporter", name, "err", err)
 			continue
@@ -176,16 +201,6 @@ func (d *Daemon) swap(ctx context.Context, cfg *config.Config, built *config.Bui
 		d.mu.Lock()
 		d.exporters[name] = re
 		d.mu.Unlock()
-	}
-	for name, e := range d.exporters {
-		if !nextExp[name] {
-			e.runner.Stop(stopCtx)
-			d.expMetrics.Delete(name)
-			d.mu.Lock()
-			delete(d.exporters, name)
-			d.mu.Unlock()
-			removed = append(removed, "exporter "+name)
-		}
 	}
 	d.mu.Lock()
 	d.cfg = cfg
