@@ -251,7 +251,8 @@ func (r *Runner) Stop(ctx context.Context) {
 	select {
 	case <-landed:
 	case <-ctx.Done():
-		r.stop() // the deadline: what is still in flight is cancelled
+		r.log.Warn("stop deadline passed with deliveries in flight: cancelled, the next run sends them again")
+		r.stop()
 		<-landed
 	}
 	r.stop() // the loops end
