@@ -61,7 +61,7 @@ func TestFaultPartner(t *testing.T) {
 
 	p.setMode(fkOK)
 	want := b.want(fkStages - 1)
-	fkWait(t, d, 60*time.Second, "every change delivered after the partner recovered", func() bool { return p.hasAll(want) })
+	fkWaitAll(t, d, p, "every change delivered after the partner recovered", want)
 	rep := fkCheck(t, p, want)
 	retries := d.metric(fkDeliveries("retry"))
 	if retries <= 0 {
@@ -113,7 +113,7 @@ func TestFaultKill(t *testing.T) {
 		d = fkStart(t, config)
 	}
 	want := b.want(fkStages - 1)
-	fkWait(t, d, 60*time.Second, "every change delivered after the last restart", func() bool { return p.hasAll(want) })
+	fkWaitAll(t, d, p, "every change delivered after the last restart", want)
 	rep := fkCheck(t, p, want)
 	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
 }
@@ -127,11 +127,15 @@ func TestFaultCleanStop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test runs the binary")
 	}
+	const delay, timeout = 300 * time.Millisecond, 5 * time.Second
+	if timeout <= delay {
+		t.Fatalf("the exporter's timeout %v must exceed the partner's delay %v, or nothing is ever delivered", timeout, delay)
+	}
 	b := fkNewBurst(60)
 	p := fkStartPartner(t)
-	p.setDelay(300 * time.Millisecond)
+	p.setDelay(delay)
 	dir := t.TempDir()
-	config := fkConfig(t, dir, fkOptions{feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4, timeout: 5 * time.Second})
+	config := fkConfig(t, dir, fkOptions{feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4, timeout: timeout})
 
 	d := fkStart(t, config)
 	b.setStage(0)
@@ -155,7 +159,7 @@ func TestFaultCleanStop(t *testing.T) {
 	}
 
 	d = fkStart(t, config)
-	fkWait(t, d, 60*time.Second, "every change delivered after the restart", func() bool { return p.hasAll(want) })
+	fkWaitAll(t, d, p, "every change delivered after the restart", want)
 	rep := fkCheck(t, p, want)
 	t.Logf("%d changes: %d delivered before the stop, %d deliveries in all", len(want), atStop, rep.deliveries)
 	if rep.duplicates != 0 {
@@ -262,7 +266,7 @@ func TestFaultExternalNATS(t *testing.T) {
 	fkWait(t, d, 60*time.Second, "stage 1 landed after NATS came back", func() bool { return d.landed(b, 1) })
 	b.setStage(2)
 	want := b.want(fkStages - 1)
-	fkWait(t, d, 60*time.Second, "every change delivered", func() bool { return p.hasAll(want) })
+	fkWaitAll(t, d, p, "every change delivered", want)
 	rep := fkCheck(t, p, want)
 	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
 }
@@ -290,8 +294,13 @@ func TestFaultReload(t *testing.T) {
 	const reloadOK = "hazardwire_config_last_reload_successful"
 
 	fkWait(t, d, 30*time.Second, "stage 0 landed", func() bool { return d.landed(b, 0) })
-	fkWait(t, d, 30*time.Second, "first deliveries", func() bool { return len(p.got()) >= 10 })
-	bad := strings.Replace(string(good), "    concurrency: 4\n", "    concurrency: 4\n    retries: 3\n", 1)
+	some := min(10, len(b.want(0))/3) // deliveries under way, whatever the burst's size
+	fkWait(t, d, 30*time.Second, "first deliveries", func() bool { return len(p.got()) >= some })
+	// An unknown key in the exporter, whatever its other settings.
+	bad := strings.Replace(string(good), "    supersede: false\n", "    supersede: false\n    retries: 3\n", 1)
+	if bad == string(good) {
+		t.Fatal("the bad config is the good one: the exporter has no supersede line to follow")
+	}
 	if err := os.WriteFile(config, []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -308,21 +317,24 @@ func TestFaultReload(t *testing.T) {
 	delivered := len(p.got())
 	b.setStage(1)
 	fkWait(t, d, 30*time.Second, "stage 1 landed with the old config", func() bool { return d.landed(b, 1) })
-	fkWait(t, d, 30*time.Second, "deliveries going on", func() bool { return len(p.got()) > delivered+10 })
+	fkWait(t, d, 30*time.Second, "deliveries going on", func() bool { return len(p.got()) >= delivered+some })
 	if rep := fkCheckSoFar(t, p); rep.duplicates > 0 {
 		t.Errorf("%d repeated deliveries after a rejected reload, want none", rep.duplicates)
 	}
 
 	// A good config changing the exporter: it restarts mid-burst.
-	opts.concurrency = 8
+	opts.concurrency *= 2
 	fkWriteConfig(t, config, opts)
 	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	fkWait(t, d, 30*time.Second, "the good config taken", func() bool { return d.metric(reloadOK) == 1 })
+	if !strings.Contains(d.logs.String(), "changed=\"[exporter partner]\"") && !strings.Contains(d.logs.String(), "changed=[exporter partner]") {
+		t.Error("the good reload did not change (restart) the exporter")
+	}
 	b.setStage(2)
 	want := b.want(fkStages - 1)
-	fkWait(t, d, 60*time.Second, "every change delivered", func() bool { return p.hasAll(want) })
+	fkWaitAll(t, d, p, "every change delivered", want)
 	rep := fkCheck(t, p, want)
 	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
 }

@@ -292,11 +292,23 @@ func ffRunCase(t *testing.T, d *daemon, api *ffAPI, p *partner, feeds *ffFeed, p
 
 	// Recovery: a run that ends from now on succeeds, with items (not the
 	// empty index of a glitch that was still being read). The fetcher
-	// spares the host for about 5 s after an error of the host's (5xx,
-	// network, timeout), and answers "backoff" meanwhile.
+	// spares the host after an error of the host's (5xx, network, timeout),
+	// and answers "backoff" meanwhile: 5 s after the first, doubling with
+	// each one more in a row, up to 10 minutes (collectors.FetchOptions). A
+	// fault held longer (other timings) leaves a longer wait.
 	feeds.setFault(path, nil)
 	recovered := time.Now()
-	ffAwait(t, d, c.collector+" succeeding again", 30*time.Second, func() bool {
+	failures := 0
+	for reason, n := range counted {
+		if reason != "backoff" {
+			failures += int(n)
+		}
+	}
+	spared := 5 * time.Second
+	for i := 1; i < failures && spared < 10*time.Minute; i++ {
+		spared *= 2
+	}
+	ffAwait(t, d, c.collector+" succeeding again", 30*time.Second+min(spared, 10*time.Minute), func() bool {
 		m1 = api.metrics(t)
 		return m1.value("hazardwire_collector_last_success_timestamp_seconds", col) > float64(recovered.UnixNano())/1e9 &&
 			m1.value("hazardwire_collector_items", col) > 0

@@ -185,7 +185,7 @@ const (
 	fkOK        fkMode = iota // verify, record, 204
 	fk500                     // 500
 	fk429                     // 429 with Retry-After: 1
-	fkSlow                    // answer only after the exporter's timeout (then 503)
+	fkSlow                    // answer only once the exporter has given up (then 503)
 	fkCut                     // cut the connection without an answer
 	fkListenOff               // the listener is closed: connections are refused
 )
@@ -206,6 +206,8 @@ type fkPartner struct {
 	t    *testing.T
 	addr string
 
+	quit chan struct{} // closed when the test ends: slow requests end
+
 	mu        sync.Mutex
 	delay     time.Duration // before answering a request in mode ok
 	mode      fkMode
@@ -217,7 +219,7 @@ type fkPartner struct {
 
 func fkStartPartner(t *testing.T) *fkPartner {
 	t.Helper()
-	p := &fkPartner{t: t, attempts: map[fkMode]int{}}
+	p := &fkPartner{t: t, attempts: map[fkMode]int{}, quit: make(chan struct{})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -225,6 +227,7 @@ func fkStartPartner(t *testing.T) *fkPartner {
 	p.addr = ln.Addr().String()
 	p.serve(ln)
 	t.Cleanup(func() {
+		close(p.quit)
 		p.mu.Lock()
 		srv := p.srv
 		p.mu.Unlock()
@@ -299,11 +302,12 @@ func (p *fkPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "slow down", http.StatusTooManyRequests)
 		return
 	case fkSlow:
-		t := time.NewTimer(5 * time.Second)
-		defer t.Stop()
+		// Hang until the exporter gives up, whatever its timeout (or the
+		// test ends): an answer after a fixed time would be a 5xx to an
+		// exporter whose timeout is longer.
 		select {
-		case <-r.Context().Done(): // the exporter gave up
-		case <-t.C:
+		case <-r.Context().Done():
+		case <-p.quit:
 		}
 		http.Error(w, "too late", http.StatusServiceUnavailable)
 		return
@@ -312,6 +316,9 @@ func (p *fkPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if delay > 0 {
 		time.Sleep(delay)
+		if r.Context().Err() != nil {
+			return // the exporter gave up meanwhile: not accepted
+		}
 	}
 	if err := webhook.Verify(fkSecretKey, r.Header, body, time.Now(), 5*time.Minute); err != nil {
 		p.reject(id + ": " + err.Error())
@@ -552,6 +559,28 @@ func fkWait(t *testing.T, d *fkDaemon, timeout time.Duration, what string, cond 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// fkStall is how long the partner may go without a new change before
+// fkWaitAll gives up.
+const fkStall = 30 * time.Second
+
+// fkWaitAll waits until p has every change of want. It fails only when no
+// new change has arrived for fkStall (or d exits), so that a larger burst or
+// a slower partner (other timings) takes longer without failing.
+func fkWaitAll(t *testing.T, d *fkDaemon, p *fkPartner, what string, want map[string]fkWant) {
+	t.Helper()
+	left, progress := p.missing(want), time.Now()
+	fkWait(t, d, 24*time.Hour, what, func() bool {
+		n := p.missing(want)
+		if n < left {
+			left, progress = n, time.Now()
+		}
+		if n > 0 && time.Since(progress) > fkStall {
+			t.Fatalf("%s: %d of %d changes missing, none arrived for %v", what, n, len(want), fkStall)
+		}
+		return n == 0
+	})
 }
 
 var fkClient = &http.Client{Timeout: 5 * time.Second}
