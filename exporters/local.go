@@ -128,6 +128,7 @@ func (r *Runner) retryLoop() {
 // filtered out): acked, or counted into a checkpointed runner's floor.
 func (r *Runner) finish(p *pending) error {
 	if r.local == nil {
+		r.recent.add(p.seq, p.msg.Headers().Get(jetstream.MsgIDHeader))
 		return p.msg.Ack()
 	}
 	r.mu.Lock()
@@ -138,6 +139,7 @@ func (r *Runner) finish(p *pending) error {
 // finishLocked is finish with r.mu held.
 func (r *Runner) finishLocked(p *pending) error {
 	if r.local == nil {
+		r.recent.add(p.seq, p.msg.Headers().Get(jetstream.MsgIDHeader))
 		return p.msg.Ack()
 	}
 	r.local.finish(p.seq)

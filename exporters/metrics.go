@@ -27,6 +27,7 @@ type Metrics struct {
 	Disabled   *prometheus.GaugeVec
 	Heartbeats *prometheus.CounterVec
 	Resyncs    *prometheus.CounterVec
+	Repeats    *prometheus.CounterVec
 }
 
 // NewMetrics registers the exporter metrics on reg.
@@ -71,6 +72,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_exporter_resyncs_total",
 			Help: "Times the exporter read the bus again after the last change it received, because deliveries were lost on the way (embedded server only; each is also a warning in the log).",
 		}, []string{"exporter"}),
+		Repeats: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_exporter_repeats_skipped_total",
+			Help: "Changes the bus delivered again after this exporter had finished them (an external nats-server that lost acks in a crash), acknowledged again without a second delivery to the partner.",
+		}, []string{"exporter"}),
 	}
 }
 
@@ -90,6 +95,7 @@ func (m *Metrics) Init(exporter string) {
 	m.Circuit.WithLabelValues(exporter)
 	m.Disabled.WithLabelValues(exporter)
 	m.Resyncs.WithLabelValues(exporter)
+	m.Repeats.WithLabelValues(exporter)
 	for _, r := range []string{"success", "error"} {
 		m.Heartbeats.WithLabelValues(exporter, r)
 	}
@@ -116,7 +122,7 @@ func (m *Metrics) series(exporter string) series {
 
 // Delete removes the series of an exporter removed from the config.
 func (m *Metrics) Delete(exporter string) {
-	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats, m.Resyncs} {
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats, m.Resyncs, m.Repeats} {
 		v.DeletePartialMatch(prometheus.Labels{"exporter": exporter})
 	}
 }

@@ -103,6 +103,7 @@ type Runner struct {
 	mu         sync.Mutex
 	queues     map[string]*keyQueue
 	superseded map[uint64]time.Time // stream sequences acked as superseded, if their redelivery still comes
+	recent     *recent              // with acks: the changes finished lately (recent.go)
 
 	// local tracks what a checkpointed runner has finished, its consumer
 	// taking no acks (local.go); nil when the server keeps the acks. room
@@ -146,7 +147,7 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 	r := &Runner{cfg: cfg, supersede: cfg.Supersede == nil || *cfg.Supersede, js: js, dl: dl, metrics: m,
 		log: log.With("exporter", cfg.Name), now: time.Now,
 		breaker: &Breaker{Threshold: cfg.BreakerThreshold, MinCooldown: max(cfg.Policy.MinBackoff, 5*time.Second), MaxCooldown: max(cfg.Policy.MaxBackoff, 5*time.Second)},
-		queues:  map[string]*keyQueue{}, superseded: map[uint64]time.Time{}}
+		queues:  map[string]*keyQueue{}, superseded: map[uint64]time.Time{}, recent: newRecent()}
 	r.cond = sync.NewCond(&r.mu)
 	r.room = sync.NewCond(&r.mu)
 	r.retryWake = make(chan struct{}, 1)
@@ -390,6 +391,11 @@ func (r *Runner) receive(m jetstream.Msg) bool {
 		return true
 	}
 	r.mu.Unlock()
+	if r.local == nil && r.recent.has(seq, m.Headers().Get(jetstream.MsgIDHeader)) {
+		r.metrics.Repeats.WithLabelValues(r.cfg.Name).Inc()
+		_ = m.Ack() // finished here already: the server lost its ack (recent)
+		return true
+	}
 	a, err := r.cfg.Decoded.Get(m.Headers().Get(jetstream.MsgIDHeader), m.Data())
 	if err == nil && a.Key == "" {
 		err = errors.New("no key")

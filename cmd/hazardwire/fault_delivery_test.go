@@ -268,7 +268,11 @@ func TestFaultExternalNATS(t *testing.T) {
 	want := b.want(fkStages - 1)
 	fkWaitAll(t, d, p, "every change delivered", want)
 	rep := fkCheck(t, p, want)
-	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
+	// A nats-server killed before it saved its consumer's state delivers
+	// the changes acknowledged since again, as new: the exporter skips
+	// those it finished (before it did, 94 to 199 of the 316 came twice).
+	t.Logf("%d changes, %d deliveries (%d repeats); %v redeliveries skipped", len(want), rep.deliveries, rep.duplicates,
+		d.metric(`hazardwire_exporter_repeats_skipped_total{exporter="partner"}`))
 }
 
 // TestFaultReload sends a bad config (SIGHUP, then POST /-/reload) while a
