@@ -41,6 +41,13 @@ type pending struct {
 func (r *Runner) file(p *pending) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// receive asked recent without r.mu: a worker may have finished this
+	// change since (finish records it before next drops it, under r.mu).
+	if r.local == nil && r.recent.has(p.seq, p.msg.Headers().Get(jetstream.MsgIDHeader)) {
+		r.metrics.Repeats.WithLabelValues(r.cfg.Name).Inc()
+		_ = p.msg.Ack()
+		return
+	}
 	q := r.queues[p.alert.Key]
 	if q == nil {
 		q = &keyQueue{key: p.alert.Key}
@@ -267,6 +274,9 @@ func (r *Runner) deadLetter(p *pending, reason, lastErr string) bool {
 		_ = r.finish(p)
 		return true
 	}
+	// Remembered like a delivery: if the server loses the term, a newer
+	// version delivered since must not be skipped while this one is sent.
+	r.recent.add(p.seq, p.msg.Headers().Get(jetstream.MsgIDHeader))
 	if err := p.msg.TermWithReason(reason); err != nil {
 		r.log.Warn("term failed", "seq", p.seq, "err", err)
 	}
