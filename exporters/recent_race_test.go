@@ -139,25 +139,12 @@ func (e *lostAcksExporter) delivered() []string {
 func TestDeadLetterThenLostAcks(t *testing.T) {
 	b := testbus.Open(t)
 	exp := &lostAcksExporter{release: make(chan struct{})}
-	cfg := RunnerConfig{
-		Name: "p1", Exporter: exp, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
+	release := sync.OnceFunc(func() { close(exp.release) })
+	r := startHeld(t, b, RunnerConfig{
+		Exporter:         exp,
 		Policy:           RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 2},
 		BreakerThreshold: 1000,
-	}
-	m := NewMetrics(prometheus.NewRegistry())
-	r := NewRunner(cfg, b.JetStream(), b, m, testbus.Logger(t))
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(exp.release)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		r.Stop(ctx)
-	})
+	}, release)
 	publish := func(a *alert.Alert) {
 		t.Helper()
 		if _, err := b.Publish(context.Background(), a); err != nil {
@@ -193,8 +180,7 @@ func TestDeadLetterThenLostAcks(t *testing.T) {
 	if _, err := b.JetStream().ResetConsumer(context.Background(), bus.StreamAlerts, ConsumerName("p1")); err != nil {
 		t.Fatal(err)
 	}
-	close(exp.release)
-	released = true
+	release()
 	cons, err := b.JetStream().Consumer(context.Background(), bus.StreamAlerts, ConsumerName("p1"))
 	if err != nil {
 		t.Fatal(err)

@@ -134,7 +134,13 @@ func start(t *testing.T, md mode, p *partner, f exporters.Filter, opts ...func(*
 // webhookTo serves p and returns exporter p1's webhook to it.
 func webhookTo(t *testing.T, p *partner) exporters.Exporter {
 	t.Helper()
-	srv := httptest.NewServer(p)
+	return webhookToHandler(t, p)
+}
+
+// webhookToHandler serves h and returns exporter p1's webhook to it.
+func webhookToHandler(t *testing.T, h http.Handler) exporters.Exporter {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
 		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}

@@ -3,10 +3,8 @@ package exporters_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -33,7 +31,7 @@ func newGate() *gate {
 // to returns the exporter p1's webhook to p behind g.
 func (g *gate) to(t *testing.T, p *partner) exporters.Exporter {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return webhookToHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The body is read first: only then does the server notice a client
 		// that gives up (and end the request's context).
 		body, _ := io.ReadAll(r.Body)
@@ -47,15 +45,6 @@ func (g *gate) to(t *testing.T, p *partner) exporters.Exporter {
 		}
 		p.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	exp, err := webhook.New(exporters.Env{Name: "p1"}, func(v any) error {
-		*v.(*webhook.Options) = webhook.Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(secretKey)}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
 }
 
 func (g *gate) awaitArrival(t *testing.T) string {

@@ -3,6 +3,7 @@ package exporters
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,25 @@ func (e *heldExporter) Deliver(ctx context.Context, d Delivery) Outcome {
 	}
 }
 
+// startHeld starts runner p1 on b's alert stream with cfg's exporter and
+// policy; at the test's end, release runs (letting held deliveries end)
+// before the runner stops.
+func startHeld(t *testing.T, b *bus.Bus, cfg RunnerConfig, release func()) *Runner {
+	t.Helper()
+	cfg.Name, cfg.Stream, cfg.Subjects = "p1", bus.StreamAlerts, []string{"hazardwire.alerts.>"}
+	r := NewRunner(cfg, b.JetStream(), b, NewMetrics(prometheus.NewRegistry()), testbus.Logger(t))
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		release()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.Stop(ctx)
+	})
+	return r
+}
+
 func windowChange(key string) *alert.Alert {
 	exp := time.Now().Add(time.Hour)
 	return &alert.Alert{Key: key, Version: 1, ID: alert.MakeID(key, 1), Change: alert.ChangeNew, State: alert.StateAfter(alert.ChangeNew),
@@ -50,24 +70,12 @@ func windowChange(key string) *alert.Alert {
 func TestStopReadingWindowKeepsDeliveries(t *testing.T) {
 	b := testbus.Open(t)
 	exp := &heldExporter{arrived: make(chan string, 10), cancelled: make(chan string, 10), release: make(chan struct{})}
-	cfg := RunnerConfig{
-		Name: "p1", Exporter: exp, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
+	release := sync.OnceFunc(func() { close(exp.release) })
+	r := startHeld(t, b, RunnerConfig{
+		Exporter:    exp,
 		Policy:      RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 1000},
 		Checkpoints: b.Checkpoints(), BreakerThreshold: 1000,
-	}
-	r := NewRunner(cfg, b.JetStream(), b, NewMetrics(prometheus.NewRegistry()), testbus.Logger(t))
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(exp.release)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		r.Stop(ctx)
-	})
+	}, release)
 	a, c := windowChange("a"), windowChange("c")
 	if _, err := b.Publish(context.Background(), a); err != nil {
 		t.Fatal(err)
@@ -96,6 +104,5 @@ func TestStopReadingWindowKeepsDeliveries(t *testing.T) {
 	} else if err != nil {
 		t.Fatalf("r.ctx cancelled while Stop was letting deliveries finish")
 	}
-	close(exp.release)
-	released = true
+	release()
 }

@@ -308,15 +308,7 @@ exporters:
 	waitFor(t, "flood cancel v3 after the restart", d, func() bool { return p.has(floodKey + "#3") })
 
 	// A clean stop: SIGTERM drains and exits 0.
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-d.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop within 30s of SIGTERM")
-	}
-	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+	if code := terminate(t, d.cmd, d.done); code != 0 {
 		t.Errorf("exit code after SIGTERM %d, want 0", code)
 	}
 

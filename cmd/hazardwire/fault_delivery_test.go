@@ -141,15 +141,7 @@ func TestFaultCleanStop(t *testing.T) {
 	b.setStage(0)
 	want := b.want(0)
 	fkWait(t, d, 30*time.Second, "deliveries under way", func() bool { return len(p.got()) >= 8 })
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-d.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop within 30s of SIGTERM")
-	}
-	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+	if code := d.term(t); code != 0 {
 		t.Errorf("exit code after SIGTERM %d, want 0", code)
 	}
 	atStop := len(p.got())

@@ -99,14 +99,7 @@ func TestFaultDiskReadOnly(t *testing.T) {
 	config := fkConfig(t, t.TempDir(), fkOptions{storeDir: filepath.Join(mnt, "store"), feedURL: fkFeedServer(t, b), partnerURL: p.url()})
 	d := fkStart(t, config)
 	fkWait(t, d, 30*time.Second, "stage 0 delivered", func() bool { return p.hasAll(b.want(0)) })
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-d.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop within 30s of SIGTERM")
-	}
+	d.term(t)
 
 	remount(mnt, "ro")
 	b.setStage(1)

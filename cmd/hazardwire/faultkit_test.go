@@ -536,6 +536,28 @@ func (d *fkDaemon) kill() {
 	<-d.done
 }
 
+// term sends SIGTERM and waits up to 30 s for the daemon to exit; it
+// returns the exit code.
+func (d *fkDaemon) term(t *testing.T) int {
+	t.Helper()
+	return terminate(t, d.cmd, d.done)
+}
+
+// terminate sends cmd SIGTERM and waits up to 30 s for done; it returns
+// the exit code.
+func terminate(t *testing.T, cmd *exec.Cmd, done <-chan struct{}) int {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop within 30s of SIGTERM")
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
 func (d *fkDaemon) exited() bool {
 	select {
 	case <-d.done:
