@@ -27,7 +27,7 @@ func main() {
 	var asJSON, benchfmt bool
 	var cpuProfile, memProfile, blockProfile string
 	fs := flag.NewFlagSet("hazardwire-bench", flag.ExitOnError)
-	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated; also peer, which runs the -peer commands")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the temporary stores (default: the system's temp dir)")
 	fs.StringVar(&logFile, "log", "", "write the daemons' logs to this file (default: discarded)")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "bound on every wait")
@@ -41,6 +41,14 @@ func main() {
 	fs.IntVar(&o.StartMessages, "start-messages", 1_000_000, "start: messages on the full store")
 	fs.IntVar(&o.StartActive, "start-active", 10000, "start: alerts in force on the full store")
 	fs.IntVar(&o.StartRuns, "start-runs", 3, "start: runs per store")
+	fs.Func("peer", "peer scenario: a relay to run as `name=command` (repeat for more; see docs/performance.md)", func(v string) error {
+		p, err := bench.ParsePeer(v)
+		if err == nil {
+			o.Peers = append(o.Peers, p)
+		}
+		return err
+	})
+	fs.IntVar(&o.PeerAlerts, "peer-alerts", 5000, "peer: alerts the feed goes to")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&benchfmt, "benchfmt", false, "print the report in Go's benchmark format, for benchstat")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")

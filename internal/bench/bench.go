@@ -34,9 +34,17 @@ type Options struct {
 	MemoryActive               []int // default 10,000 and 100,000
 	StartMessages, StartActive int   // default 1,000,000 and 10,000
 	StartRuns                  int   // default 3
+
+	// Peers are the relays the peer scenario runs, one after another, each
+	// beside its own ceiling; PeerAlerts is the alerts the feed goes to
+	// (default 5,000, the single partner's).
+	Peers      []Peer
+	PeerAlerts int
 }
 
-// Scenarios lists every scenario's name, in the order they run.
+// Scenarios lists every scenario's name, in the order they run. The peer
+// scenario, which runs commands given with -peer, is not among them: ask for
+// it by name.
 var Scenarios = []string{"burst", "single", "idle", "bus", "memory", "start"}
 
 func (o *Options) defaults() {
@@ -65,6 +73,7 @@ func (o *Options) defaults() {
 	def(&o.StartMessages, 1_000_000)
 	def(&o.StartActive, 10000)
 	def(&o.StartRuns, 3)
+	def(&o.PeerAlerts, 5000)
 	if len(o.MemoryActive) == 0 {
 		o.MemoryActive = []int{10000, 100000}
 	}
@@ -81,6 +90,7 @@ type Report struct {
 	Bus       *BusResult     `json:"bus,omitempty"`
 	Memory    []MemoryResult `json:"memory,omitempty"`
 	Start     *StartResult   `json:"start,omitempty"`
+	Peers     []PeerResult   `json:"peers,omitempty"`
 	Elapsed   time.Duration  `json:"elapsed_ns"`
 }
 
@@ -122,8 +132,20 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 			var res StartResult
 			res, err = runStart(ctx, o, o.StartMessages, o.StartActive, o.StartRuns)
 			r.Start = &res
+		case "peer":
+			if len(o.Peers) == 0 {
+				err = errNoPeers
+			}
+			for _, p := range o.Peers {
+				fmt.Fprintf(progress, "  peer %s...\n", p.Name)
+				var res PeerResult
+				if res, err = runPeer(ctx, o, p, o.PeerAlerts); err != nil {
+					break
+				}
+				r.Peers = append(r.Peers, res)
+			}
 		default:
-			err = fmt.Errorf("no scenario %q (have %v)", s, Scenarios)
+			err = fmt.Errorf("no scenario %q (have %v, and peer)", s, Scenarios)
 		}
 		if err != nil {
 			return r, fmt.Errorf("%s: %w", s, err)

@@ -22,7 +22,8 @@ type Feed struct {
 	body   []byte
 	gen    int
 	served map[int]time.Time
-	signal chan struct{} // closed and replaced whenever a new generation is served
+	polls  map[int]int   // answers served whole, per generation
+	signal chan struct{} // closed and replaced whenever an answer has been served
 }
 
 // NewFeed starts a feed on a loopback port, serving an empty collection.
@@ -31,7 +32,7 @@ func NewFeed() (*Feed, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Feed{url: "http://" + ln.Addr().String() + "/alerts/active", body: nwsfeed.Collection(nil), served: map[int]time.Time{}, signal: make(chan struct{})}
+	f := &Feed{url: "http://" + ln.Addr().String() + "/alerts/active", body: nwsfeed.Collection(nil), served: map[int]time.Time{}, polls: map[int]int{}, signal: make(chan struct{})}
 	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.srv.Serve(ln) }()
 	return f, nil
@@ -67,6 +68,19 @@ func (f *Feed) ServedAt(gen int, timeout time.Duration) (time.Time, error) {
 	return at, nil
 }
 
+// AwaitPolls waits until generation gen has been served whole n times.
+func (f *Feed) AwaitPolls(gen, n int, timeout time.Duration) error {
+	_, ok := awaitTime(timeout, func() (time.Time, bool, <-chan struct{}) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return time.Time{}, f.polls[gen] >= n, f.signal
+	})
+	if !ok {
+		return fmt.Errorf("feed generation %d not polled %d times within %s", gen, n, timeout)
+	}
+	return nil
+}
+
 // awaitTime calls look until it reports a time, waiting between calls on
 // the channel it returns (closed when something changed), or timeout.
 func awaitTime(timeout time.Duration, look func() (time.Time, bool, <-chan struct{})) (time.Time, bool) {
@@ -96,10 +110,11 @@ func (f *Feed) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	}
 	now := time.Now()
 	f.mu.Lock()
+	f.polls[gen]++
 	if _, ok := f.served[gen]; !ok {
 		f.served[gen] = now
-		close(f.signal)
-		f.signal = make(chan struct{})
 	}
+	close(f.signal)
+	f.signal = make(chan struct{})
 	f.mu.Unlock()
 }

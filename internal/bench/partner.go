@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,12 +15,18 @@ import (
 // notes when it first answered 2xx for each webhook-id, and answers 204.
 // It does the same work whoever sends, the daemon or the ceiling's plain
 // client, so the two are measured against the same server.
+//
+// A partner made by NewEventPartner counts alerts by their VTEC event
+// (nwsfeed.FeatureEvent) found in the body instead, however many a body
+// holds: a relay other than hazardwire sends no webhook-id.
 type Partner struct {
-	srv *http.Server
-	url string
+	srv    *http.Server
+	url    string
+	events bool
 
-	requests atomic.Int64
-	distinct atomic.Int64
+	requests  atomic.Int64
+	distinct  atomic.Int64
+	sightings atomic.Int64 // ids (or events) answered, repeats included
 
 	mu      sync.Mutex
 	first   map[string]time.Time
@@ -39,6 +47,58 @@ func NewPartner() (*Partner, error) {
 	return p, nil
 }
 
+// NewEventPartner starts a partner that counts VTEC events, not webhook-ids.
+func NewEventPartner() (*Partner, error) {
+	p, err := NewPartner()
+	if err != nil {
+		return nil, err
+	}
+	p.events = true
+	return p, nil
+}
+
+// events returns the VTEC events of nwsfeed's features in body, each once:
+// "O.NEW.", four capitals, ".FL.W.", four digits (a regular expression
+// cost the partner as much as the rest of its work).
+func events(body []byte) []string {
+	const lead, mid = "O.NEW.", ".FL.W."
+	const size = len(lead) + 4 + len(mid) + 4
+	var evs []string
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(lead))
+		if j < 0 {
+			return evs
+		}
+		i += j
+		if m := body[i:]; len(m) >= size && isEvent(m[:size]) {
+			if ev := string(m[:size]); !slices.Contains(evs, ev) {
+				evs = append(evs, ev)
+			}
+		}
+		i += len(lead)
+	}
+}
+
+func isEvent(m []byte) bool {
+	for k, c := range m {
+		switch {
+		case k < 6, k >= 10 && k < 16:
+			if c != "O.NEW.____.FL.W."[k] {
+				return false
+			}
+		case k < 10:
+			if c < 'A' || c > 'Z' {
+				return false
+			}
+		default:
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // URL is the endpoint's address.
 func (p *Partner) URL() string { return p.url }
 
@@ -54,10 +114,14 @@ func (p *Partner) Reset(capture bool) {
 	p.capture = capture
 	p.requests.Store(0)
 	p.distinct.Store(0)
+	p.sightings.Store(0)
 }
 
 // Distinct is how many different ids have been acknowledged.
 func (p *Partner) Distinct() int64 { return p.distinct.Load() }
+
+// Repeats is how many ids (or events) were answered again after the first time.
+func (p *Partner) Repeats() int64 { return p.sightings.Load() - p.distinct.Load() }
 
 // Requests is how many requests arrived, repeats included.
 func (p *Partner) Requests() int64 { return p.requests.Load() }
@@ -104,18 +168,30 @@ func (p *Partner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.requests.Add(1)
-	id := r.Header.Get("webhook-id")
 	now := time.Now()
-	p.mu.Lock()
-	if _, seen := p.first[id]; !seen {
-		p.first[id] = now
-		if p.capture {
-			p.bodies[id] = body
+	if !p.events {
+		p.see(r.Header.Get("webhook-id"), body, now)
+	} else {
+		for _, ev := range events(body) {
+			p.see(ev, body, now)
 		}
-		p.distinct.Add(1)
-		close(p.signal)
-		p.signal = make(chan struct{})
 	}
-	p.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// see notes id answered at now.
+func (p *Partner) see(id string, body []byte, now time.Time) {
+	p.sightings.Add(1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, seen := p.first[id]; seen {
+		return
+	}
+	p.first[id] = now
+	if p.capture {
+		p.bodies[id] = body
+	}
+	p.distinct.Add(1)
+	close(p.signal)
+	p.signal = make(chan struct{})
 }

@@ -76,8 +76,35 @@ func (r *Report) WriteTable(w io.Writer) error {
 		add(row{"", fmt.Sprintf("ready, %d messages, %d in force (median)", s.Messages, s.Active), dur(s.FullMedian), "", "", "< " + dur(GoalStartFull), met(s.FullMedian < GoalStartFull)})
 		add(row{"", "runs (empty; full)", fmt.Sprintf("%s; %s", durs(s.Empty), durs(s.Full)), "", "", "", ""})
 	}
+	for _, p := range r.Peers {
+		// The hazardwire column holds the relay's figures.
+		what := fmt.Sprintf("peer %s (%d alerts, 1 partner)", p.Name, p.Alerts)
+		cpu := "CPU time, relay and bench (per alert)"
+		if !p.CPUMeasured {
+			cpu = "CPU time, bench only (per alert)"
+		}
+		add(row{what, "all delivered after", dur(p.Relay.Elapsed), dur(p.Ceiling.Elapsed), "", "", ""})
+		add(row{"", "alerts/s", rate(p.Relay.Rate), rate(p.Ceiling.Rate), pct(p.Ratio), "", ""})
+		add(row{"", "latency p50 (poll → first 2xx)", dur(p.Relay.Latency.P50), dur(p.Ceiling.Latency.P50), "", "", ""})
+		add(row{"", "latency p99", dur(p.Relay.Latency.P99), dur(p.Ceiling.Latency.P99), "", "", ""})
+		add(row{"", cpu, fmt.Sprintf("%s (%s)", dur(p.Relay.CPU), dur(p.Relay.CPUPerDelivery())),
+			fmt.Sprintf("%s (%s)", dur(p.Ceiling.CPU), dur(p.Ceiling.CPUPerDelivery())), ratio(p.Ceiling.CPU, p.Relay.CPU), "", ""})
+		if p.CPUMeasured && p.Relay.Deliveries > 0 {
+			add(row{"", "CPU time, the relay alone (per alert)", fmt.Sprintf("%s (%s)", dur(p.RelayCPU), dur(p.RelayCPU/time.Duration(p.Relay.Deliveries))), "", "", "", ""})
+		}
+		add(row{"", "delivered / expected, unexpected", fmt.Sprintf("%d/%d, %d", p.Relay.Deliveries, p.Relay.Expected, p.Relay.Unexpected),
+			fmt.Sprintf("%d/%d, %d", p.Ceiling.Deliveries, p.Ceiling.Expected, p.Ceiling.Unexpected), "", "", ""})
+		add(row{"", "requests, alerts sent again", fmt.Sprintf("%d, %d", p.Relay.Requests, p.Repeats), fmt.Sprintf("%d", p.Ceiling.Requests), "", "", ""})
+		if p.Stop != "" {
+			add(row{"", "stopping it", p.Stop, "", "", "", ""})
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tmeasure\thazardwire\tceiling\tratio\tgoal\tmet")
+	who := "hazardwire"
+	if len(r.Peers) > 0 { // a peer's rows hold the relay's figures there
+		who = "hazardwire or relay"
+	}
+	fmt.Fprintf(tw, "scenario\tmeasure\t%s\tceiling\tratio\tgoal\tmet\n", who)
 	for _, x := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.scenario, x.measure, x.daemon, x.ceiling, x.ratio, x.goal, x.met)
 	}

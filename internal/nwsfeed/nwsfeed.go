@@ -36,6 +36,13 @@ func FeatureKey(name string, i int) string {
 	return fmt.Sprintf("%s:%s.FL.W.%04d", name, offices[i/9999%len(offices)], i%9999+1)
 }
 
+// FeatureEvent is the VTEC event of feature i as its P-VTEC string writes it
+// ("O.NEW.KLOT.FL.W.0001"): the one mark of the alert that any relay of it
+// carries, hazardwire's change (eventCodes) and the feature itself alike.
+func FeatureEvent(i int) string {
+	return fmt.Sprintf("O.NEW.%s.FL.W.%04d", offices[i/9999%len(offices)], i%9999+1)
+}
+
 // Feature returns feature i as the NWS API serves a flood warning: VTEC,
 // UGC and SAME geocodes, a polygon, event codes, and text of the usual
 // length (about 2.4 KB in all, like the recorded payloads in

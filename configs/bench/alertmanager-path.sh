@@ -1,0 +1,28 @@
+#!/bin/sh
+# Alertmanager's webhook path as a relay in hazardwire-bench's peer scenario
+# (docs/performance.md, "Beside other relays"): Benthos polls the bench's feed
+# and POSTs each alert to Alertmanager (benthos-alertmanager.yaml); Alertmanager
+# groups the alerts by VTEC event, so each is its own group, and sends each
+# group to the bench's partner as a webhook. ALERTMANAGER and BENTHOS name the
+# binaries (default: found on PATH). Run it as
+#
+#   hazardwire-bench -scenarios peer -peer "alertmanager=exec $PWD/configs/bench/alertmanager-path.sh"
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+cat > "$HW_BENCH_DIR/alertmanager.yml" <<CONFIG
+route:
+  receiver: partner
+  group_by: [vtec]
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 24h
+receivers:
+  - name: partner
+    webhook_configs:
+      - url: "$HW_BENCH_PARTNER"
+        send_resolved: false
+CONFIG
+"${ALERTMANAGER:-alertmanager}" --config.file="$HW_BENCH_DIR/alertmanager.yml" \
+  --storage.path="$HW_BENCH_DIR/alertmanager" --web.listen-address="127.0.0.1:$HW_BENCH_PORT" \
+  --cluster.listen-address="" --log.level=warn &
+HW_BENCH_ALERTMANAGER="http://127.0.0.1:$HW_BENCH_PORT" exec "${BENTHOS:-benthos}" -c "$here/benthos-alertmanager.yaml"

@@ -1,0 +1,167 @@
+//go:build unix
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestMain lets this test binary run as a naive relay for the peer scenario
+// (HW_BENCH_TEST_RELAY=1): it polls the feed every 50 ms and POSTs every
+// feature it finds to the partner, every time, remembering nothing.
+func TestMain(m *testing.M) {
+	if os.Getenv("HW_BENCH_TEST_RELAY") == "1" {
+		naiveRelay(os.Getenv("HW_BENCH_FEED"), os.Getenv("HW_BENCH_PARTNER"))
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func naiveRelay(feed, partner string) {
+	for {
+		res, err := http.Get(feed)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		var fc struct{ Features []json.RawMessage }
+		err = json.NewDecoder(res.Body).Decode(&fc)
+		res.Body.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for _, f := range fc.Features {
+			if res, err := http.Post(partner, "application/json", bytes.NewReader(f)); err == nil {
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestPeerScenario runs two relays as separate processes against the bench's
+// feed and partner: this test binary as a naive relay, and the hazardwire
+// binary with the shipped configs/bench/hazardwire.yaml. Each must deliver
+// every alert and nothing else, its ceiling too, and the report must print.
+// It asserts no speed.
+func TestPeerScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "hazardwire")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/hazardwire/hazardwire/cmd/hazardwire").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	config, err := filepath.Abs("../../configs/bench/hazardwire.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	o := Options{
+		Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 40, Log: &syncWriter{w: &log},
+		Peers: []Peer{
+			{Name: "naive", Command: "HW_BENCH_TEST_RELAY=1 exec " + self},
+			{Name: "hazardwire", Command: "exec " + bin + " run --config " + config},
+		},
+	}
+	r, err := Run(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatalf("%v\nrelays' output:\n%s", err, log.String())
+	}
+	if len(r.Peers) != 2 {
+		t.Fatalf("peers: %+v", r.Peers)
+	}
+	for _, p := range r.Peers {
+		for side, s := range map[string]FanOut{"relay": p.Relay, "ceiling": p.Ceiling} {
+			if s.Deliveries != 40 || s.Expected != 40 || s.Unexpected != 0 || s.Latency.N != 40 || s.Rate <= 0 {
+				t.Errorf("%s %s: %+v", p.Name, side, s)
+			}
+		}
+		if p.Ratio <= 0 || !p.CPUMeasured || p.RelayCPU < 0 {
+			t.Errorf("%s: ratio %v, relay CPU %v (measured %v)", p.Name, p.Ratio, p.RelayCPU, p.CPUMeasured)
+		}
+	}
+	// hazardwire remembers what it sent: polled every second, it sends each
+	// alert once. The naive relay may have polled again before the end; it
+	// can only repeat, never invent.
+	if hw := r.Peers[1]; hw.Repeats != 0 || hw.Relay.Requests != 40 {
+		t.Errorf("hazardwire sent %d requests, %d alerts again", hw.Relay.Requests, hw.Repeats)
+	}
+	var table, bf bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteBenchfmt(&bf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"peer naive (40 alerts, 1 partner)", "peer hazardwire (40 alerts", "alerts sent again", "the relay alone"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	for _, want := range []string{"BenchmarkPeer/naive/40/Relay 1 ", "relay-cpu-µs/alert", "BenchmarkPeer/hazardwire/40/Ceiling 1 ", "BenchmarkPeer/hazardwire/40/Ratio 1 0 ns/op"} {
+		if !strings.Contains(bf.String(), want) {
+			t.Errorf("benchmark format lacks %q:\n%s", want, bf.String())
+		}
+	}
+}
+
+// TestPeerExitsEarly: a relay that exits before delivering fails the run at
+// once with a clear error, not after the timeout.
+func TestPeerExitsEarly(t *testing.T) {
+	o := Options{Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 5,
+		Peers: []Peer{{Name: "quitter", Command: "exit 3"}}}
+	start := time.Now()
+	_, err := Run(context.Background(), o, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "quitter exited early (exit status 3)") {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("took %s: waited for the timeout", time.Since(start))
+	}
+	if _, err := Run(context.Background(), Options{Scenarios: []string{"peer"}}, io.Discard); err == nil || !strings.Contains(err.Error(), "-peer name=command") {
+		t.Errorf("no peers: err = %v", err)
+	}
+}
+
+func TestParsePeer(t *testing.T) {
+	p, err := ParsePeer(" hw = exec hazardwire run --config a=b.yaml ")
+	if err != nil || p.Name != "hw" || p.Command != "exec hazardwire run --config a=b.yaml" {
+		t.Errorf("ParsePeer = %+v, %v", p, err)
+	}
+	for _, bad := range []string{"", "hw", "=cmd", "hw="} {
+		if _, err := ParsePeer(bad); err == nil {
+			t.Errorf("ParsePeer(%q) accepted", bad)
+		}
+	}
+}
+
+// syncWriter lets a relay's output and error streams share one buffer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
