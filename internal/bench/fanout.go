@@ -101,7 +101,7 @@ func runFanOut(ctx context.Context, o Options, n, partners int, floor bool) (Fan
 		return res, err
 	}
 	expected := int64(n * partners)
-	if err := awaitCount(ctx, ps, expected, o.Timeout); err != nil {
+	if err := awaitCount(ctx, ps, expected, o.Timeout, nil); err != nil {
 		return res, err
 	}
 	res.Daemon = collect(ps, t0, want, expected)
@@ -141,8 +141,9 @@ func runFanOut(ctx context.Context, o Options, n, partners int, floor bool) (Fan
 	return res, nil
 }
 
-// awaitCount waits until the partners have acknowledged expected ids in all.
-func awaitCount(ctx context.Context, ps []*Partner, expected int64, timeout time.Duration) error {
+// awaitCount waits until the partners have acknowledged expected ids in all;
+// it gives up when quit (nil: never) is closed.
+func awaitCount(ctx context.Context, ps []*Partner, expected int64, timeout time.Duration, quit <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		var got int64
@@ -158,6 +159,8 @@ func awaitCount(ctx context.Context, ps []*Partner, expected int64, timeout time
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-quit:
+			return fmt.Errorf("%d of %d deliveries acknowledged when the sender quit", got, expected)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

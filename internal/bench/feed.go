@@ -56,7 +56,12 @@ func (f *Feed) Set(body []byte) int {
 // ServedAt waits until generation gen has been served whole and returns
 // when that first happened.
 func (f *Feed) ServedAt(gen int, timeout time.Duration) (time.Time, error) {
-	at, ok := awaitTime(timeout, func() (time.Time, bool, <-chan struct{}) {
+	return f.servedAt(gen, timeout, nil)
+}
+
+// servedAt is ServedAt that also gives up when quit is closed.
+func (f *Feed) servedAt(gen int, timeout time.Duration, quit <-chan struct{}) (time.Time, error) {
+	at, ok := awaitTime(timeout, quit, func() (time.Time, bool, <-chan struct{}) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		at, ok := f.served[gen]
@@ -68,9 +73,10 @@ func (f *Feed) ServedAt(gen int, timeout time.Duration) (time.Time, error) {
 	return at, nil
 }
 
-// AwaitPolls waits until generation gen has been served whole n times.
-func (f *Feed) AwaitPolls(gen, n int, timeout time.Duration) error {
-	_, ok := awaitTime(timeout, func() (time.Time, bool, <-chan struct{}) {
+// awaitPolls waits until generation gen has been served whole n times, or
+// timeout passes, or quit is closed.
+func (f *Feed) awaitPolls(gen, n int, timeout time.Duration, quit <-chan struct{}) error {
+	_, ok := awaitTime(timeout, quit, func() (time.Time, bool, <-chan struct{}) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return time.Time{}, f.polls[gen] >= n, f.signal
@@ -82,8 +88,9 @@ func (f *Feed) AwaitPolls(gen, n int, timeout time.Duration) error {
 }
 
 // awaitTime calls look until it reports a time, waiting between calls on
-// the channel it returns (closed when something changed), or timeout.
-func awaitTime(timeout time.Duration, look func() (time.Time, bool, <-chan struct{})) (time.Time, bool) {
+// the channel it returns (closed when something changed); it gives up when
+// timeout passes or quit (nil: never) is closed.
+func awaitTime(timeout time.Duration, quit <-chan struct{}, look func() (time.Time, bool, <-chan struct{})) (time.Time, bool) {
 	deadline := time.After(timeout)
 	for {
 		at, ok, changed := look()
@@ -93,6 +100,8 @@ func awaitTime(timeout time.Duration, look func() (time.Time, bool, <-chan struc
 		select {
 		case <-changed:
 		case <-deadline:
+			return time.Time{}, false
+		case <-quit:
 			return time.Time{}, false
 		}
 	}

@@ -72,7 +72,7 @@ func runFloor(ctx context.Context, o Options, r *rig, bodies map[string][]byte, 
 	if err := <-recorded; err != nil {
 		return f, err
 	}
-	if err := awaitCount(ctx, r.partners, expected, o.Timeout); err != nil {
+	if err := awaitCount(ctx, r.partners, expected, o.Timeout, nil); err != nil {
 		return f, fmt.Errorf("bus floor: %w", err)
 	}
 	f = collect(r.partners, start, want, expected)

@@ -154,7 +154,7 @@ func (p *Partner) Bodies() map[string][]byte {
 
 // Await waits until id has been acknowledged, or timeout passes.
 func (p *Partner) Await(id string, timeout time.Duration) (time.Time, bool) {
-	return awaitTime(timeout, func() (time.Time, bool, <-chan struct{}) {
+	return awaitTime(timeout, nil, func() (time.Time, bool, <-chan struct{}) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		at, ok := p.first[id]

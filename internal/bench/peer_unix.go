@@ -48,8 +48,8 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 		return res, err
 	}
 	defer func() { _ = relay.stop() }() // on the way out early; a measured run stops it below
-	if err := relay.while(func() error { return feed.AwaitPolls(0, 2, o.Timeout) }); err != nil {
-		return res, fmt.Errorf("%s before the alerts: %w", pc.Name, err)
+	if err := feed.awaitPolls(0, 2, o.Timeout, relay.exited); err != nil {
+		return res, relay.why(fmt.Errorf("%s before the alerts: %w", pc.Name, err))
 	}
 
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
@@ -62,12 +62,12 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 	}
 	self0, relay0 := cpuTime(), relay.cpu()
 	gen := feed.Set(nwsfeed.Collection(features))
-	var t0 time.Time
-	if err := relay.while(func() (err error) { t0, err = feed.ServedAt(gen, o.Timeout); return err }); err != nil {
-		return res, fmt.Errorf("%s: %w", pc.Name, err)
+	t0, err := feed.servedAt(gen, o.Timeout, relay.exited)
+	if err != nil {
+		return res, relay.why(fmt.Errorf("%s: %w", pc.Name, err))
 	}
-	if err := relay.while(func() error { return awaitCount(ctx, []*Partner{partner}, int64(n), o.Timeout) }); err != nil {
-		return res, fmt.Errorf("%s: %w", pc.Name, err)
+	if err := awaitCount(ctx, []*Partner{partner}, int64(n), o.Timeout, relay.exited); err != nil {
+		return res, relay.why(fmt.Errorf("%s: %w", pc.Name, err))
 	}
 	relayCPU, measured := relay.cpu()-relay0, relay.measured()
 	res.Relay = collect([]*Partner{partner}, t0, want, int64(n))
@@ -146,15 +146,13 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// while runs wait, failing at once if the relay exits first.
-func (r *relay) while(wait func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- wait() }()
+// why is err, or, if the relay has exited, that.
+func (r *relay) why(err error) error {
 	select {
-	case err := <-done:
-		return err
 	case <-r.exited:
 		return fmt.Errorf("%s exited early (%v); -log FILE keeps its output", r.name, r.err)
+	default:
+		return err
 	}
 }
 
