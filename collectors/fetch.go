@@ -156,6 +156,9 @@ type cached struct {
 	header             http.Header
 }
 
+// Options returns the options f was made with, defaults filled in.
+func (f *Fetcher) Options() FetchOptions { return f.opts }
+
 // NewFetcher returns a Fetcher that uses the shared client c.
 func (c *Client) NewFetcher(o FetchOptions) *Fetcher {
 	if o.MaxBody <= 0 {

@@ -69,6 +69,7 @@ collectors:
     url: %[1]s/cap/index.atom
     timeout: 3s
     max_body: 1MiB
+    max_backoff: 20s
   - name: heat
     kind: nws
     schedule: "@every 1s"
@@ -76,6 +77,7 @@ collectors:
     user_agent: "hazardwire-fault (ops@example.org)"
     timeout: 3s
     max_body: 1MiB
+    max_backoff: 20s
   - name: kma
     kind: kma
     schedule: "@every 1s"
@@ -83,6 +85,7 @@ collectors:
     service_key: ff-service-key
     timeout: 3s
     max_body: 1MiB
+    max_backoff: 20s
 exporters:
   - name: partner
     kind: webhook
@@ -294,8 +297,9 @@ func ffRunCase(t *testing.T, d *daemon, api *ffAPI, p *partner, feeds *ffFeed, p
 	// empty index of a glitch that was still being read). The fetcher
 	// spares the host after an error of the host's (5xx, network, timeout),
 	// and answers "backoff" meanwhile: 5 s after the first, doubling with
-	// each one more in a row, up to 10 minutes (collectors.FetchOptions). A
-	// fault held longer (other timings) leaves a longer wait.
+	// each one more in a row, up to the collectors' max_backoff (20 s here,
+	// so that a fault held longer at other timings does not leave a wait of
+	// up to the default 10 minutes).
 	feeds.setFault(path, nil)
 	recovered := time.Now()
 	failures := 0
@@ -304,11 +308,12 @@ func ffRunCase(t *testing.T, d *daemon, api *ffAPI, p *partner, feeds *ffFeed, p
 			failures += int(n)
 		}
 	}
+	const maxBackoff = 20 * time.Second // the config's max_backoff
 	spared := 5 * time.Second
-	for i := 1; i < failures && spared < 10*time.Minute; i++ {
+	for i := 1; i < failures && spared < maxBackoff; i++ {
 		spared *= 2
 	}
-	ffAwait(t, d, c.collector+" succeeding again", 30*time.Second+min(spared, 10*time.Minute), func() bool {
+	ffAwait(t, d, c.collector+" succeeding again", 30*time.Second+min(spared, maxBackoff), func() bool {
 		m1 = api.metrics(t)
 		return m1.value("hazardwire_collector_last_success_timestamp_seconds", col) > float64(recovered.UnixNano())/1e9 &&
 			m1.value("hazardwire_collector_items", col) > 0

@@ -125,6 +125,7 @@ type BuiltCollector struct {
 	Config    Collector
 	Info      collectors.Info
 	Collector collectors.Collector
+	Fetcher   *collectors.Fetcher // the collector's, as configured
 	// Fingerprint changes when anything that configures the collector
 	// changes, including the environment variables its entry names.
 	Fingerprint string
@@ -195,8 +196,9 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		if info.Schedule == "" {
 			info.Schedule = kind.DefaultSchedule
 		}
-		env := collectors.Env{Info: info, URL: col.URL, Fetcher: client.NewFetcher(collectors.FetchOptions{Name: col.Name,
-			UserAgent: col.UserAgent, Accept: kind.Accept, MaxBody: int64(col.MaxBody)})}
+		fetcher := client.NewFetcher(collectors.FetchOptions{Name: col.Name, UserAgent: col.UserAgent, Accept: kind.Accept,
+			MaxBody: int64(col.MaxBody), MaxBackoff: col.MaxBackoff})
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher}
 		decoded := false
 		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
@@ -211,7 +213,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(col.node, "collector", col.Name, err)
 			continue
 		}
-		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fingerprint: fingerprint(col, col.node, used)})
+		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fetcher: fetcher, Fingerprint: fingerprint(col, col.node, used)})
 	}
 	for _, e := range c.Exporters {
 		kind, ok := exporters.Lookup(e.Kind)

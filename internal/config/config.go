@@ -99,6 +99,10 @@ type Collector struct {
 	Grace     int           `yaml:"grace"`
 	UserAgent string        `yaml:"user_agent"`
 	MaxBody   ByteSize      `yaml:"max_body"`
+	// MaxBackoff caps the wait before a host that failed is asked again
+	// (and a Retry-After): 5 s after the first failure, doubling, by default
+	// up to 10 minutes.
+	MaxBackoff time.Duration `yaml:"max_backoff"`
 
 	node *yaml.Node
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
 	_ "github.com/hazardwire/hazardwire/collectors/all"
@@ -108,5 +109,34 @@ exporters:
 	}
 	if n := strings.Count(msg, "\n") + 1; n != 8 {
 		t.Errorf("%d errors reported, want 8:\n%s", n, msg)
+	}
+}
+
+// TestMaxBackoff: a collector's max_backoff reaches its fetcher (whose
+// backoff collectors/fetch_test.go checks), the default is 10 minutes, and
+// a bad value is reported at its place.
+func TestMaxBackoff(t *testing.T) {
+	const yaml = `collectors:
+  - name: fast
+    kind: nws
+    user_agent: x
+    max_backoff: 45s
+  - name: usual
+    kind: nws
+    user_agent: x
+`
+	_, b, err := config.Check("c.yaml", []byte(yaml), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Collectors[0].Fetcher.Options().MaxBackoff; got != 45*time.Second {
+		t.Errorf("max_backoff 45s: the fetcher's is %s", got)
+	}
+	if got := b.Collectors[1].Fetcher.Options().MaxBackoff; got != 10*time.Minute {
+		t.Errorf("no max_backoff: the fetcher's is %s, want the default 10m", got)
+	}
+	_, _, err = config.Check("c.yaml", []byte(strings.Replace(yaml, "45s", "soon", 1)), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:5:18:") {
+		t.Errorf("max_backoff: soon: err = %v", err)
 	}
 }
