@@ -82,14 +82,7 @@ func runFanOut(ctx context.Context, o Options, n, partners int, floor bool) (Fan
 		return res, err
 	}
 	defer p.stop()
-	run := fmt.Sprintf("%d", time.Now().UnixNano())
-	sent := time.Now().Truncate(time.Minute)
-	features := make([][]byte, n)
-	want := make(map[string]bool, n)
-	for i := range features {
-		features[i] = nwsfeed.Feature(run, i, sent)
-		want[nwsfeed.FeatureKey(collectorName, i)+"#1"] = true
-	}
+	features, want := burst(n, func(i int) string { return nwsfeed.FeatureKey(collectorName, i) + "#1" })
 	collectBefore, _ := histogramSum(p.reg, "hazardwire_collector_fetch_duration_seconds")
 	gen := feed.Set(nwsfeed.Collection(features))
 	cpu0 := cpuTime()
@@ -139,6 +132,20 @@ func runFanOut(ctx context.Context, o Options, n, partners int, floor bool) (Fan
 		}
 	}
 	return res, nil
+}
+
+// burst returns n new flood warnings, unique to this run, and the set of
+// what the partner will see of each (mark(i) for warning i).
+func burst(n int, mark func(i int) string) ([][]byte, map[string]bool) {
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	sent := time.Now().Truncate(time.Minute)
+	features := make([][]byte, n)
+	want := make(map[string]bool, n)
+	for i := range features {
+		features[i] = nwsfeed.Feature(run, i, sent)
+		want[mark(i)] = true
+	}
+	return features, want
 }
 
 // awaitCount waits until the partners have acknowledged expected ids in all;

@@ -52,14 +52,7 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 		return res, relay.why(fmt.Errorf("%s before the alerts: %w", pc.Name, err))
 	}
 
-	run := fmt.Sprintf("%d", time.Now().UnixNano())
-	sent := time.Now().Truncate(time.Minute)
-	features := make([][]byte, n)
-	want := make(map[string]bool, n)
-	for i := range features {
-		features[i] = nwsfeed.Feature(run, i, sent)
-		want[nwsfeed.FeatureEvent(i)] = true
-	}
+	features, want := burst(n, nwsfeed.FeatureEvent)
 	self0, relay0 := cpuTime(), relay.cpu()
 	gen := feed.Set(nwsfeed.Collection(features))
 	t0, err := feed.servedAt(gen, o.Timeout, relay.exited)
