@@ -29,7 +29,7 @@ func main() {
 	fs := flag.NewFlagSet("hazardwire-bench", flag.ExitOnError)
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated; also peer, which runs the -peer commands")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the temporary stores (default: the system's temp dir)")
-	fs.StringVar(&logFile, "log", "", "write the daemons' logs to this file (default: discarded)")
+	fs.StringVar(&logFile, "log", "", "write the daemons' logs, and the peer relays' output, to this file (default: discarded)")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "bound on every wait")
 	fs.IntVar(&o.Concurrency, "concurrency", 8, "deliveries in flight per exporter, and the ceiling's workers per endpoint")
 	fs.IntVar(&o.BurstAlerts, "burst-alerts", 5000, "burst: alerts the feed goes to")

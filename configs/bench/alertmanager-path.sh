@@ -22,7 +22,13 @@ receivers:
       - url: "$HW_BENCH_PARTNER"
         send_resolved: false
 CONFIG
-"${ALERTMANAGER:-alertmanager}" --config.file="$HW_BENCH_DIR/alertmanager.yml" \
-  --storage.path="$HW_BENCH_DIR/alertmanager" --web.listen-address="127.0.0.1:$HW_BENCH_PORT" \
-  --cluster.listen-address="" --log.level=warn &
+# Alertmanager runs in a subshell that, when it stops (a bad binary, its port
+# taken), stops Benthos too, so that the bench reports the relay gone instead
+# of waiting out its timeout. After the exec below, $$ is Benthos.
+(
+  "${ALERTMANAGER:-alertmanager}" --config.file="$HW_BENCH_DIR/alertmanager.yml" \
+    --storage.path="$HW_BENCH_DIR/alertmanager" --web.listen-address="127.0.0.1:$HW_BENCH_PORT" \
+    --cluster.listen-address="" --log.level=warn || :  # (set -e would end the subshell here)
+  kill "$$"
+) &
 HW_BENCH_ALERTMANAGER="http://127.0.0.1:$HW_BENCH_PORT" exec "${BENTHOS:-benthos}" -c "$here/benthos-alertmanager.yaml"

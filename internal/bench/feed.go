@@ -68,7 +68,7 @@ func (f *Feed) servedAt(gen int, timeout time.Duration, quit <-chan struct{}) (t
 		return at, ok, f.signal
 	})
 	if !ok {
-		return time.Time{}, fmt.Errorf("feed generation %d not polled within %s", gen, timeout)
+		return time.Time{}, fmt.Errorf("feed generation %d not polled (waiting at most %s)", gen, timeout)
 	}
 	return at, nil
 }
@@ -82,7 +82,10 @@ func (f *Feed) awaitPolls(gen, n int, timeout time.Duration, quit <-chan struct{
 		return time.Time{}, f.polls[gen] >= n, f.signal
 	})
 	if !ok {
-		return fmt.Errorf("feed generation %d not polled %d times within %s", gen, n, timeout)
+		f.mu.Lock()
+		polled := f.polls[gen]
+		f.mu.Unlock()
+		return fmt.Errorf("feed generation %d polled %d of %d times (waiting at most %s)", gen, polled, n, timeout)
 	}
 	return nil
 }
@@ -101,8 +104,9 @@ func awaitTime(timeout time.Duration, quit <-chan struct{}, look func() (time.Ti
 		case <-changed:
 		case <-deadline:
 			return time.Time{}, false
-		case <-quit:
-			return time.Time{}, false
+		case <-quit: // one more look: it may have come since
+			at, ok, _ := look()
+			return at, ok
 		}
 	}
 }

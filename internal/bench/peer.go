@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -28,19 +29,26 @@ type Peer struct {
 	Command string `json:"command"`
 }
 
-// ParsePeer reads "name=command".
+// ParsePeer reads "name=command". The name goes into benchmark names, so it
+// is letters, digits, '.', '_' and '-'.
 func ParsePeer(s string) (Peer, error) {
 	name, command, ok := strings.Cut(s, "=")
 	name, command = strings.TrimSpace(name), strings.TrimSpace(command)
 	if !ok || name == "" || command == "" {
 		return Peer{}, fmt.Errorf("peer %q: want name=command", s)
 	}
+	if !peerName.MatchString(name) {
+		return Peer{}, fmt.Errorf("peer %q: the name %q may hold only letters, digits, '.', '_' and '-'", s, name)
+	}
 	return Peer{Name: name, Command: command}, nil
 }
 
+var peerName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
 // PeerResult is one relay's run beside its ceiling: the same partner
 // receiving, by plain POSTs at the same concurrency, the bodies the relay
-// sent it.
+// sent it. In Relay and Ceiling a delivery is an alert's first arrival;
+// Retries, Attempt and Collect are not measured for a relay and stay zero.
 type PeerResult struct {
 	Peer
 	Alerts      int    `json:"alerts"`
@@ -62,21 +70,26 @@ type PeerResult struct {
 	Stop string `json:"stop,omitempty"`
 }
 
-// hasBody reports whether bodies already holds b itself (one body that
-// brought several alerts is kept once).
-func hasBody(bodies map[string][]byte, b []byte) bool {
-	for _, x := range bodies {
-		if len(x) > 0 && len(b) > 0 && &x[0] == &b[0] {
-			return true
+// onceEach returns the bodies that brought alerts (by alert), each body once:
+// one that brought several is kept under one of them.
+func onceEach(byAlert map[string][]byte) map[string][]byte {
+	seen := map[*byte]bool{}
+	out := map[string][]byte{}
+	for ev, b := range byAlert {
+		if len(b) == 0 || seen[&b[0]] {
+			continue
 		}
+		seen[&b[0]] = true
+		out[ev] = b
 	}
-	return false
+	return out
 }
 
-// prefixed writes a relay's output to w, each line led by its name.
+// prefixed writes a relay's output to w, each line led by its name; nil
+// when w discards it.
 func prefixed(w io.Writer, name string) io.Writer {
-	if w == io.Discard {
-		return io.Discard
+	if w == io.Discard || w == nil {
+		return nil
 	}
 	return &linePrefixer{w: w, prefix: []byte(name + ": ")}
 }

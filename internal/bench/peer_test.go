@@ -12,24 +12,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // TestMain lets this test binary run as a naive relay for the peer scenario
 // (HW_BENCH_TEST_RELAY=1): it polls the feed every 50 ms and POSTs every
-// feature it finds to the partner, every time, remembering nothing.
+// feature it finds to the partner, every time, remembering nothing. With
+// HW_BENCH_TEST_RELAY=once it exits after the first poll that found any.
 func TestMain(m *testing.M) {
-	if os.Getenv("HW_BENCH_TEST_RELAY") == "1" {
-		naiveRelay(os.Getenv("HW_BENCH_FEED"), os.Getenv("HW_BENCH_PARTNER"))
+	if mode := os.Getenv("HW_BENCH_TEST_RELAY"); mode != "" {
+		naiveRelay(os.Getenv("HW_BENCH_FEED"), os.Getenv("HW_BENCH_PARTNER"), mode == "once")
 		return
 	}
 	os.Exit(m.Run())
 }
 
-func naiveRelay(feed, partner string) {
+func naiveRelay(feed, partner string, once bool) {
 	for {
 		res, err := http.Get(feed)
 		if err != nil {
@@ -48,6 +49,9 @@ func naiveRelay(feed, partner string) {
 				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
 			}
+		}
+		if once && len(fc.Features) > 0 {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -76,7 +80,7 @@ func TestPeerScenario(t *testing.T) {
 	}
 	var log bytes.Buffer
 	o := Options{
-		Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 40, Log: &syncWriter{w: &log},
+		Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 40, Log: &log,
 		Peers: []Peer{
 			{Name: "naive", Command: "HW_BENCH_TEST_RELAY=1 exec " + self},
 			{Name: "hazardwire", Command: "exec " + bin + " run --config " + config},
@@ -95,7 +99,7 @@ func TestPeerScenario(t *testing.T) {
 				t.Errorf("%s %s: %+v", p.Name, side, s)
 			}
 		}
-		if p.Ratio <= 0 || !p.CPUMeasured || p.RelayCPU < 0 {
+		if p.Ratio <= 0 || p.CPUMeasured != (runtime.GOOS == "linux") || p.RelayCPU < 0 {
 			t.Errorf("%s: ratio %v, relay CPU %v (measured %v)", p.Name, p.Ratio, p.RelayCPU, p.CPUMeasured)
 		}
 	}
@@ -125,20 +129,62 @@ func TestPeerScenario(t *testing.T) {
 }
 
 // TestPeerExitsEarly: a relay that exits before delivering fails the run at
-// once with a clear error, not after the timeout.
+// once with a clear error, not after the timeout, even when a process it
+// left behind holds its output open.
 func TestPeerExitsEarly(t *testing.T) {
-	o := Options{Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 5,
-		Peers: []Peer{{Name: "quitter", Command: "exit 3"}}}
-	start := time.Now()
-	_, err := Run(context.Background(), o, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "quitter exited early (exit status 3)") {
-		t.Fatalf("err = %v", err)
-	}
-	if time.Since(start) > 30*time.Second {
-		t.Errorf("took %s: waited for the timeout", time.Since(start))
+	for _, c := range []struct{ name, command, want string }{
+		{"quitter", "exit 3", "quitter exited early (exit status 3"},
+		{"leaver", "sleep 30 & exit 4", "leaver exited early (exit status 4"},
+	} {
+		var log bytes.Buffer
+		o := Options{Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 5, Log: &log,
+			Peers: []Peer{{Name: c.name, Command: c.command}}}
+		start := time.Now()
+		_, err := Run(context.Background(), o, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v", c.name, err)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("%s: took %s: waited for the timeout", c.name, d)
+		}
 	}
 	if _, err := Run(context.Background(), Options{Scenarios: []string{"peer"}}, io.Discard); err == nil || !strings.Contains(err.Error(), "-peer name=command") {
 		t.Errorf("no peers: err = %v", err)
+	}
+}
+
+// TestPeerDoneAndGone: a relay that delivers everything and exits at once
+// is measured, not failed for exiting.
+func TestPeerDoneAndGone(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 20,
+		Peers: []Peer{{Name: "once", Command: "HW_BENCH_TEST_RELAY=once exec " + self}}}
+	r, err := Run(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := r.Peers[0]; p.Relay.Deliveries != 20 || p.Ceiling.Deliveries != 20 || p.RelayCPU < 0 {
+		t.Errorf("relay %+v, ceiling %+v, relay CPU %s", p.Relay, p.Ceiling, p.RelayCPU)
+	}
+}
+
+// TestPeerInterrupted: cancelling the bench (its SIGINT) ends a peer run
+// that waits on a relay, and stops the relay.
+func TestPeerInterrupted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	o := Options{Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 5,
+		Peers: []Peer{{Name: "sleeper", Command: "exec sleep 120"}}}
+	start := time.Now()
+	_, err := Run(ctx, o, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), context.DeadlineExceeded.Error()) {
+		t.Errorf("err = %v", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s after the interrupt", d)
 	}
 }
 
@@ -147,21 +193,9 @@ func TestParsePeer(t *testing.T) {
 	if err != nil || p.Name != "hw" || p.Command != "exec hazardwire run --config a=b.yaml" {
 		t.Errorf("ParsePeer = %+v, %v", p, err)
 	}
-	for _, bad := range []string{"", "hw", "=cmd", "hw="} {
+	for _, bad := range []string{"", "hw", "=cmd", "hw=", "my relay=cmd", "a/b=cmd"} {
 		if _, err := ParsePeer(bad); err == nil {
 			t.Errorf("ParsePeer(%q) accepted", bad)
 		}
 	}
-}
-
-// syncWriter lets a relay's output and error streams share one buffer.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
 }

@@ -48,24 +48,38 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 		return res, err
 	}
 	defer func() { _ = relay.stop() }() // on the way out early; a measured run stops it below
-	if err := feed.awaitPolls(0, 2, o.Timeout, relay.exited); err != nil {
-		return res, relay.why(fmt.Errorf("%s before the alerts: %w", pc.Name, err))
+	// Every wait gives up when the relay exits or the bench is interrupted
+	// (the relay is in its own process group: a Ctrl-C does not reach it).
+	quit, done := make(chan struct{}), make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(quit)
+		select {
+		case <-relay.exited:
+		case <-ctx.Done():
+		case <-done:
+		}
+	}()
+	if err := feed.awaitPolls(0, 2, o.Timeout, quit); err != nil {
+		return res, relay.why(ctx, fmt.Errorf("%s before the alerts: %w", pc.Name, err))
 	}
 
 	features, want := burst(n, nwsfeed.FeatureEvent)
-	self0, relay0 := cpuTime(), relay.cpu()
+	relay0 := relay.cpu() // before the bench's clock: the /proc reads are the bench's work
+	self0 := cpuTime()
 	gen := feed.Set(nwsfeed.Collection(features))
-	t0, err := feed.servedAt(gen, o.Timeout, relay.exited)
+	t0, err := feed.servedAt(gen, o.Timeout, quit)
 	if err != nil {
-		return res, relay.why(fmt.Errorf("%s: %w", pc.Name, err))
+		return res, relay.why(ctx, fmt.Errorf("%s: %w", pc.Name, err))
 	}
-	if err := awaitCount(ctx, []*Partner{partner}, int64(n), o.Timeout, relay.exited); err != nil {
-		return res, relay.why(fmt.Errorf("%s: %w", pc.Name, err))
+	if err := awaitCount(ctx, []*Partner{partner}, int64(n), o.Timeout, quit); err != nil {
+		return res, relay.why(ctx, fmt.Errorf("%s: %w", pc.Name, err))
 	}
-	relayCPU, measured := relay.cpu()-relay0, relay.measured()
+	self1 := cpuTime()
+	relayCPU := max(relay.cpu()-relay0, 0)
 	res.Relay = collect([]*Partner{partner}, t0, want, int64(n))
-	res.Relay.CPU = cpuTime() - self0 + relayCPU
-	res.RelayCPU, res.CPUMeasured = relayCPU, measured
+	res.RelayCPU, res.CPUMeasured = relayCPU, procReadable()
+	res.Relay.CPU = self1 - self0 + relayCPU
 	res.Repeats = partner.Repeats()
 	if err := relay.stop(); err != nil {
 		res.Stop = err.Error() // the figures stand: they were taken before
@@ -73,12 +87,7 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 
 	// The ceiling: each body the relay sent that brought an alert first,
 	// once, POSTed plainly to the same partner.
-	bodies := map[string][]byte{}
-	for ev, b := range partner.Bodies() {
-		if !hasBody(bodies, b) {
-			bodies[ev] = b
-		}
-	}
+	bodies := onceEach(partner.Bodies())
 	partner.Reset(false)
 	start, cpu0 := time.Now(), cpuTime()
 	if err := plainPost(ctx, []string{partner.URL()}, bodies, o.Concurrency); err != nil {
@@ -101,6 +110,10 @@ type relay struct {
 	stopped bool
 }
 
+// outputWait bounds how long a relay's output is read after it exits: a
+// process it started and left running keeps the pipe open.
+const outputWait = 2 * time.Second
+
 func startRelay(o Options, pc Peer, dir, feedURL, partnerURL string) (*relay, error) {
 	port, err := freePort()
 	if err != nil {
@@ -115,7 +128,11 @@ func startRelay(o Options, pc Peer, dir, feedURL, partnerURL string) (*relay, er
 		"HW_BENCH_SECRET="+secret,
 		"HW_BENCH_CONCURRENCY="+strconv.Itoa(o.Concurrency),
 		"HW_BENCH_PORT="+strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = prefixed(o.Log, pc.Name), prefixed(o.Log, pc.Name)
+	// One writer for both streams: one pipe, one goroutine writing to o.Log.
+	// Without a log, nil: the relay writes to /dev/null and there is no pipe.
+	out := prefixed(o.Log, pc.Name)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = outputWait
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", pc.Name, err)
@@ -139,14 +156,18 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// why is err, or, if the relay has exited, that.
-func (r *relay) why(err error) error {
+// why is err, with why the wait gave up: the bench was interrupted, or the
+// relay exited.
+func (r *relay) why(ctx context.Context, err error) error {
 	select {
 	case <-r.exited:
-		return fmt.Errorf("%s exited early (%v); -log FILE keeps its output", r.name, r.err)
+		return fmt.Errorf("%s exited early (%v; -log FILE keeps its output): %w", r.name, r.err, err)
 	default:
-		return err
 	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", err, ctx.Err())
+	}
+	return err
 }
 
 // stop sends the process group SIGTERM, and SIGKILL after peerStop.
@@ -167,19 +188,28 @@ func (r *relay) stop() error {
 	}
 }
 
-// cpu is the CPU time, user and system, of every process in the relay's
-// process group so far, from /proc; zero where there is no /proc.
+// cpu is the CPU time, user and system, of the relay's process group so far,
+// from /proc: every member alive, with the children each has waited for;
+// once the leader has exited, its own from its exit status instead.
 func (r *relay) cpu() time.Duration {
 	var total time.Duration
-	for _, pid := range groupPIDs(r.cmd.Process.Pid) {
+	pgid := r.cmd.Process.Pid
+	select {
+	case <-r.exited:
+		if ps := r.cmd.ProcessState; ps != nil {
+			total += ps.UserTime() + ps.SystemTime()
+		}
+	default:
+	}
+	for _, pid := range groupPIDs(pgid) {
 		total += procCPU(pid)
 	}
 	return total
 }
 
-// measured reports whether the relay's CPU time can be read.
-func (r *relay) measured() bool {
-	_, err := os.Stat(fmt.Sprintf("/proc/%d/stat", r.cmd.Process.Pid))
+// procReadable reports whether /proc gives processes' CPU times here.
+func procReadable() bool {
+	_, err := os.Stat("/proc/self/stat")
 	return err == nil
 }
 
