@@ -49,6 +49,7 @@ func main() {
 		return err
 	})
 	fs.IntVar(&o.PeerAlerts, "peer-alerts", 5000, "peer: alerts the feed goes to")
+	fs.IntVar(&o.PeerPartners, "peer-partners", 1, "peer: partner endpoints, each to get every alert (HW_BENCH_PARTNERS)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of a table")
 	fs.BoolVar(&benchfmt, "benchfmt", false, "print the report in Go's benchmark format, for benchstat")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")

@@ -3,25 +3,29 @@
 # (docs/performance.md, "Beside other relays"): Benthos polls the bench's feed
 # and POSTs each alert to Alertmanager (benthos-alertmanager.yaml); Alertmanager
 # groups the alerts by VTEC event, so each is its own group, and sends each
-# group to the bench's partner as a webhook. ALERTMANAGER and BENTHOS name the
+# group to the bench's partner as a webhook (to each partner, with
+# -peer-partners). ALERTMANAGER and BENTHOS name the
 # binaries (default: found on PATH). Run it as
 #
 #   hazardwire-bench -scenarios peer -peer "alertmanager=exec $PWD/configs/bench/alertmanager-path.sh"
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-cat > "$HW_BENCH_DIR/alertmanager.yml" <<CONFIG
+{
+  cat <<CONFIG
 route:
-  receiver: partner
+  receiver: partners
   group_by: [vtec]
   group_wait: 0s
   group_interval: 1m
   repeat_interval: 24h
 receivers:
-  - name: partner
+  - name: partners
     webhook_configs:
-      - url: "$HW_BENCH_PARTNER"
-        send_resolved: false
 CONFIG
+  for url in $HW_BENCH_PARTNERS; do # one, or -peer-partners of them
+    printf '      - url: "%s"\n        send_resolved: false\n' "$url"
+  done
+} > "$HW_BENCH_DIR/alertmanager.yml"
 # Alertmanager runs in a subshell that, when it stops (a bad binary, its port
 # taken), stops Benthos too, so that the bench reports the relay gone instead
 # of waiting out its timeout. After the exec below, $$ is Benthos.

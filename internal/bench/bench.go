@@ -37,9 +37,11 @@ type Options struct {
 
 	// Peers are the relays the peer scenario runs, one after another, each
 	// beside its own ceiling; PeerAlerts is the alerts the feed goes to
-	// (default 5,000, the single partner's).
-	Peers      []Peer
-	PeerAlerts int
+	// (default 5,000, the single partner's), PeerPartners the partner
+	// endpoints each alert goes to (default 1).
+	Peers        []Peer
+	PeerAlerts   int
+	PeerPartners int
 }
 
 // Scenarios lists every scenario's name, in the order they run. The peer
@@ -74,6 +76,7 @@ func (o *Options) defaults() {
 	def(&o.StartActive, 10000)
 	def(&o.StartRuns, 3)
 	def(&o.PeerAlerts, 5000)
+	def(&o.PeerPartners, 1)
 	if len(o.MemoryActive) == 0 {
 		o.MemoryActive = []int{10000, 100000}
 	}
@@ -139,7 +142,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 			for _, p := range o.Peers {
 				fmt.Fprintf(progress, "  peer %s...\n", p.Name)
 				var res PeerResult
-				if res, err = runPeer(ctx, o, p, o.PeerAlerts); err != nil {
+				if res, err = runPeer(ctx, o, p, o.PeerAlerts, o.PeerPartners); err != nil {
 					break
 				}
 				r.Peers = append(r.Peers, res)

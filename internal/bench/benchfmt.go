@@ -54,18 +54,23 @@ func (r *Report) WriteBenchfmt(w io.Writer) error {
 		line(fmt.Sprintf("Memory/%d", m.Active), 0, fmt.Sprintf("%.0f", m.EnginePerAlert), "B/alert", fmt.Sprintf("%.0f", m.TotalPerAlert), "B/alert-with-store")
 	}
 	for _, p := range r.Peers {
+		// One partner: "5000", per alert. Several: "1000x20", per delivery.
+		size, per := fmt.Sprint(p.Alerts), "alert"
+		if p.Partners > 1 {
+			size, per = fmt.Sprintf("%dx%d", p.Alerts, p.Partners), "delivery"
+		}
 		side := func(s FanOut, who string, more ...any) {
-			line(fmt.Sprintf("Peer/%s/%d/%s", p.Name, p.Alerts, who), float64(s.Elapsed), append([]any{
-				fmt.Sprintf("%.0f", s.Rate), "alerts/s", float64(s.Latency.P50.Microseconds()) / 1000, "p50-ms", float64(s.Latency.P99.Microseconds()) / 1000, "p99-ms",
-				float64(s.CPUPerDelivery().Nanoseconds()) / 1000, "cpu-µs/alert"}, more...)...)
+			line(fmt.Sprintf("Peer/%s/%s/%s", p.Name, size, who), float64(s.Elapsed), append([]any{
+				fmt.Sprintf("%.0f", s.Rate), map[string]string{"alert": "alerts/s", "delivery": "deliveries/s"}[per], float64(s.Latency.P50.Microseconds()) / 1000, "p50-ms", float64(s.Latency.P99.Microseconds()) / 1000, "p99-ms",
+				float64(s.CPUPerDelivery().Nanoseconds()) / 1000, "cpu-µs/" + per}, more...)...)
 		}
 		var own []any // the relay's own CPU, where /proc gave it
 		if p.CPUMeasured && p.Relay.Deliveries > 0 {
-			own = []any{float64((p.RelayCPU / time.Duration(p.Relay.Deliveries)).Nanoseconds()) / 1000, "relay-cpu-µs/alert"}
+			own = []any{float64((p.RelayCPU / time.Duration(p.Relay.Deliveries)).Nanoseconds()) / 1000, "relay-cpu-µs/" + per}
 		}
 		side(p.Relay, "Relay", own...)
 		side(p.Ceiling, "Ceiling")
-		line(fmt.Sprintf("Peer/%s/%d/Ratio", p.Name, p.Alerts), 0, fmt.Sprintf("%.3f", p.Ratio), "ratio")
+		line(fmt.Sprintf("Peer/%s/%s/Ratio", p.Name, size), 0, fmt.Sprintf("%.3f", p.Ratio), "ratio")
 	}
 	if s := r.Start; s != nil {
 		line("Start/Empty", float64(s.EmptyMedian))

@@ -15,7 +15,8 @@ import (
 // does. It finds them in its environment:
 //
 //	HW_BENCH_FEED         the synthetic NWS /alerts/active URL
-//	HW_BENCH_PARTNER      the partner endpoint to POST to
+//	HW_BENCH_PARTNER      the partner endpoint to POST to (the first, with several)
+//	HW_BENCH_PARTNERS     every partner endpoint, separated by spaces (-peer-partners)
 //	HW_BENCH_DIR          a fresh directory for its config and store (its working directory)
 //	HW_BENCH_SECRET       a Standard Webhooks secret, for relays that sign
 //	HW_BENCH_CONCURRENCY  requests in flight, the ceiling's (-concurrency)
@@ -52,6 +53,7 @@ var peerName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 type PeerResult struct {
 	Peer
 	Alerts      int    `json:"alerts"`
+	Partners    int    `json:"partners"`
 	Concurrency int    `json:"concurrency"`
 	Relay       FanOut `json:"relay"`
 	Ceiling     FanOut `json:"ceiling"`

@@ -7,6 +7,6 @@ import (
 	"errors"
 )
 
-func runPeer(context.Context, Options, Peer, int) (PeerResult, error) {
+func runPeer(context.Context, Options, Peer, int, int) (PeerResult, error) {
 	return PeerResult{}, errors.New("the peer scenario runs on unix systems only (process groups, /proc)")
 }

@@ -20,17 +20,17 @@ import (
 
 // TestMain lets this test binary run as a naive relay for the peer scenario
 // (HW_BENCH_TEST_RELAY=1): it polls the feed every 50 ms and POSTs every
-// feature it finds to the partner, every time, remembering nothing. With
+// feature it finds to every partner, every time, remembering nothing. With
 // HW_BENCH_TEST_RELAY=once it exits after the first poll that found any.
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("HW_BENCH_TEST_RELAY"); mode != "" {
-		naiveRelay(os.Getenv("HW_BENCH_FEED"), os.Getenv("HW_BENCH_PARTNER"), mode == "once")
+		naiveRelay(os.Getenv("HW_BENCH_FEED"), strings.Fields(os.Getenv("HW_BENCH_PARTNERS")), mode == "once")
 		return
 	}
 	os.Exit(m.Run())
 }
 
-func naiveRelay(feed, partner string, once bool) {
+func naiveRelay(feed string, partners []string, once bool) {
 	for {
 		res, err := http.Get(feed)
 		if err != nil {
@@ -44,10 +44,12 @@ func naiveRelay(feed, partner string, once bool) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		for _, f := range fc.Features {
-			if res, err := http.Post(partner, "application/json", bytes.NewReader(f)); err == nil {
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
+		for _, partner := range partners {
+			for _, f := range fc.Features {
+				if res, err := http.Post(partner, "application/json", bytes.NewReader(f)); err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
 			}
 		}
 		if once && len(fc.Features) > 0 {
@@ -70,10 +72,7 @@ func TestPeerScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "hazardwire")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/hazardwire/hazardwire/cmd/hazardwire").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildDaemon(t)
 	config, err := filepath.Abs("../../configs/bench/hazardwire.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +124,57 @@ func TestPeerScenario(t *testing.T) {
 		if !strings.Contains(bf.String(), want) {
 			t.Errorf("benchmark format lacks %q:\n%s", want, bf.String())
 		}
+	}
+}
+
+// TestPeerFanOut runs the scenario with three partners: the naive relay, and
+// the hazardwire binary from the shipped configs/bench/hazardwire-fanout.sh,
+// which writes one exporter a partner. Every partner must get every alert.
+func TestPeerFanOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildDaemon(t)
+	script, err := filepath.Abs("../../configs/bench/hazardwire-fanout.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	o := Options{
+		Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 20, PeerPartners: 3, Log: &log,
+		Peers: []Peer{
+			{Name: "naive", Command: "HW_BENCH_TEST_RELAY=1 exec " + self},
+			{Name: "hazardwire", Command: "HAZARDWIRE=" + bin + " exec " + script},
+		},
+	}
+	r, err := Run(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatalf("%v\nrelays' output:\n%s", err, log.String())
+	}
+	for _, p := range r.Peers {
+		for side, s := range map[string]FanOut{"relay": p.Relay, "ceiling": p.Ceiling} {
+			if s.Deliveries != 60 || s.Expected != 60 || s.Unexpected != 0 || s.Latency.N != 60 {
+				t.Errorf("%s %s: %+v", p.Name, side, s)
+			}
+		}
+	}
+	if hw := r.Peers[1]; hw.Repeats != 0 || hw.Relay.Requests != 60 {
+		t.Errorf("hazardwire sent %d requests, %d alerts again", hw.Relay.Requests, hw.Repeats)
+	}
+	var table, bf bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteBenchfmt(&bf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "peer hazardwire (20 alerts × 3 partners)") || !strings.Contains(bf.String(), "BenchmarkPeer/hazardwire/20x3/Relay 1 ") ||
+		!strings.Contains(bf.String(), "relay-cpu-µs/delivery") {
+		t.Errorf("report:\n%s\n%s", table.String(), bf.String())
 	}
 }
 
@@ -198,4 +248,14 @@ func TestParsePeer(t *testing.T) {
 			t.Errorf("ParsePeer(%q) accepted", bad)
 		}
 	}
+}
+
+// buildDaemon builds the hazardwire binary for a test.
+func buildDaemon(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hazardwire")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/hazardwire/hazardwire/cmd/hazardwire").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }

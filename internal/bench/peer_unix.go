@@ -22,10 +22,10 @@ const peerStop = 15 * time.Second
 
 // runPeer starts the relay with an empty feed, waits until it has polled
 // twice, takes the feed to n alerts, and measures from the answer that
-// brought them to the partner's last first sight of one; then stops it and
+// brought them to the partners' last first sight of one; then stops it and
 // POSTs the bodies it sent, plainly, for the ceiling.
-func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error) {
-	res := PeerResult{Peer: pc, Alerts: n, Concurrency: o.Concurrency}
+func runPeer(ctx context.Context, o Options, pc Peer, n, partners int) (PeerResult, error) {
+	res := PeerResult{Peer: pc, Alerts: n, Partners: partners, Concurrency: o.Concurrency}
 	dir, err := os.MkdirTemp(o.Dir, "hazardwire-bench-peer-")
 	if err != nil {
 		return res, err
@@ -36,14 +36,19 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 		return res, err
 	}
 	defer feed.Close()
-	partner, err := NewEventPartner()
-	if err != nil {
-		return res, err
+	ps := make([]*Partner, partners)
+	urls := make([]string, partners)
+	for i := range ps {
+		p, err := NewEventPartner()
+		if err != nil {
+			return res, err
+		}
+		defer p.Close()
+		ps[i], urls[i] = p, p.URL()
 	}
-	defer partner.Close()
-	partner.Reset(true)
+	ps[0].Reset(true)
 
-	relay, err := startRelay(o, pc, dir, feed.URL(), partner.URL())
+	relay, err := startRelay(o, pc, dir, feed.URL(), urls)
 	if err != nil {
 		return res, err
 	}
@@ -72,28 +77,33 @@ func runPeer(ctx context.Context, o Options, pc Peer, n int) (PeerResult, error)
 	if err != nil {
 		return res, relay.why(ctx, fmt.Errorf("%s: %w", pc.Name, err))
 	}
-	if err := awaitCount(ctx, []*Partner{partner}, int64(n), o.Timeout, quit); err != nil {
+	expected := int64(n * partners)
+	if err := awaitCount(ctx, ps, expected, o.Timeout, quit); err != nil {
 		return res, relay.why(ctx, fmt.Errorf("%s: %w", pc.Name, err))
 	}
 	self1 := cpuTime()
 	relayCPU := max(relay.cpu()-relay0, 0)
-	res.Relay = collect([]*Partner{partner}, t0, want, int64(n))
+	res.Relay = collect(ps, t0, want, expected)
 	res.RelayCPU, res.CPUMeasured = relayCPU, procReadable()
 	res.Relay.CPU = self1 - self0 + relayCPU
-	res.Repeats = partner.Repeats()
+	for _, p := range ps {
+		res.Repeats += p.Repeats()
+	}
 	if err := relay.stop(); err != nil {
 		res.Stop = err.Error() // the figures stand: they were taken before
 	}
 
 	// The ceiling: each body the relay sent that brought an alert first,
-	// once, POSTed plainly to the same partner.
-	bodies := onceEach(partner.Bodies())
-	partner.Reset(false)
+	// once, POSTed plainly to every partner (those partner 0 got).
+	bodies := onceEach(ps[0].Bodies())
+	for _, p := range ps {
+		p.Reset(false)
+	}
 	start, cpu0 := time.Now(), cpuTime()
-	if err := plainPost(ctx, []string{partner.URL()}, bodies, o.Concurrency); err != nil {
+	if err := plainPost(ctx, urls, bodies, o.Concurrency); err != nil {
 		return res, err
 	}
-	res.Ceiling = collect([]*Partner{partner}, start, want, int64(n))
+	res.Ceiling = collect(ps, start, want, expected)
 	res.Ceiling.CPU = cpuTime() - cpu0
 	if res.Ceiling.Rate > 0 {
 		res.Ratio = res.Relay.Rate / res.Ceiling.Rate
@@ -114,7 +124,7 @@ type relay struct {
 // process it started and left running keeps the pipe open.
 const outputWait = 2 * time.Second
 
-func startRelay(o Options, pc Peer, dir, feedURL, partnerURL string) (*relay, error) {
+func startRelay(o Options, pc Peer, dir, feedURL string, partners []string) (*relay, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -123,7 +133,8 @@ func startRelay(o Options, pc Peer, dir, feedURL, partnerURL string) (*relay, er
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"HW_BENCH_FEED="+feedURL,
-		"HW_BENCH_PARTNER="+partnerURL,
+		"HW_BENCH_PARTNER="+partners[0],
+		"HW_BENCH_PARTNERS="+strings.Join(partners, " "),
 		"HW_BENCH_DIR="+dir,
 		"HW_BENCH_SECRET="+secret,
 		"HW_BENCH_CONCURRENCY="+strconv.Itoa(o.Concurrency),

@@ -79,18 +79,21 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, p := range r.Peers {
 		// The hazardwire column holds the relay's figures.
 		what := fmt.Sprintf("peer %s (%d alerts, 1 partner)", p.Name, p.Alerts)
-		cpu := "CPU time, relay and bench (per alert)"
+		if p.Partners > 1 {
+			what = fmt.Sprintf("peer %s (%d alerts × %d partners)", p.Name, p.Alerts, p.Partners)
+		}
+		cpu := "CPU time, relay and bench (per delivery)"
 		if !p.CPUMeasured {
-			cpu = "CPU time, bench only (per alert)"
+			cpu = "CPU time, bench only (per delivery)"
 		}
 		add(row{what, "all delivered after", dur(p.Relay.Elapsed), dur(p.Ceiling.Elapsed), "", "", ""})
-		add(row{"", "alerts/s", rate(p.Relay.Rate), rate(p.Ceiling.Rate), pct(p.Ratio), "", ""})
+		add(row{"", "deliveries/s", rate(p.Relay.Rate), rate(p.Ceiling.Rate), pct(p.Ratio), "", ""})
 		add(row{"", "latency p50 (poll → first 2xx)", dur(p.Relay.Latency.P50), dur(p.Ceiling.Latency.P50), "", "", ""})
 		add(row{"", "latency p99", dur(p.Relay.Latency.P99), dur(p.Ceiling.Latency.P99), "", "", ""})
 		add(row{"", cpu, fmt.Sprintf("%s (%s)", dur(p.Relay.CPU), dur(p.Relay.CPUPerDelivery())),
 			fmt.Sprintf("%s (%s)", dur(p.Ceiling.CPU), dur(p.Ceiling.CPUPerDelivery())), ratio(p.Ceiling.CPU, p.Relay.CPU), "", ""})
 		if p.CPUMeasured && p.Relay.Deliveries > 0 {
-			add(row{"", "CPU time, the relay alone (per alert)", fmt.Sprintf("%s (%s)", dur(p.RelayCPU), dur(p.RelayCPU/time.Duration(p.Relay.Deliveries))), "", "", "", ""})
+			add(row{"", "CPU time, the relay alone (per delivery)", fmt.Sprintf("%s (%s)", dur(p.RelayCPU), dur(p.RelayCPU/time.Duration(p.Relay.Deliveries))), "", "", "", ""})
 		}
 		add(row{"", "delivered / expected, unexpected", fmt.Sprintf("%d/%d, %d", p.Relay.Deliveries, p.Relay.Expected, p.Relay.Unexpected),
 			fmt.Sprintf("%d/%d, %d", p.Ceiling.Deliveries, p.Ceiling.Expected, p.Ceiling.Unexpected), "", "", ""})
