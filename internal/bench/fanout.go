@@ -109,15 +109,9 @@ func runFanOut(ctx context.Context, o Options, n, partners int, floor bool) (Fan
 
 	// The ceiling: the bodies partner 0 got, POSTed by plain clients.
 	bodies := ps[0].Bodies()
-	for _, q := range ps {
-		q.Reset(false)
-	}
-	start, cpu0 := time.Now(), cpuTime()
-	if err := plainPost(ctx, urls, bodies, o.Concurrency); err != nil {
+	if res.Ceiling, err = ceiling(ctx, ps, urls, bodies, want, expected, o.Concurrency); err != nil {
 		return res, err
 	}
-	res.Ceiling = collect(ps, start, want, expected)
-	res.Ceiling.CPU = cpuTime() - cpu0
 	if res.Ceiling.Rate > 0 {
 		res.Ratio = res.Daemon.Rate / res.Ceiling.Rate
 	}
@@ -206,6 +200,21 @@ func collect(ps []*Partner, start time.Time, want map[string]bool, expected int6
 	}
 	f.Latency = summarize(lat)
 	return f
+}
+
+// ceiling forgets what the partners ps (at urls) got, POSTs every body to
+// each of them with plain clients, and measures that as collect does.
+func ceiling(ctx context.Context, ps []*Partner, urls []string, bodies map[string][]byte, want map[string]bool, expected int64, concurrency int) (FanOut, error) {
+	for _, p := range ps {
+		p.Reset(false)
+	}
+	start, cpu0 := time.Now(), cpuTime()
+	if err := plainPost(ctx, urls, bodies, concurrency); err != nil {
+		return FanOut{}, err
+	}
+	f := collect(ps, start, want, expected)
+	f.CPU = cpuTime() - cpu0
+	return f, nil
 }
 
 // plainPost sends every body to every url with concurrency workers per url,

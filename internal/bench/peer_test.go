@@ -60,10 +60,12 @@ func naiveRelay(feed string, partners []string, once bool) {
 }
 
 // TestPeerScenario runs two relays as separate processes against the bench's
-// feed and partner: this test binary as a naive relay, and the hazardwire
-// binary with the shipped configs/bench/hazardwire.yaml. Each must deliver
-// every alert and nothing else, its ceiling too, and the report must print.
-// It asserts no speed.
+// feed and partners: this test binary as a naive relay, and the hazardwire
+// binary from the shipped configs/bench files, with one partner
+// (hazardwire.yaml) and with three (hazardwire-fanout.sh, which writes one
+// exporter a partner). Every partner must get every alert and nothing else,
+// from the relay and from its ceiling, and the report must print. It asserts
+// no speed.
 func TestPeerScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
@@ -77,104 +79,70 @@ func TestPeerScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	o := Options{
-		Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 40, Log: &log,
-		Peers: []Peer{
-			{Name: "naive", Command: "HW_BENCH_TEST_RELAY=1 exec " + self},
-			{Name: "hazardwire", Command: "exec " + bin + " run --config " + config},
-		},
-	}
-	r, err := Run(context.Background(), o, io.Discard)
-	if err != nil {
-		t.Fatalf("%v\nrelays' output:\n%s", err, log.String())
-	}
-	if len(r.Peers) != 2 {
-		t.Fatalf("peers: %+v", r.Peers)
-	}
-	for _, p := range r.Peers {
-		for side, s := range map[string]FanOut{"relay": p.Relay, "ceiling": p.Ceiling} {
-			if s.Deliveries != 40 || s.Expected != 40 || s.Unexpected != 0 || s.Latency.N != 40 || s.Rate <= 0 {
-				t.Errorf("%s %s: %+v", p.Name, side, s)
-			}
-		}
-		if p.Ratio <= 0 || p.CPUMeasured != (runtime.GOOS == "linux") || p.RelayCPU < 0 {
-			t.Errorf("%s: ratio %v, relay CPU %v (measured %v)", p.Name, p.Ratio, p.RelayCPU, p.CPUMeasured)
-		}
-	}
-	// hazardwire remembers what it sent: polled every second, it sends each
-	// alert once. The naive relay may have polled again before the end; it
-	// can only repeat, never invent.
-	if hw := r.Peers[1]; hw.Repeats != 0 || hw.Relay.Requests != 40 {
-		t.Errorf("hazardwire sent %d requests, %d alerts again", hw.Relay.Requests, hw.Repeats)
-	}
-	var table, bf bytes.Buffer
-	if err := r.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.WriteBenchfmt(&bf); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"peer naive (40 alerts, 1 partner)", "peer hazardwire (40 alerts", "alerts sent again", "the relay alone"} {
-		if !strings.Contains(table.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, table.String())
-		}
-	}
-	for _, want := range []string{"BenchmarkPeer/naive/40/Relay 1 ", "relay-cpu-µs/alert", "BenchmarkPeer/hazardwire/40/Ceiling 1 ", "BenchmarkPeer/hazardwire/40/Ratio 1 0 ns/op"} {
-		if !strings.Contains(bf.String(), want) {
-			t.Errorf("benchmark format lacks %q:\n%s", want, bf.String())
-		}
-	}
-}
-
-// TestPeerFanOut runs the scenario with three partners: the naive relay, and
-// the hazardwire binary from the shipped configs/bench/hazardwire-fanout.sh,
-// which writes one exporter a partner. Every partner must get every alert.
-func TestPeerFanOut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the daemon")
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := buildDaemon(t)
 	script, err := filepath.Abs("../../configs/bench/hazardwire-fanout.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	o := Options{
-		Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: 20, PeerPartners: 3, Log: &log,
-		Peers: []Peer{
-			{Name: "naive", Command: "HW_BENCH_TEST_RELAY=1 exec " + self},
-			{Name: "hazardwire", Command: "HAZARDWIRE=" + bin + " exec " + script},
-		},
-	}
-	r, err := Run(context.Background(), o, io.Discard)
-	if err != nil {
-		t.Fatalf("%v\nrelays' output:\n%s", err, log.String())
-	}
-	for _, p := range r.Peers {
-		for side, s := range map[string]FanOut{"relay": p.Relay, "ceiling": p.Ceiling} {
-			if s.Deliveries != 60 || s.Expected != 60 || s.Unexpected != 0 || s.Latency.N != 60 {
-				t.Errorf("%s %s: %+v", p.Name, side, s)
+	for _, c := range []struct {
+		alerts, partners int
+		hazardwire       string
+		table, benchfmt  []string
+	}{
+		{40, 1, "exec " + bin + " run --config " + config,
+			[]string{"peer naive (40 alerts, 1 partner)", "peer hazardwire (40 alerts", "alerts sent again", "the relay alone"},
+			[]string{"BenchmarkPeer/naive/40/Relay 1 ", "relay-cpu-µs/alert", "BenchmarkPeer/hazardwire/40/Ceiling 1 ", "BenchmarkPeer/hazardwire/40/Ratio 1 0 ns/op"}},
+		{20, 3, "HAZARDWIRE=" + bin + " exec " + script,
+			[]string{"peer hazardwire (20 alerts × 3 partners)"},
+			[]string{"BenchmarkPeer/hazardwire/20x3/Relay 1 ", "relay-cpu-µs/delivery"}},
+	} {
+		t.Run(fmt.Sprintf("%d partners", c.partners), func(t *testing.T) {
+			var log bytes.Buffer
+			o := Options{
+				Dir: t.TempDir(), Timeout: time.Minute, Scenarios: []string{"peer"}, PeerAlerts: c.alerts, PeerPartners: c.partners, Log: &log,
+				Peers: []Peer{{Name: "naive", Command: "HW_BENCH_TEST_RELAY=1 exec " + self}, {Name: "hazardwire", Command: c.hazardwire}},
 			}
-		}
-	}
-	if hw := r.Peers[1]; hw.Repeats != 0 || hw.Relay.Requests != 60 {
-		t.Errorf("hazardwire sent %d requests, %d alerts again", hw.Relay.Requests, hw.Repeats)
-	}
-	var table, bf bytes.Buffer
-	if err := r.WriteTable(&table); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.WriteBenchfmt(&bf); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(table.String(), "peer hazardwire (20 alerts × 3 partners)") || !strings.Contains(bf.String(), "BenchmarkPeer/hazardwire/20x3/Relay 1 ") ||
-		!strings.Contains(bf.String(), "relay-cpu-µs/delivery") {
-		t.Errorf("report:\n%s\n%s", table.String(), bf.String())
+			r, err := Run(context.Background(), o, io.Discard)
+			if err != nil {
+				t.Fatalf("%v\nrelays' output:\n%s", err, log.String())
+			}
+			if len(r.Peers) != 2 {
+				t.Fatalf("peers: %+v", r.Peers)
+			}
+			n := c.alerts * c.partners
+			for _, p := range r.Peers {
+				for side, s := range map[string]FanOut{"relay": p.Relay, "ceiling": p.Ceiling} {
+					if s.Deliveries != int64(n) || s.Expected != int64(n) || s.Unexpected != 0 || s.Latency.N != n || s.Rate <= 0 {
+						t.Errorf("%s %s: %+v", p.Name, side, s)
+					}
+				}
+				if p.Ratio <= 0 || p.CPUMeasured != (runtime.GOOS == "linux") || p.RelayCPU < 0 {
+					t.Errorf("%s: ratio %v, relay CPU %v (measured %v)", p.Name, p.Ratio, p.RelayCPU, p.CPUMeasured)
+				}
+			}
+			// hazardwire remembers what it sent: polled every second, it
+			// sends each alert once. The naive relay may have polled again
+			// before the end; it can only repeat, never invent.
+			if hw := r.Peers[1]; hw.Repeats != 0 || hw.Relay.Requests != int64(n) {
+				t.Errorf("hazardwire sent %d requests, %d alerts again", hw.Relay.Requests, hw.Repeats)
+			}
+			var table, bf bytes.Buffer
+			if err := r.WriteTable(&table); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteBenchfmt(&bf); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range c.table {
+				if !strings.Contains(table.String(), want) {
+					t.Errorf("table lacks %q:\n%s", want, table.String())
+				}
+			}
+			for _, want := range c.benchfmt {
+				if !strings.Contains(bf.String(), want) {
+					t.Errorf("benchmark format lacks %q:\n%s", want, bf.String())
+				}
+			}
+		})
 	}
 }
 

@@ -95,16 +95,9 @@ func runPeer(ctx context.Context, o Options, pc Peer, n, partners int) (PeerResu
 
 	// The ceiling: each body the relay sent that brought an alert first,
 	// once, POSTed plainly to every partner (those partner 0 got).
-	bodies := onceEach(ps[0].Bodies())
-	for _, p := range ps {
-		p.Reset(false)
-	}
-	start, cpu0 := time.Now(), cpuTime()
-	if err := plainPost(ctx, urls, bodies, o.Concurrency); err != nil {
+	if res.Ceiling, err = ceiling(ctx, ps, urls, onceEach(ps[0].Bodies()), want, expected, o.Concurrency); err != nil {
 		return res, err
 	}
-	res.Ceiling = collect(ps, start, want, expected)
-	res.Ceiling.CPU = cpuTime() - cpu0
 	if res.Ceiling.Rate > 0 {
 		res.Ratio = res.Relay.Rate / res.Ceiling.Rate
 	}
