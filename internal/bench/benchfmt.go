@@ -55,13 +55,13 @@ func (r *Report) WriteBenchfmt(w io.Writer) error {
 	}
 	for _, p := range r.Peers {
 		// One partner: "5000", per alert. Several: "1000x20", per delivery.
-		size, per := fmt.Sprint(p.Alerts), "alert"
+		size, per, rateUnit := fmt.Sprint(p.Alerts), "alert", "alerts/s"
 		if p.Partners > 1 {
-			size, per = fmt.Sprintf("%dx%d", p.Alerts, p.Partners), "delivery"
+			size, per, rateUnit = fmt.Sprintf("%dx%d", p.Alerts, p.Partners), "delivery", "deliveries/s"
 		}
 		side := func(s FanOut, who string, more ...any) {
 			line(fmt.Sprintf("Peer/%s/%s/%s", p.Name, size, who), float64(s.Elapsed), append([]any{
-				fmt.Sprintf("%.0f", s.Rate), map[string]string{"alert": "alerts/s", "delivery": "deliveries/s"}[per], float64(s.Latency.P50.Microseconds()) / 1000, "p50-ms", float64(s.Latency.P99.Microseconds()) / 1000, "p99-ms",
+				fmt.Sprintf("%.0f", s.Rate), rateUnit, float64(s.Latency.P50.Microseconds()) / 1000, "p50-ms", float64(s.Latency.P99.Microseconds()) / 1000, "p99-ms",
 				float64(s.CPUPerDelivery().Nanoseconds()) / 1000, "cpu-µs/" + per}, more...)...)
 		}
 		var own []any // the relay's own CPU, where /proc gave it

@@ -79,24 +79,17 @@ func events(body []byte) []string {
 	}
 }
 
+// isEvent reports whether m is "O.NEW." ABCD ".FL.W." 1234.
 func isEvent(m []byte) bool {
-	for k, c := range m {
-		switch {
-		case k < 6, k >= 10 && k < 16:
-			if c != "O.NEW.____.FL.W."[k] {
-				return false
-			}
-		case k < 10:
-			if c < 'A' || c > 'Z' {
-				return false
-			}
-		default:
-			if c < '0' || c > '9' {
+	within := func(b []byte, lo, hi byte) bool {
+		for _, c := range b {
+			if c < lo || c > hi {
 				return false
 			}
 		}
+		return true
 	}
-	return true
+	return string(m[:6]) == "O.NEW." && within(m[6:10], 'A', 'Z') && string(m[10:16]) == ".FL.W." && within(m[16:20], '0', '9')
 }
 
 // URL is the endpoint's address.
