@@ -84,7 +84,12 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 		names[tok.Name] = true
 	}
 	if c.Bus.URL != "" && c.Bus.Listen != "" {
-		at(nil, "bus: set url (an external NATS) or listen (the embedded server's client port), not both")
+		at(c.node("bus.listen"), "bus: set url (an external NATS) or listen (the embedded server's client port), not both")
+	}
+	// A change published again after a crash between its publish and its
+	// record is dropped only inside the window; a restart can take a while.
+	if d := c.Bus.Duplicates; d != 0 && d < MinDuplicates {
+		at(c.node("bus.duplicates"), "bus.duplicates %s is shorter than %s: a change published again after a crash would reach partners twice", d, MinDuplicates)
 	}
 }
 

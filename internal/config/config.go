@@ -132,6 +132,9 @@ const (
 	DefaultListen  = "127.0.0.1:9750"
 	DefaultTimeout = 30 * time.Second
 	DefaultGrace   = 2
+	// MinDuplicates is the shortest bus.duplicates allowed (DESIGN: the
+	// duplicate window is at least an hour).
+	MinDuplicates = time.Hour
 )
 
 // namePattern is what collector and exporter names must match: they appear in

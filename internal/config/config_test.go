@@ -140,3 +140,25 @@ func TestMaxBackoff(t *testing.T) {
 		t.Errorf("max_backoff: soon: err = %v", err)
 	}
 }
+
+// TestBusChecks: a duplicate window under an hour is refused (a change
+// published again after a crash would reach partners twice), and both bus
+// errors point at their key.
+func TestBusChecks(t *testing.T) {
+	check := func(bus string) error {
+		_, _, err := config.Check("b.yaml", []byte("bus:\n"+bus), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+		return err
+	}
+	if err := check("  duplicates: 30s\n"); err == nil || !strings.Contains(err.Error(), "b.yaml:2:15: bus.duplicates 30s is shorter than 1h0m0s") {
+		t.Errorf("duplicates: 30s: err = %v", err)
+	}
+	for _, ok := range []string{"  duplicates: 1h\n", "  duplicates: 48h\n", "  store_dir: ./d\n"} {
+		if err := check(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	err := check("  url: nats://127.0.0.1:4222\n  listen: 127.0.0.1:4223\n")
+	if err == nil || !strings.Contains(err.Error(), "b.yaml:3:11: bus: set url") {
+		t.Errorf("url and listen: err = %v", err)
+	}
+}
