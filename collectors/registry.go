@@ -3,6 +3,7 @@ package collectors
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 )
@@ -20,6 +21,17 @@ type Env struct {
 	URL string
 	// Fetcher is this collector's HTTP fetcher, built by the daemon.
 	Fetcher *Fetcher
+	// Dir is the config file's directory, against which relative file
+	// paths are read (empty: the working directory).
+	Dir string
+}
+
+// Path returns p read against the config file's directory, when relative.
+func (e Env) Path(p string) string {
+	if p == "" || e.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
 }
 
 // Factory builds a collector of one kind. It validates the options and does no

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -51,6 +52,17 @@ type Decode func(options any) error
 // Env is what a kind's factory is given besides its options.
 type Env struct {
 	Name string
+	// Dir is the config file's directory, against which relative file
+	// paths are read (empty: the working directory).
+	Dir string
+}
+
+// Path returns p read against the config file's directory, when relative.
+func (e Env) Path(p string) string {
+	if p == "" || e.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
 }
 
 // Factory builds an exporter of one kind; it validates and does no I/O.

@@ -125,6 +125,7 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if err != nil {
 		return nil, err
 	}
+	o.ServiceKeyFile = env.Path(o.ServiceKeyFile)
 	key, err := serviceKey(o)
 	if err != nil {
 		return nil, err

@@ -114,6 +114,8 @@ func New(env exporters.Env, decode exporters.Decode) (exporters.Exporter, error)
 	if err := decode(&o); err != nil {
 		return nil, err
 	}
+	o.SecretFile = env.Path(o.SecretFile)
+	o.TLS.CertFile, o.TLS.KeyFile, o.TLS.CAFile = env.Path(o.TLS.CertFile), env.Path(o.TLS.KeyFile), env.Path(o.TLS.CAFile)
 	return build(env.Name, o, nil)
 }
 

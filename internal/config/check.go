@@ -203,7 +203,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		}
 		fetcher := client.NewFetcher(collectors.FetchOptions{Name: col.Name, UserAgent: col.UserAgent, Accept: kind.Accept,
 			MaxBody: int64(col.MaxBody), MaxBackoff: col.MaxBackoff})
-		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher}
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Dir: c.dir()}
 		decoded := false
 		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
@@ -231,7 +231,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			decoded = true
 			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookup, Ignore: exporterKeys}).Err()
 		}
-		exp, err := kind.New(exporters.Env{Name: e.Name}, decode)
+		exp, err := kind.New(exporters.Env{Name: e.Name, Dir: c.dir()}, decode)
 		if err == nil && !decoded {
 			err = decode(&struct{}{})
 		}

@@ -35,6 +35,15 @@ type Config struct {
 	root *yaml.Node
 }
 
+// dir is the config file's directory, against which relative paths are
+// read ("" without a file).
+func (c *Config) dir() string {
+	if c.File == "" {
+		return ""
+	}
+	return filepath.Dir(c.File)
+}
+
 // node returns the node at a dotted path such as "http.tokens[0]", or the
 // root when the path is not found, for error positions.
 func (c *Config) node(path string) *yaml.Node {
@@ -258,9 +267,16 @@ func (c *Config) defaults() {
 	if c.Bus.StoreDir == "" {
 		c.Bus.StoreDir = "./data"
 	}
-	if c.File != "" && !filepath.IsAbs(c.Bus.StoreDir) {
-		// Relative paths are relative to the config file, not the working dir.
-		c.Bus.StoreDir = filepath.Join(filepath.Dir(c.File), c.Bus.StoreDir)
+	// Relative paths are relative to the config file, not the working dir
+	// (a service manager starts the daemon in /): the store dir and the
+	// credentials here, the kinds' files through their Env.
+	if dir := c.dir(); dir != "" {
+		if !filepath.IsAbs(c.Bus.StoreDir) {
+			c.Bus.StoreDir = filepath.Join(dir, c.Bus.StoreDir)
+		}
+		if c.Bus.Credentials != "" && !filepath.IsAbs(c.Bus.Credentials) {
+			c.Bus.Credentials = filepath.Join(dir, c.Bus.Credentials)
+		}
 	}
 	for i := range c.Collectors {
 		col := &c.Collectors[i]

@@ -162,3 +162,45 @@ func TestBusChecks(t *testing.T) {
 		t.Errorf("url and listen: err = %v", err)
 	}
 }
+
+// TestPathsBesideTheConfig: relative file paths are read beside the config
+// file, not in the working directory (a service manager starts the daemon
+// in /).
+func TestPathsBesideTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("whsec_dGhpc2lzYXNlY3JldGtleTEyMzQ1Njc4OTA=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hrfco.key"), []byte("ABCDEF01-2345-6789-ABCD-EF0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const yaml = `bus:
+  store_dir: data
+  credentials: nats.creds
+collectors:
+  - name: han
+    kind: hrfco
+    service_key_file: hrfco.key
+exporters:
+  - name: p
+    kind: webhook
+    url: http://127.0.0.1:1/hook
+    secret_file: secret.txt
+`
+	file := filepath.Join(dir, "c.yaml")
+	cfg, _, err := config.Check(file, []byte(yaml), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+	if err != nil {
+		t.Fatalf("files beside the config, working dir elsewhere: %v", err)
+	}
+	if want := filepath.Join(dir, "data"); cfg.Bus.StoreDir != want {
+		t.Errorf("store_dir %q, want %q", cfg.Bus.StoreDir, want)
+	}
+	if want := filepath.Join(dir, "nats.creds"); cfg.Bus.Credentials != want {
+		t.Errorf("credentials %q, want %q", cfg.Bus.Credentials, want)
+	}
+	// Without the files beside it, the error names where it looked.
+	_, _, err = config.Check(filepath.Join(t.TempDir(), "c.yaml"), []byte(yaml), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+	if err == nil || !strings.Contains(err.Error(), "secret.txt") || !strings.Contains(err.Error(), "hrfco.key") {
+		t.Errorf("files missing: err = %v", err)
+	}
+}
