@@ -1,5 +1,6 @@
-// Package cli implements hazardwire's subcommands (DESIGN.md §9, a contract):
-// run, check, collect, demo, config sample and version.
+// Package cli implements hazardwire's subcommands (their names and flags are a
+// contract): run, check, collect, demo, config sample and schema, dlq, replay
+// and version.
 package cli
 
 import (
@@ -42,7 +43,7 @@ Usage:
                                             resend what the stream holds since then, with the original ids
   hazardwire version                        print the version
 
-Common flags: --log-format text|json, --log-level debug|info|warn|error
+run, collect and demo also take --log-format text|json and --log-level debug|info|warn|error
 `
 
 // Main runs the subcommand in args and returns the exit code.

@@ -113,3 +113,18 @@ func TestConfigSampleAndVersion(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 }
+
+// TestLogFlags: the commands that log take the log flags and name a bad
+// value; the usage says which commands those are.
+func TestLogFlags(t *testing.T) {
+	for _, cmd := range []string{"run", "collect", "demo"} {
+		code, _, errs := run(t, cmd, "--log-level", "loud")
+		if code != 2 || !strings.Contains(errs, `--log-level "loud"`) {
+			t.Errorf("%s --log-level loud: exit %d, stderr %q", cmd, code, errs)
+		}
+	}
+	_, _, errs := run(t)
+	if !strings.Contains(errs, "run, collect and demo also take --log-format") {
+		t.Errorf("usage does not say which commands take the log flags:\n%s", errs)
+	}
+}

@@ -31,7 +31,11 @@ func collectCmd(ctx context.Context, args []string, stdio IO) int {
 		return 2
 	}
 	log, err := logger()
-	if err != nil || *file == "" || fs.NArg() != 1 {
+	if err != nil {
+		fmt.Fprintln(stdio.Stderr, err)
+		return 2
+	}
+	if *file == "" || fs.NArg() != 1 {
 		fmt.Fprintln(stdio.Stderr, "usage: hazardwire collect --config FILE NAME")
 		return 2
 	}
