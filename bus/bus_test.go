@@ -1,7 +1,9 @@
 package bus_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -135,5 +137,22 @@ func TestExternalServer(t *testing.T) {
 		if _, err := js.Stream(ctx, name); err != nil {
 			t.Errorf("stream %s on the external server: %v", name, err)
 		}
+	}
+}
+
+// TestCloseWarnsOfNothing: closing the bus is no disconnection; the runbook
+// sends operators looking for "NATS disconnected".
+func TestCloseWarnsOfNothing(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := bus.Open(ctx, bus.Config{StoreDir: t.TempDir(), MaxMemory: 64 << 20, MaxStore: 1 << 30}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if logs.Len() > 0 {
+		t.Errorf("closing the bus logged warnings:\n%s", logs.String())
 	}
 }
