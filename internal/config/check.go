@@ -107,6 +107,16 @@ func scheduleHint(spec string) string {
 	return ""
 }
 
+// keyOf returns the value node of the key a kind's error begins with
+// ("service_key: want the key as issued", "url \"x\": want an http(s) URL"),
+// or the entry n when the error names none of its keys.
+func keyOf(n *yaml.Node, msg string) *yaml.Node {
+	key, _, _ := strings.Cut(msg, ":")
+	key, _, _ = strings.Cut(key, " ")
+	key, _, _ = strings.Cut(key, ".")
+	return field(n, key)
+}
+
 // field returns the value node of key in mapping n, or n itself.
 func field(n *yaml.Node, key string) *yaml.Node {
 	if n != nil && n.Kind == yaml.MappingNode {
@@ -188,6 +198,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			errs = append(errs, ye...)
 			return
 		}
+		n = keyOf(n, err.Error())
 		errs = append(errs, &yamlx.Error{File: c.File, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf("%s %q: %v", what, name, err)})
 	}
 	b := &Built{}

@@ -204,3 +204,28 @@ exporters:
 		t.Errorf("files missing: err = %v", err)
 	}
 }
+
+// TestKindErrorsAtTheirKey: a kind's error that names one of its entry's
+// keys points at that key's value, not at the entry.
+func TestKindErrorsAtTheirKey(t *testing.T) {
+	const yaml = `collectors:
+  - name: han
+    kind: hrfco
+    schedule: "@every 5m"
+    service_key: short
+exporters:
+  - name: p
+    kind: webhook
+    url: ftp://partner.example/hook
+    secret: whsec_dGhpc2lzYXNlY3JldGtleTEyMzQ1Njc4OTA=
+`
+	_, _, err := config.Check("k.yaml", []byte(yaml), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`k.yaml:5:18: collector "han": service_key:`, `k.yaml:9:10: exporter "p": url`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%s", want, err)
+		}
+	}
+}
