@@ -25,3 +25,12 @@ func (r *Runner) Held(key string) int {
 	}
 	return 0
 }
+
+// ReadingStopped reports whether Stop has begun: no change is read, and no
+// delivery starts, from then on (stopReading ends r.reading before it sets
+// readStopped).
+func (r *Runner) ReadingStopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.readStopped
+}

@@ -102,10 +102,14 @@ func TestStopLetsDeliveriesInFlightFinish(t *testing.T) {
 		}
 		waitFor(t, "the second change held behind the first", func() bool { return r.Held(first.Key) == 2 })
 		stopped := stopAsync(r, time.Minute)
+		// The gate opens only once Stop has begun: opened before (Stop's
+		// goroutine not yet run, on a loaded machine), the second change
+		// would rightly start and be delivered.
+		waitFor(t, "Stop to begin", r.ReadingStopped)
 		select {
 		case <-stopped:
 			t.Fatal("Stop returned while a delivery was in flight")
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(300 * time.Millisecond): // Stop had that long to return too early
 		}
 		close(g.open)
 		select {
