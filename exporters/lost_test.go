@@ -120,8 +120,13 @@ func TestReconnectsLoseNothing(t *testing.T) {
 		}()
 		want := publishN(t, b, 0, 2000)
 		<-done
-		deadline := time.Now().Add(30 * time.Second)
-		for len(missing(p, want)) > 0 && time.Now().Before(deadline) {
+		// Bounded by progress, not by a total: a slow machine takes longer,
+		// and 30 s with nothing more delivered (30 ack waits) is a loss.
+		left, deadline := len(want), time.Now().Add(30*time.Second)
+		for n := len(missing(p, want)); n > 0 && time.Now().Before(deadline); n = len(missing(p, want)) {
+			if n < left {
+				left, deadline = n, time.Now().Add(30*time.Second)
+			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		if lost := missing(p, want); len(lost) > 0 {
