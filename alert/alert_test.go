@@ -226,6 +226,41 @@ func TestContentHashStable(t *testing.T) {
 	}
 }
 
+// TestContentHashKeepsOldValue pins the hash of an alert with polygons and
+// circles. The lifecycle keeps hashes in its state records: other material
+// bytes for the same content would make every alert in force look changed
+// after an upgrade, and go to every partner again as an update.
+func TestContentHashKeepsOldValue(t *testing.T) {
+	a := alert.Alert{
+		Source: "kma-heat", SourceKind: "kma", Hazard: alert.HazardFlood, Event: "홍수경보",
+		Status: alert.StatusActual, Severity: alert.SeveritySevere, Urgency: alert.UrgencyImmediate,
+		Certainty: alert.CertaintyObserved,
+		Sent:      ts("2024-07-10T05:00:00+09:00"),
+		Expires:   tp("2024-07-10T17:00:00+09:00"),
+		Headline:  "한강 홍수경보", Description: "수위 상승", Instruction: "대피하십시오",
+		Areas: []alert.Area{
+			{
+				Description: "서울 영등포구",
+				Geocodes:    map[string][]string{"KMA": {"L1100400"}},
+				Polygons: [][][][2]float64{
+					{{{126.95, 37.517}, {126.95, 37.53}, {126.98, 37.53}, {126.95, 37.517}}},
+					{{{126.9, 37.5}, {126.91, 37.5}, {126.91, 37.51}, {126.9, 37.51}, {126.9, 37.5}}},
+				},
+				Circles: []alert.Circle{{Lon: 126.96, Lat: 37.52, RadiusKm: 1.5}},
+			},
+			{
+				Description: "경기 고양시",
+				Polygons:    [][][][2]float64{{{{126.8, 37.6}, {126.85, 37.6}, {126.85, 37.65}, {126.8, 37.6}}}},
+				Circles:     []alert.Circle{{Lon: 126.83, Lat: 37.62, RadiusKm: 0}, {Lon: -0.000001, Lat: 1e-7, RadiusKm: 25}},
+			},
+		},
+	}
+	const want = "58d08227537679f31d9093035a76d5a0"
+	if got := a.ContentHash(); got != want {
+		t.Fatalf("ContentHash = %s, want %s: hashes stored by earlier versions no longer match", got, want)
+	}
+}
+
 func TestClone(t *testing.T) {
 	a := hashBase()
 	a.Geometry = alert.GeometryOf(a.Areas)
