@@ -59,10 +59,14 @@ type Alert struct {
 type Area struct {
 	Description string              `json:"description"`
 	Geocodes    map[string][]string `json:"geocodes,omitempty"`
-	// Polygons holds GeoJSON polygons: each polygon is a list of rings, each ring
-	// a closed list of [lon, lat] positions.
-	Polygons [][][][2]float64 `json:"polygons,omitempty"`
-	Circles  []Circle         `json:"circles,omitempty"`
+	// Polygons holds one ring for each polygon of the area: a closed list of
+	// [lon, lat] positions, the polygon's outer boundary, as a CAP <polygon>
+	// is. Holes are not kept: an area covers its holes, which for a warning
+	// errs on the side of telling too many people. Decoding also reads the
+	// polygons of rings (GeoJSON polygons) that earlier versions wrote, and
+	// keeps the outer ring of each (UnmarshalJSON).
+	Polygons [][][2]float64 `json:"polygons,omitempty"`
+	Circles  []Circle       `json:"circles,omitempty"`
 }
 
 // Circle is a circular area: centre and radius in kilometres.
@@ -140,7 +144,9 @@ type material struct {
 	Headline    string     `json:"hl,omitempty"`
 	Description string     `json:"d,omitempty"`
 	Instruction string     `json:"i,omitempty"`
-	Areas       []Area     `json:"a,omitempty"`
+	// Areas are written with each ring as a polygon of one ring, as before
+	// areas held rings (appendMaterial).
+	Areas []Area `json:"a,omitempty"`
 }
 
 // ContentHash returns a digest of the alert's material content (DESIGN.md §3):
@@ -202,7 +208,7 @@ func (a Alert) Clone() Alert {
 		c.Areas = make([]Area, len(a.Areas))
 		for i, ar := range a.Areas {
 			c.Areas[i] = Area{Description: ar.Description, Geocodes: cloneCodes(ar.Geocodes),
-				Polygons: clonePolygons(ar.Polygons), Circles: slices.Clone(ar.Circles)}
+				Polygons: cloneRings(ar.Polygons), Circles: slices.Clone(ar.Circles)}
 		}
 	}
 	if a.Geometry != nil {
@@ -237,12 +243,18 @@ func clonePolygons(ps [][][][2]float64) [][][][2]float64 {
 	}
 	c := make([][][][2]float64, len(ps))
 	for i, p := range ps {
-		if p != nil {
-			c[i] = make([][][2]float64, len(p))
-			for j, ring := range p {
-				c[i][j] = slices.Clone(ring)
-			}
-		}
+		c[i] = cloneRings(p)
+	}
+	return c
+}
+
+func cloneRings(rings [][][2]float64) [][][2]float64 {
+	if rings == nil {
+		return nil
+	}
+	c := make([][][2]float64, len(rings))
+	for i, ring := range rings {
+		c[i] = slices.Clone(ring)
 	}
 	return c
 }

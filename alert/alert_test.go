@@ -3,6 +3,7 @@ package alert_test
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func hashBase() alert.Alert {
 		Areas: []alert.Area{{
 			Description: "Lane, OR",
 			Geocodes:    map[string][]string{"SAME": {"041039"}, "UGC": {"ORC039", "ORZ008"}},
-			Polygons:    [][][][2]float64{{{{-123.1, 44.1}, {-123.0, 44.1}, {-123.0, 44.2}, {-123.1, 44.1}}}},
+			Polygons:    [][][2]float64{{{-123.1, 44.1}, {-123.0, 44.1}, {-123.0, 44.2}, {-123.1, 44.1}}},
 			Circles:     []alert.Circle{{Lon: -123.05, Lat: 44.15, RadiusKm: 3}},
 		}},
 		Parameters: map[string][]string{"NWSheadline": {"FLOOD WARNING"}},
@@ -142,7 +143,7 @@ func TestContentHashChangesWithMaterialFields(t *testing.T) {
 		{"instruction", func(a *alert.Alert) { a.Instruction = "" }},
 		{"area description", func(a *alert.Alert) { a.Areas[0].Description = "Linn, OR" }},
 		{"area geocode", func(a *alert.Alert) { a.Areas[0].Geocodes["UGC"] = []string{"ORC039"} }},
-		{"area polygon", func(a *alert.Alert) { a.Areas[0].Polygons[0][0][1] = [2]float64{-123.0, 44.11} }},
+		{"area polygon", func(a *alert.Alert) { a.Areas[0].Polygons[0][1] = [2]float64{-123.0, 44.11} }},
 		{"area circle", func(a *alert.Alert) { a.Areas[0].Circles[0].RadiusKm = 4 }},
 		{"area added", func(a *alert.Alert) { a.Areas = append(a.Areas, alert.Area{Description: "Linn, OR"}) }},
 		{"areas removed", func(a *alert.Alert) { a.Areas = nil }},
@@ -226,10 +227,11 @@ func TestContentHashStable(t *testing.T) {
 	}
 }
 
-// TestContentHashKeepsOldValue pins the hash of an alert with polygons and
-// circles. The lifecycle keeps hashes in its state records: other material
-// bytes for the same content would make every alert in force look changed
-// after an upgrade, and go to every partner again as an update.
+// TestContentHashKeepsOldValue pins the hash that versions before areas held
+// rings computed for this alert, its rings then GeoJSON polygons of one ring
+// each. The lifecycle keeps hashes in its state records: had the material
+// bytes changed with the type, every alert in force would look changed after
+// an upgrade, and go to every partner again as an update.
 func TestContentHashKeepsOldValue(t *testing.T) {
 	a := alert.Alert{
 		Source: "kma-heat", SourceKind: "kma", Hazard: alert.HazardFlood, Event: "홍수경보",
@@ -242,20 +244,20 @@ func TestContentHashKeepsOldValue(t *testing.T) {
 			{
 				Description: "서울 영등포구",
 				Geocodes:    map[string][]string{"KMA": {"L1100400"}},
-				Polygons: [][][][2]float64{
-					{{{126.95, 37.517}, {126.95, 37.53}, {126.98, 37.53}, {126.95, 37.517}}},
-					{{{126.9, 37.5}, {126.91, 37.5}, {126.91, 37.51}, {126.9, 37.51}, {126.9, 37.5}}},
+				Polygons: [][][2]float64{
+					{{126.95, 37.517}, {126.95, 37.53}, {126.98, 37.53}, {126.95, 37.517}},
+					{{126.9, 37.5}, {126.91, 37.5}, {126.91, 37.51}, {126.9, 37.51}, {126.9, 37.5}},
 				},
 				Circles: []alert.Circle{{Lon: 126.96, Lat: 37.52, RadiusKm: 1.5}},
 			},
 			{
 				Description: "경기 고양시",
-				Polygons:    [][][][2]float64{{{{126.8, 37.6}, {126.85, 37.6}, {126.85, 37.65}, {126.8, 37.6}}}},
+				Polygons:    [][][2]float64{{{126.8, 37.6}, {126.85, 37.6}, {126.85, 37.65}, {126.8, 37.6}}},
 				Circles:     []alert.Circle{{Lon: 126.83, Lat: 37.62, RadiusKm: 0}, {Lon: -0.000001, Lat: 1e-7, RadiusKm: 25}},
 			},
 		},
 	}
-	const want = "58d08227537679f31d9093035a76d5a0"
+	const want = "58d08227537679f31d9093035a76d5a0" // computed with four-level polygons (31dc921)
 	if got := a.ContentHash(); got != want {
 		t.Fatalf("ContentHash = %s, want %s: hashes stored by earlier versions no longer match", got, want)
 	}
@@ -266,7 +268,7 @@ func TestClone(t *testing.T) {
 	a.Geometry = alert.GeometryOf(a.Areas)
 	c := a.Clone()
 	c.Areas[0].Geocodes["UGC"][0] = "changed"
-	c.Areas[0].Polygons[0][0][0] = [2]float64{0, 0}
+	c.Areas[0].Polygons[0][0] = [2]float64{0, 0}
 	c.EventCodes["SAME"][0] = "changed"
 	c.References[0] = "changed"
 	c.Geometry.Polygons[0][0][0] = [2]float64{0, 0}
@@ -290,7 +292,7 @@ func fullAlert() alert.Alert {
 	area := alert.Area{
 		Description: "서울 동남권",
 		Geocodes:    map[string][]string{"KMA": {"L1100200"}},
-		Polygons:    [][][][2]float64{{{{127.0, 37.5}, {127.1, 37.5}, {127.1, 37.6}, {127.0, 37.5}}}},
+		Polygons:    [][][2]float64{{{127.0, 37.5}, {127.1, 37.5}, {127.1, 37.6}, {127.0, 37.5}}},
 		Circles:     []alert.Circle{{Lon: 127.05, Lat: 37.55, RadiusKm: 2.5}},
 	}
 	return alert.Alert{
@@ -306,7 +308,7 @@ func fullAlert() alert.Alert {
 		Headline: "폭염경보 발표", Description: "최고 체감온도 35도 이상", Instruction: "야외 활동 자제",
 		Language: "ko-KR", Sender: "kma.go.kr", SenderName: "기상청", Web: "https://www.weather.go.kr/w/special-report",
 		Areas:      []alert.Area{area},
-		Geometry:   &alert.Geometry{Type: "Polygon", Polygons: area.Polygons},
+		Geometry:   &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{area.Polygons}},
 		Parameters: map[string][]string{"tmFc": {"202408011000"}},
 		References: []string{"kma:L1100200/heat-warning#1"},
 		Derived:    false,
@@ -345,7 +347,7 @@ const fullAlertJSON = `{
   "areas": [{
     "description": "서울 동남권",
     "geocodes": {"KMA": ["L1100200"]},
-    "polygons": [[[[127, 37.5], [127.1, 37.5], [127.1, 37.6], [127, 37.5]]]],
+    "polygons": [[[127, 37.5], [127.1, 37.5], [127.1, 37.6], [127, 37.5]]],
     "circles": [{"lon": 127.05, "lat": 37.55, "radiusKm": 2.5}]
   }],
   "geometry": {"type": "Polygon", "coordinates": [[[127, 37.5], [127.1, 37.5], [127.1, 37.6], [127, 37.5]]]},
@@ -412,6 +414,96 @@ func TestAlertJSONGeometryNullDecodes(t *testing.T) {
 		t.Fatal("a Point geometry decoded without error")
 	}
 }
+
+// TestAreaPolygonsJSON: an area's polygons are written as the contract's
+// list of rings, three levels of arrays, and read both so and as the
+// polygons of rings (four levels) that earlier versions wrote in records
+// and stream messages, of which the outer ring of each is kept.
+func TestAreaPolygonsJSON(t *testing.T) {
+	r1 := [][2]float64{{126.95, 37.517}, {126.95, 37.53}, {126.98, 37.53}, {126.95, 37.517}}
+	r2 := [][2]float64{{0, 0}, {10, 0}, {10, 10}, {0, 0}}
+	a := alert.Alert{Key: "k", Areas: []alert.Area{{Description: "d", Polygons: [][][2]float64{r1, r2}}}}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"polygons":[[[126.95,37.517],[126.95,37.53],[126.98,37.53],[126.95,37.517]],[[0,0],[10,0],[10,10],[0,0]]]`
+	if !strings.Contains(string(b), want) {
+		t.Fatalf("alert JSON %s\ndoes not hold %s", b, want)
+	}
+	if fast, err := a.AppendJSON(nil); err != nil || !bytes.Equal(fast, b) {
+		t.Fatalf("AppendJSON = %s, %v; want %s", fast, err, b)
+	}
+
+	for _, tc := range []struct {
+		name, polygons string
+		want           [][][2]float64
+	}{
+		{"rings", `[[[126.95,37.517],[126.95,37.53],[126.98,37.53],[126.95,37.517]],[[0,0],[10,0],[10,10],[0,0]]]`, [][][2]float64{r1, r2}},
+		{"old polygons", `[[[[126.95,37.517],[126.95,37.53],[126.98,37.53],[126.95,37.517]]],[[[0,0],[10,0],[10,10],[0,0]]]]`, [][][2]float64{r1, r2}},
+		{"old polygons with a hole", `[[[[0,0],[10,0],[10,10],[0,0]],[[1,1],[2,1],[2,2],[1,1]]], [ [ [ 126.95, 37.517 ], [126.95,37.53],[126.98,37.53],[126.95,37.517]]]]`, [][][2]float64{r2, r1}},
+		{"old polygon without rings", `[[[[0,0],[10,0],[10,10],[0,0]]],[]]`, [][][2]float64{r2, nil}},
+		{"empty", `[]`, [][][2]float64{}},
+		{"null", `null`, nil},
+	} {
+		var got alert.Alert
+		in := `{"key":"k","areas":[{"description":"d","geocodes":{"UGC":["ORC039"]},"polygons":` + tc.polygons + `,"circles":[{"lon":1,"lat":2,"radiusKm":3}]}],"geometry":null}`
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		ar := got.Areas[0]
+		if ar.Description != "d" || ar.Geocodes["UGC"][0] != "ORC039" || len(ar.Circles) != 1 || ar.Circles[0].RadiusKm != 3 {
+			t.Errorf("%s: area decoded as %+v", tc.name, ar)
+		}
+		if !reflect.DeepEqual(ar.Polygons, tc.want) {
+			t.Errorf("%s: polygons decoded as %v, want %v", tc.name, ar.Polygons, tc.want)
+		}
+	}
+
+	for _, polygons := range []string{
+		`[[126.95,37.517],[126.95,37.53]]`,                  // one ring: two levels
+		`[[[[[0,0],[10,0],[10,10],[0,0]]]]]`,                // five levels
+		`[[[0,0],[1,1],[0,0]],[[[0,0],[1,1],[1,0],[0,0]]]]`, // a ring, then a polygon
+		`[[["0","0"]]]`,
+		`{"type":"Polygon"}`,
+		`"x"`,
+	} {
+		var got alert.Alert
+		in := `{"key":"k","areas":[{"description":"d","polygons":` + polygons + `}]}`
+		if err := json.Unmarshal([]byte(in), &got); err == nil {
+			t.Errorf("polygons %s decoded as %v, want an error", polygons, got.Areas[0].Polygons)
+		}
+	}
+}
+
+// TestAlertDecodesOldRecord: an alert as the previous version stored and
+// published it (four-level polygons) decodes, and encodes again as the
+// contract says, with the geometry unchanged.
+func TestAlertDecodesOldRecord(t *testing.T) {
+	old := strings.Replace(compactString(t, fullAlertJSON),
+		`"polygons":[[[127,37.5],[127.1,37.5],[127.1,37.6],[127,37.5]]]`,
+		`"polygons":[[[[127,37.5],[127.1,37.5],[127.1,37.6],[127,37.5]]]]`, 1)
+	if old == compactString(t, fullAlertJSON) {
+		t.Fatal("golden has no polygons to make old")
+	}
+	var a alert.Alert
+	if err := json.Unmarshal([]byte(old), &a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := compact(t, fullAlertJSON); !bytes.Equal(got, want) {
+		t.Fatalf("old record re-encoded:\n got %s\nwant %s", got, want)
+	}
+	if want := fullAlert(); a.ContentHash() != want.ContentHash() {
+		t.Fatalf("old record hashes to %s, want %s", a.ContentHash(), want.ContentHash())
+	}
+}
+
+func compactString(t *testing.T, s string) string { t.Helper(); return string(compact(t, s)) }
 
 func TestAlertJSONKeepsFractionalSeconds(t *testing.T) {
 	a := alert.Alert{Sent: ts("2024-08-01T10:00:00.123+09:00")}

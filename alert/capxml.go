@@ -220,12 +220,11 @@ func capTimes(a *Alert) ([3]string, error) {
 	return out, nil
 }
 
-// area writes one area. CAP polygons have no holes, so only the outer ring of
-// each polygon is written: the area covers its holes, which for a warning errs
-// on the side of telling too many people.
+// area writes one area, each of its rings as one CAP polygon (an area keeps
+// only the outer ring of each polygon, as CAP does: Area.Polygons).
 func (w *capWriter) area(ar Area) error {
-	for j, p := range ar.Polygons {
-		if err := checkPolygon(p); err != nil {
+	for j, r := range ar.Polygons {
+		if err := checkRing(r); err != nil {
 			return fmt.Errorf("polygons[%d]: %w", j, err)
 		}
 	}
@@ -236,9 +235,9 @@ func (w *capWriter) area(ar Area) error {
 	}
 	w.open("area")
 	w.leaf("areaDesc", capAreaDesc(ar))
-	for _, p := range ar.Polygons {
-		pairs := make([]string, len(p[0]))
-		for k, pos := range p[0] {
+	for _, r := range ar.Polygons {
+		pairs := make([]string, len(r))
+		for k, pos := range r {
 			pairs[k] = capFloat(pos[1]) + "," + capFloat(pos[0])
 		}
 		w.leaf("polygon", strings.Join(pairs, " "))

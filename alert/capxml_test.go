@@ -132,7 +132,7 @@ func TestEncodeCAPKeyFields(t *testing.T) {
 		}
 	}
 	if n := strings.Count(string(docs["nws-flood-new"]), "<polygon>"); n != 2 {
-		t.Errorf("nws-flood-new has %d polygons, want 2 (outer rings only, the hole left out)", n)
+		t.Errorf("nws-flood-new has %d polygons, want 2 (one for each ring)", n)
 	}
 	for name, doc := range docs {
 		if !bytes.HasPrefix(doc, []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">`)) {
@@ -202,7 +202,7 @@ func TestEncodeCAPErrors(t *testing.T) {
 		"no sent":            func(a *alert.Alert, _ *alert.CAPOptions) { a.Sent = time.Time{} },
 		"year 10000":         func(a *alert.Alert, _ *alert.CAPOptions) { a.Onset = ptr(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)) },
 		"language":           func(a *alert.Alert, _ *alert.CAPOptions) { a.Language = "ko KR" },
-		"open ring":          func(a *alert.Alert, _ *alert.CAPOptions) { a.Areas[0].Polygons[0][0][3] = [2]float64{1, 1} },
+		"open ring":          func(a *alert.Alert, _ *alert.CAPOptions) { a.Areas[0].Polygons[0][3] = [2]float64{1, 1} },
 		"circle out of band": func(a *alert.Alert, _ *alert.CAPOptions) { a.Areas[0].Circles[0].Lat = 91 },
 		"empty reference":    func(a *alert.Alert, _ *alert.CAPOptions) { a.References = []string{""} },
 	}
@@ -329,7 +329,7 @@ func hostileAlerts() []*alert.Alert {
 		a.Expires = ptr(time.Date(9999, 12, 31, 23, 59, 59, 999, time.FixedZone("", -14*3600)))
 	})
 	add(func(a *alert.Alert) {
-		a.Areas = append(a.Areas, alert.Area{Polygons: [][][][2]float64{{{{180, -90}, {-180, 90}, {1e-9, -1e-7}, {180, -90}}}}})
+		a.Areas = append(a.Areas, alert.Area{Polygons: [][][2]float64{{{180, -90}, {-180, 90}, {1e-9, -1e-7}, {180, -90}}}})
 		a.Parameters = map[string][]string{"": {""}, " ": {"\r\n"}}
 	})
 	return out
@@ -345,7 +345,7 @@ func capAlert() *alert.Alert {
 		Sent: sent, Language: "ko-KR", References: []string{"kma:L1100200/heat#1"},
 		Areas: []alert.Area{{
 			Description: "서울동남권", Geocodes: map[string][]string{"KMA": {"L1100200"}},
-			Polygons: [][][][2]float64{{{{127, 37.5}, {127.1, 37.5}, {127.1, 37.6}, {127, 37.5}}}},
+			Polygons: [][][2]float64{{{127, 37.5}, {127.1, 37.5}, {127.1, 37.6}, {127, 37.5}}},
 			Circles:  []alert.Circle{{Lon: 127.05, Lat: 37.52, RadiusKm: 3}},
 		}},
 	}
@@ -456,8 +456,8 @@ func checkRoundTrip(t testing.TB, a *alert.Alert, doc []byte) {
 			t.Fatalf("area %d: %d polygons, %d circles; want %d, %d", i, len(got.Polygon), len(got.Circle), len(ar.Polygons), len(ar.Circles))
 		}
 		for j, p := range got.Polygon {
-			if ring, err := alert.ParseCAPPolygon(p); err != nil || !slices.Equal(ring, ar.Polygons[j][0]) {
-				t.Errorf("polygon %q reads back as %v (%v), want %v", p, ring, err, ar.Polygons[j][0])
+			if ring, err := alert.ParseCAPPolygon(p); err != nil || !slices.Equal(ring, ar.Polygons[j]) {
+				t.Errorf("polygon %q reads back as %v (%v), want %v", p, ring, err, ar.Polygons[j])
 			}
 		}
 		for j, s := range got.Circle {

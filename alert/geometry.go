@@ -68,16 +68,83 @@ func (g *Geometry) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// OuterRings returns the outer ring of each polygon of g, as Area.Polygons
+// holds them: holes are dropped, and a polygon without rings gives a nil
+// ring (which Validate rejects). The rings are g's own, not copies.
+func (g *Geometry) OuterRings() [][][2]float64 {
+	return outerRings(g.Polygons)
+}
+
+func outerRings(polys [][][][2]float64) [][][2]float64 {
+	if polys == nil {
+		return nil
+	}
+	rings := make([][][2]float64, len(polys))
+	for i, p := range polys {
+		if len(p) > 0 {
+			rings[i] = p[0]
+		}
+	}
+	return rings
+}
+
+// areaJSON is Area as encoding/json reads it, but for its polygons.
+type areaJSON struct {
+	Description string              `json:"description"`
+	Geocodes    map[string][]string `json:"geocodes,omitempty"`
+	Polygons    areaPolygons        `json:"polygons,omitempty"`
+	Circles     []Circle            `json:"circles,omitempty"`
+}
+
+// UnmarshalJSON reads an area as encoding/json would, but that its polygons
+// may also be GeoJSON polygons, lists of rings, as versions before the
+// contract's list of rings wrote them (in records of the state store and
+// messages of the stream): of those, the outer ring of each is kept.
+func (a *Area) UnmarshalJSON(b []byte) error {
+	raw := areaJSON{a.Description, a.Geocodes, a.Polygons, a.Circles}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*a = Area{Description: raw.Description, Geocodes: raw.Geocodes, Polygons: raw.Polygons, Circles: raw.Circles}
+	return nil
+}
+
+// areaPolygons reads an area's polygons: a list of rings, or else a list of
+// polygons of rings, of which it keeps the outer rings.
+type areaPolygons [][][2]float64
+
+func (p *areaPolygons) UnmarshalJSON(b []byte) error {
+	var rings [][][2]float64
+	err := json.Unmarshal(b, &rings)
+	if err == nil {
+		*p = rings
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return err
+	}
+	var polys [][][][2]float64
+	if json.Unmarshal(b, &polys) != nil {
+		return err // neither shape: say what is wrong with it as rings
+	}
+	*p = outerRings(polys)
+	return nil
+}
+
 // circleSegments is how many sides the polygon drawn for a circle has.
 const circleSegments = 32
 
 // GeometryOf returns the GeoJSON geometry covering every polygon and circle of
-// areas (circles drawn as 32-sided polygons), or nil when the areas are known
-// only by description and geocodes.
+// areas: each ring of an area a polygon of one ring, and each circle one drawn
+// with 32 sides. It is nil when the areas are known only by description and
+// geocodes.
 func GeometryOf(areas []Area) *Geometry {
 	var polys [][][][2]float64
 	for _, a := range areas {
-		polys = append(polys, a.Polygons...)
+		for _, r := range a.Polygons {
+			polys = append(polys, [][][2]float64{r})
+		}
 		for _, c := range a.Circles {
 			polys = append(polys, [][][2]float64{CircleRing(c, circleSegments)})
 		}

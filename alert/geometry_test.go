@@ -99,8 +99,8 @@ func TestParseCAPCircle(t *testing.T) {
 }
 
 func TestGeometryOf(t *testing.T) {
-	sq := func(x float64) [][][2]float64 {
-		return [][][2]float64{{{x, 0}, {x + 1, 0}, {x + 1, 1}, {x, 0}}}
+	sq := func(x float64) [][2]float64 {
+		return [][2]float64{{x, 0}, {x + 1, 0}, {x + 1, 1}, {x, 0}}
 	}
 	for _, tc := range []struct {
 		name     string
@@ -110,11 +110,11 @@ func TestGeometryOf(t *testing.T) {
 	}{
 		{"no areas", nil, "", 0},
 		{"geocodes only", []alert.Area{{Description: "Lane", Geocodes: map[string][]string{"UGC": {"ORC039"}}}, {Description: "Linn"}}, "", 0},
-		{"one polygon", []alert.Area{{Description: "a", Polygons: [][][][2]float64{sq(0)}}}, "Polygon", 1},
+		{"one polygon", []alert.Area{{Description: "a", Polygons: [][][2]float64{sq(0)}}}, "Polygon", 1},
 		{"one circle", []alert.Area{{Description: "a", Circles: []alert.Circle{{Lon: 1, Lat: 2, RadiusKm: 3}}}}, "Polygon", 1},
-		{"two polygons in one area", []alert.Area{{Polygons: [][][][2]float64{sq(0), sq(5)}}}, "MultiPolygon", 2},
-		{"polygons in two areas", []alert.Area{{Polygons: [][][][2]float64{sq(0)}}, {Geocodes: map[string][]string{"x": {"y"}}}, {Polygons: [][][][2]float64{sq(5)}}}, "MultiPolygon", 2},
-		{"polygon and circle", []alert.Area{{Polygons: [][][][2]float64{sq(0)}, Circles: []alert.Circle{{Lon: 1, Lat: 2, RadiusKm: 3}}}}, "MultiPolygon", 2},
+		{"two polygons in one area", []alert.Area{{Polygons: [][][2]float64{sq(0), sq(5)}}}, "MultiPolygon", 2},
+		{"polygons in two areas", []alert.Area{{Polygons: [][][2]float64{sq(0)}}, {Geocodes: map[string][]string{"x": {"y"}}}, {Polygons: [][][2]float64{sq(5)}}}, "MultiPolygon", 2},
+		{"polygon and circle", []alert.Area{{Polygons: [][][2]float64{sq(0)}, Circles: []alert.Circle{{Lon: 1, Lat: 2, RadiusKm: 3}}}}, "MultiPolygon", 2},
 	} {
 		g := alert.GeometryOf(tc.areas)
 		if tc.wantType == "" {
@@ -130,6 +130,41 @@ func TestGeometryOf(t *testing.T) {
 		if _, err := json.Marshal(g); err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// TestGeometryOfJSON: each ring of an area is a polygon of one ring in the
+// geometry, which is what the geometry held when areas held polygons.
+func TestGeometryOfJSON(t *testing.T) {
+	sq := func(x float64) [][2]float64 {
+		return [][2]float64{{x, 0}, {x + 1, 0}, {x + 1, 1}, {x, 0}}
+	}
+	for _, tc := range []struct {
+		areas []alert.Area
+		want  string
+	}{
+		{[]alert.Area{{Polygons: [][][2]float64{sq(0)}}},
+			`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}`},
+		{[]alert.Area{{Polygons: [][][2]float64{sq(0), sq(5)}}, {Polygons: [][][2]float64{sq(7)}}},
+			`{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,0],[6,0],[6,1],[5,0]]],[[[7,0],[8,0],[8,1],[7,0]]]]}`},
+	} {
+		b, err := json.Marshal(alert.GeometryOf(tc.areas))
+		if err != nil || string(b) != tc.want {
+			t.Errorf("GeometryOf(%v) = %s, %v; want %s", tc.areas, b, err, tc.want)
+		}
+	}
+}
+
+func TestOuterRings(t *testing.T) {
+	outer := [][2]float64{{0, 0}, {10, 0}, {10, 10}, {0, 0}}
+	hole := [][2]float64{{1, 1}, {2, 1}, {2, 2}, {1, 1}}
+	g := alert.Geometry{Type: "MultiPolygon", Polygons: [][][][2]float64{{outer, hole}, {}, {hole}}}
+	got := g.OuterRings()
+	if want := [][][2]float64{outer, nil, hole}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("OuterRings = %v, want %v", got, want)
+	}
+	if got := (&alert.Geometry{Type: "MultiPolygon"}).OuterRings(); got != nil {
+		t.Fatalf("OuterRings of no polygons = %v, want nil", got)
 	}
 }
 
@@ -294,7 +329,7 @@ func FuzzParseCAPPolygon(f *testing.F) {
 				t.Fatalf("position %v out of bounds", p)
 			}
 		}
-		a := alert.Alert{Areas: []alert.Area{{Polygons: [][][][2]float64{{ring}}}}}
+		a := alert.Alert{Areas: []alert.Area{{Polygons: [][][2]float64{ring}}}}
 		a.Geometry = alert.GeometryOf(a.Areas)
 		if _, err := json.Marshal(a); err != nil {
 			t.Fatalf("ring does not encode: %v", err)

@@ -14,7 +14,8 @@ import (
 // reads, and encoding/json spent more CPU on that than any other step of
 // the lifecycle. The bytes written are exactly those json.Marshal writes
 // (field order, omitempty, sorted map keys, HTML-safe string escapes, float
-// format): alerts already stored, published and hashed stay the same, and
+// format), but for the areas' rings in the material hashed (appendMaterial):
+// alerts already stored, published and hashed stay the same, and
 // json_test.go checks the equality on every golden alert and on random ones.
 
 // AppendJSON appends a's JSON encoding to dst: the bytes json.Marshal(a)
@@ -50,7 +51,7 @@ func (a *Alert) AppendJSON(dst []byte) ([]byte, error) {
 	w.strOmit(`,"sender":`, a.Sender)
 	w.strOmit(`,"senderName":`, a.SenderName)
 	w.strOmit(`,"web":`, a.Web)
-	w.areas(`,"areas":`, a.Areas)
+	w.areas(`,"areas":`, a.Areas, false)
 	w.b = append(w.b, `,"geometry":`...)
 	w.geometry(a.Geometry)
 	w.codes(`,"parameters":`, a.Parameters)
@@ -64,8 +65,12 @@ func (a *Alert) AppendJSON(dst []byte) ([]byte, error) {
 	return w.b, w.err
 }
 
-// appendMaterial appends the JSON encoding of m: the bytes json.Marshal(m)
-// writes, which ContentHash digests.
+// appendMaterial appends the JSON encoding of m, which ContentHash digests:
+// the bytes json.Marshal(m) writes, but that each ring of an area is written
+// as a polygon of that one ring ([ring]). That is how versions before areas
+// held rings wrote their polygons, and the hashes in the state store are of
+// those bytes: other bytes for the same content would make every alert in
+// force look changed after an upgrade, and be sent to partners again.
 func appendMaterial(dst []byte, m *material) ([]byte, error) {
 	w := jsonWriter{b: dst}
 	w.str(`{"h":`, string(m.Hazard))
@@ -81,7 +86,7 @@ func appendMaterial(dst []byte, m *material) ([]byte, error) {
 	w.strOmit(`,"hl":`, m.Headline)
 	w.strOmit(`,"d":`, m.Description)
 	w.strOmit(`,"i":`, m.Instruction)
-	w.areas(`,"a":`, m.Areas)
+	w.areas(`,"a":`, m.Areas, true)
 	w.b = append(w.b, '}')
 	return w.b, w.err
 }
@@ -168,7 +173,9 @@ func (w *jsonWriter) timePtr(name string, t *time.Time) {
 	}
 }
 
-func (w *jsonWriter) areas(name string, areas []Area) {
+// areas writes areas; with ringsAsPolygons, each ring wrapped as a polygon
+// (appendMaterial).
+func (w *jsonWriter) areas(name string, areas []Area, ringsAsPolygons bool) {
 	if len(areas) == 0 {
 		return
 	}
@@ -178,17 +185,30 @@ func (w *jsonWriter) areas(name string, areas []Area) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.area(&areas[i])
+		w.area(&areas[i], ringsAsPolygons)
 	}
 	w.b = append(w.b, ']')
 }
 
-func (w *jsonWriter) area(a *Area) {
+func (w *jsonWriter) area(a *Area, ringsAsPolygons bool) {
 	w.str(`{"description":`, a.Description)
 	w.codes(`,"geocodes":`, a.Geocodes)
 	if len(a.Polygons) > 0 {
 		w.b = append(w.b, `,"polygons":`...)
-		w.polygons(a.Polygons)
+		if ringsAsPolygons {
+			w.b = append(w.b, '[')
+			for i, r := range a.Polygons {
+				if i > 0 {
+					w.b = append(w.b, ',')
+				}
+				w.b = append(w.b, '[')
+				w.ring(r)
+				w.b = append(w.b, ']')
+			}
+			w.b = append(w.b, ']')
+		} else {
+			w.polygon(a.Polygons)
+		}
 	}
 	if len(a.Circles) > 0 {
 		w.b = append(w.b, `,"circles":[`...)
@@ -247,6 +267,7 @@ func (w *jsonWriter) polygons(ps [][][][2]float64) {
 	w.b = append(w.b, ']')
 }
 
+// polygon writes a list of rings: a GeoJSON polygon, or an area's polygons.
 func (w *jsonWriter) polygon(rings [][][2]float64) {
 	if rings == nil {
 		w.b = append(w.b, "null"...)
@@ -257,21 +278,25 @@ func (w *jsonWriter) polygon(rings [][][2]float64) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		if ring == nil {
-			w.b = append(w.b, "null"...)
-			continue
+		w.ring(ring)
+	}
+	w.b = append(w.b, ']')
+}
+
+func (w *jsonWriter) ring(ring [][2]float64) {
+	if ring == nil {
+		w.b = append(w.b, "null"...)
+		return
+	}
+	w.b = append(w.b, '[')
+	for j, pos := range ring {
+		if j > 0 {
+			w.b = append(w.b, ',')
 		}
 		w.b = append(w.b, '[')
-		for j, pos := range ring {
-			if j > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = append(w.b, '[')
-			w.float(pos[0])
-			w.b = append(w.b, ',')
-			w.float(pos[1])
-			w.b = append(w.b, ']')
-		}
+		w.float(pos[0])
+		w.b = append(w.b, ',')
+		w.float(pos[1])
 		w.b = append(w.b, ']')
 	}
 	w.b = append(w.b, ']')

@@ -12,8 +12,10 @@ import (
 	"time"
 )
 
-// sameAsEncodingJSON fails t unless AppendJSON and appendMaterial write
-// exactly what json.Marshal writes for a, and fail exactly where it fails.
+// sameAsEncodingJSON fails t unless AppendJSON writes exactly what
+// json.Marshal writes for a, and appendMaterial what json.Marshal writes for
+// its material with the areas' rings wrapped as polygons (legacyMaterial), and
+// they fail exactly where it fails.
 func sameAsEncodingJSON(t *testing.T, a *Alert) {
 	t.Helper()
 	want, wantErr := json.Marshal(a)
@@ -30,7 +32,7 @@ func sameAsEncodingJSON(t *testing.T, a *Alert) {
 		Effective: materialEffective(a), Onset: utc(a.Onset), Expires: utc(a.Expires), Ends: utc(a.Ends),
 		Headline: a.Headline, Description: a.Description, Instruction: a.Instruction, Areas: a.Areas,
 	}
-	wantM, wantErr := json.Marshal(m)
+	wantM, wantErr := json.Marshal(legacyMaterial(m))
 	gotM, err := appendMaterial(nil, &m)
 	if (err != nil) != (wantErr != nil) {
 		t.Fatalf("appendMaterial error %v, json.Marshal error %v", err, wantErr)
@@ -38,6 +40,45 @@ func sameAsEncodingJSON(t *testing.T, a *Alert) {
 	if wantErr == nil && !bytes.Equal(gotM, wantM) {
 		t.Fatalf("appendMaterial differs from json.Marshal\n got: %s\nwant: %s", gotM, wantM)
 	}
+}
+
+// legacyMaterial is m as the material struct was before areas held rings,
+// when an area's polygons were GeoJSON polygons: each ring becomes a
+// polygon of that one ring. appendMaterial must write what json.Marshal
+// writes for it, so that hashes stored by those versions stay valid.
+func legacyMaterial(m material) any {
+	type legacyArea struct {
+		Description string              `json:"description"`
+		Geocodes    map[string][]string `json:"geocodes,omitempty"`
+		Polygons    [][][][2]float64    `json:"polygons,omitempty"`
+		Circles     []Circle            `json:"circles,omitempty"`
+	}
+	type legacy struct {
+		Hazard      Hazard       `json:"h"`
+		Event       string       `json:"e"`
+		Status      Status       `json:"st"`
+		Severity    Severity     `json:"sv"`
+		Urgency     Urgency      `json:"u"`
+		Certainty   Certainty    `json:"c"`
+		Effective   *time.Time   `json:"ef,omitempty"`
+		Onset       *time.Time   `json:"on,omitempty"`
+		Expires     *time.Time   `json:"ex,omitempty"`
+		Ends        *time.Time   `json:"en,omitempty"`
+		Headline    string       `json:"hl,omitempty"`
+		Description string       `json:"d,omitempty"`
+		Instruction string       `json:"i,omitempty"`
+		Areas       []legacyArea `json:"a,omitempty"`
+	}
+	l := legacy{m.Hazard, m.Event, m.Status, m.Severity, m.Urgency, m.Certainty,
+		m.Effective, m.Onset, m.Expires, m.Ends, m.Headline, m.Description, m.Instruction, nil}
+	for _, ar := range m.Areas {
+		la := legacyArea{Description: ar.Description, Geocodes: ar.Geocodes, Circles: ar.Circles}
+		for _, r := range ar.Polygons {
+			la.Polygons = append(la.Polygons, [][][2]float64{r})
+		}
+		l.Areas = append(l.Areas, la)
+	}
+	return l
 }
 
 // TestAppendJSONGolden checks every alert the collectors' golden files
@@ -77,9 +118,9 @@ func TestAppendJSONEdges(t *testing.T) {
 	cases := map[string]Alert{
 		"zero":    {},
 		"escapes": {ID: "a\"b\\c\b\f\n\r\t\x00\x1f\x7f<>&", Headline: "bad \xff\xfe utf8 \u2028\u2029 한국어 🌊", Event: "\xe2\x80"},
-		"floats": {Areas: []Area{{Polygons: [][][][2]float64{{{{1e-7, -1e-6}, {1e21, 9.99e20}, {0, math.Copysign(0, -1)}, {126.97812345678, -37.1}}}},
+		"floats": {Areas: []Area{{Polygons: [][][2]float64{{{1e-7, -1e-6}, {1e21, 9.99e20}, {0, math.Copysign(0, -1)}, {126.97812345678, -37.1}}},
 			Circles: []Circle{{Lon: 5e-324, Lat: math.MaxFloat64, RadiusKm: 1.5}}}}},
-		"nil inside":    {Areas: []Area{{Polygons: [][][][2]float64{nil, {nil, {}}}}}, Geometry: &Geometry{Type: "Polygon", Polygons: [][][][2]float64{nil}}},
+		"nil inside":    {Areas: []Area{{Polygons: [][][2]float64{nil, {}}}}, Geometry: &Geometry{Type: "Polygon", Polygons: [][][][2]float64{nil}}},
 		"empty colls":   {EventCodes: map[string][]string{}, Parameters: map[string][]string{"b": {}, "a": nil, "": {"x"}}, References: []string{}, Areas: []Area{}},
 		"map order":     {EventCodes: map[string][]string{"z": {"1"}, "Z": {"2"}, "é": {"3"}, "a<": {"4"}, "10": nil, "9": {"5"}}},
 		"multi nil":     {Geometry: &Geometry{Type: "MultiPolygon"}},
@@ -122,7 +163,7 @@ func FuzzAppendJSON(f *testing.F) {
 		ts := time.Unix(unix, int64(len(s1))).In(time.FixedZone("", int(unix%50000)))
 		a := Alert{Event: s1, Headline: s2, Description: s1 + s2, Sent: ts, Expires: &ts,
 			EventCodes: map[string][]string{s1: {s2}, s2: nil},
-			Areas:      []Area{{Description: s2, Polygons: [][][][2]float64{{{{x, y}, {y, x}}}}, Circles: []Circle{{Lon: x, Lat: y, RadiusKm: x * y}}}},
+			Areas:      []Area{{Description: s2, Polygons: [][][2]float64{{{x, y}, {y, x}}}, Circles: []Circle{{Lon: x, Lat: y, RadiusKm: x * y}}}},
 			Geometry:   &Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{x, y}}}}}}
 		sameAsEncodingJSON(t, &a)
 	})
@@ -189,6 +230,22 @@ func randomAlert(r *rand.Rand) Alert {
 		}
 		return ps
 	}
+	rings := func() [][][2]float64 {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		rs := make([][][2]float64, r.IntN(4))
+		for i := range rs {
+			if r.IntN(5) == 0 {
+				continue // a nil ring
+			}
+			rs[i] = [][2]float64{}
+			for range r.IntN(5) {
+				rs[i] = append(rs[i], [2]float64{float(), float()})
+			}
+		}
+		return rs
+	}
 	a := Alert{ID: str(), Key: str(), Version: r.IntN(1000) - 10, Change: Change(str()), State: State(str()),
 		Source: str(), SourceKind: str(), Hazard: Hazard(str()), Event: str(), EventCodes: codes(),
 		Status: Status(str()), Severity: Severity(str()), Urgency: Urgency(str()), Certainty: Certainty(str()),
@@ -202,7 +259,7 @@ func randomAlert(r *rand.Rand) Alert {
 		a.References = append(a.References, str())
 	}
 	for range r.IntN(4) {
-		area := Area{Description: str(), Geocodes: codes(), Polygons: polys()}
+		area := Area{Description: str(), Geocodes: codes(), Polygons: rings()}
 		for range r.IntN(3) {
 			area.Circles = append(area.Circles, Circle{Lon: float(), Lat: float(), RadiusKm: float()})
 		}

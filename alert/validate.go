@@ -44,8 +44,8 @@ func (a *Alert) Validate() error {
 		add("ends %s is before effective %s", a.Ends.Format(time.RFC3339), a.EffectiveTime().Format(time.RFC3339))
 	}
 	for i, ar := range a.Areas {
-		for j, p := range ar.Polygons {
-			if err := checkPolygon(p); err != nil {
+		for j, r := range ar.Polygons {
+			if err := checkRing(r); err != nil {
 				add("areas[%d].polygons[%d]: %w", i, j, err)
 			}
 		}
@@ -69,21 +69,18 @@ func (a *Alert) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkPolygon(rings [][][2]float64) error {
-	if len(rings) == 0 {
-		return errors.New("polygon has no ring")
+// checkRing checks one ring of an area: closed, at least 4 positions, each
+// within [lon, lat] bounds.
+func checkRing(r [][2]float64) error {
+	if len(r) < 4 {
+		return fmt.Errorf("ring has %d positions, want at least 4", len(r))
 	}
-	for _, r := range rings {
-		if len(r) < 4 {
-			return fmt.Errorf("ring has %d positions, want at least 4", len(r))
-		}
-		if r[0] != r[len(r)-1] {
-			return errors.New("ring is not closed")
-		}
-		for _, p := range r {
-			if err := checkPosition(p[0], p[1]); err != nil {
-				return err
-			}
+	if r[0] != r[len(r)-1] {
+		return errors.New("ring is not closed")
+	}
+	for _, p := range r {
+		if err := checkPosition(p[0], p[1]); err != nil {
+			return err
 		}
 	}
 	return nil

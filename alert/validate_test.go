@@ -71,14 +71,15 @@ func TestValidateEachProblem(t *testing.T) {
 		{"ends before an explicit effective", func(a *alert.Alert) {
 			a.Effective = tp("2019-12-24T00:00:00-08:00")
 		}, "is before effective"},
-		{"polygon ring too short", func(a *alert.Alert) { a.Areas[0].Polygons[0][0] = a.Areas[0].Polygons[0][0][:3] }, "areas[0].polygons[0]: ring has 3 positions"},
-		{"polygon ring open", func(a *alert.Alert) { a.Areas[0].Polygons[0][0][3] = [2]float64{-123.1, 44.2} }, "ring is not closed"},
-		{"polygon without ring", func(a *alert.Alert) { a.Areas[0].Polygons = [][][][2]float64{{}} }, "polygon has no ring"},
+		{"polygon ring too short", func(a *alert.Alert) { a.Areas[0].Polygons[0] = a.Areas[0].Polygons[0][:3] }, "areas[0].polygons[0]: ring has 3 positions"},
+		{"polygon ring open", func(a *alert.Alert) { a.Areas[0].Polygons[0][3] = [2]float64{-123.1, 44.2} }, "ring is not closed"},
+		{"polygon empty ring", func(a *alert.Alert) { a.Areas[0].Polygons = [][][2]float64{{}} }, "areas[0].polygons[0]: ring has 0 positions"},
+		{"second polygon nil", func(a *alert.Alert) { a.Areas[0].Polygons = append(a.Areas[0].Polygons, nil) }, "areas[0].polygons[1]: ring has 0 positions"},
 		{"polygon out of bounds", func(a *alert.Alert) {
-			r := a.Areas[0].Polygons[0][0]
+			r := a.Areas[0].Polygons[0]
 			r[1] = [2]float64{44.1, -123.0} // lat, lon swapped
 		}, "outside [lon, lat] bounds"},
-		{"polygon NaN", func(a *alert.Alert) { a.Areas[0].Polygons[0][0][1] = [2]float64{nan, 44} }, "areas[0].polygons[0]"},
+		{"polygon NaN", func(a *alert.Alert) { a.Areas[0].Polygons[0][1] = [2]float64{nan, 44} }, "areas[0].polygons[0]"},
 		{"circle out of bounds", func(a *alert.Alert) { a.Areas[0].Circles[0].Lat = 91 }, "areas[0].circles[0]: bad circle"},
 		{"circle negative radius", func(a *alert.Alert) { a.Areas[0].Circles[0].RadiusKm = -1 }, "areas[0].circles[0]: bad circle"},
 		{"circle NaN radius", func(a *alert.Alert) { a.Areas[0].Circles[0].RadiusKm = nan }, "areas[0].circles[0]: bad circle"},
@@ -112,7 +113,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		Hazard: "wind", Status: "x", Severity: "x", Urgency: "x", Certainty: "x",
 		Version: 1, ID: "wrong", Change: "x", State: "x",
 		Areas: []alert.Area{
-			{Polygons: [][][][2]float64{{{{0, 0}, {1, 1}}}}},
+			{Polygons: [][][2]float64{{{0, 0}, {1, 1}}}},
 			{Circles: []alert.Circle{{Lon: 200, Lat: 0, RadiusKm: 1}}},
 		},
 	}

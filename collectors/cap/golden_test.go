@@ -57,7 +57,7 @@ var goldenCases = map[string]goldenCase{
 		wantEq(t, "sender", a.Sender, "w-nws.webmaster@noaa.gov")
 		wantEq(t, "onset", rfc3339(a.Onset), "2020-08-26T04:14:10-05:00")
 		wantEq(t, "polygons", len(a.Areas[0].Polygons), 2)
-		wantEq(t, "first point [lon, lat]", a.Areas[0].Polygons[0][0][0], [2]float64{-92.619, 30.094})
+		wantEq(t, "first point [lon, lat]", a.Areas[0].Polygons[0][0], [2]float64{-92.619, 30.094})
 		wantEq(t, "geometry", a.Geometry.Type, "MultiPolygon")
 		wantEq(t, "geometry polygons", len(a.Geometry.Polygons), 2)
 		wantEq(t, "BLOCKCHANNEL", strings.Join(a.Parameters["BLOCKCHANNEL"], ","), "EAS,NWEM,CMAS")
@@ -70,7 +70,7 @@ var goldenCases = map[string]goldenCase{
 			collectors.IntentCancel, alert.HazardFlood, alert.SeverityMinor, "en-CA")
 		a := it.Alert
 		wantEq(t, "sent (-00:00 is UTC)", a.Sent.Format("2006-01-02T15:04:05Z07:00"), "2012-05-02T23:21:04Z")
-		wantEq(t, "first point [lon, lat]", a.Areas[0].Polygons[0][0][0], [2]float64{-82.9314, 42.3481})
+		wantEq(t, "first point [lon, lat]", a.Areas[0].Polygons[0][0], [2]float64{-82.9314, 42.3481})
 		wantEq(t, "geocodes", len(a.Areas[0].Geocodes["profile:CAP-CP:Location:0.3"]), 9)
 		wantEq(t, "geometry", a.Geometry.Type, "Polygon")
 	}},
@@ -99,7 +99,7 @@ var goldenCases = map[string]goldenCase{
 		a := it.Alert
 		wantEq(t, "effective", rfc3339(a.Effective), "2023-07-14T15:02:00-05:00")
 		wantEq(t, "ends from eventEndingTime", rfc3339(a.Ends), "2023-07-16T20:00:00-05:00")
-		wantEq(t, "first point [lon, lat]", a.Areas[0].Polygons[0][0][0], [2]float64{-95.80, 29.95})
+		wantEq(t, "first point [lon, lat]", a.Areas[0].Polygons[0][0], [2]float64{-95.80, 29.95})
 		wantEq(t, "geometry", a.Geometry.Type, "Polygon")
 	}},
 	"cancel-without-info": {fetched: 1, dropped: map[string]int{"unmapped": 1}},
@@ -133,7 +133,7 @@ var goldenCases = map[string]goldenCase{
 	"unclosed-polygon": {fetched: 1, items: 1, check: func(t *testing.T, items []collectors.Item) {
 		wantItem(t, items[0], "test:w-nws.webmaster@noaa.gov,HW-TEST-UNCLOSED-0001/en-US",
 			collectors.IntentActive, alert.HazardFlood, alert.SeverityMinor, "en-US")
-		ring := items[0].Alert.Areas[0].Polygons[0][0]
+		ring := items[0].Alert.Areas[0].Polygons[0]
 		wantEq(t, "ring closed by the parser", len(ring), 5)
 		wantEq(t, "first point", ring[0], [2]float64{-77.30, 38.90})
 		wantEq(t, "last point", ring[4], ring[0])
@@ -176,7 +176,7 @@ var goldenCases = map[string]goldenCase{
 		wantItem(t, items[0], "test:test-warnings@example.kr,HW-TEST-KR-HEAT-0001/ko-KR",
 			collectors.IntentActive, alert.HazardHeat, alert.SeveritySevere, "ko-KR")
 		wantEq(t, "effective", rfc3339(items[0].Alert.Effective), "2024-08-05T11:00:00+09:00")
-		wantEq(t, "first point [lon, lat]", items[0].Alert.Areas[0].Polygons[0][0][0], [2]float64{128.45, 35.95})
+		wantEq(t, "first point [lon, lat]", items[0].Alert.Areas[0].Polygons[0][0], [2]float64{128.45, 35.95})
 	}},
 }
 

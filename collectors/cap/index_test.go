@@ -381,7 +381,7 @@ func TestIndexResultsDoNotShareCache(t *testing.T) {
 	first := feedtest.MustCollect(t, c)
 	want := mustJSON(t, first.Items)
 	first.Items[0].Alert.Parameters["VTEC"][0] = "changed"
-	first.Items[0].Alert.Areas[0].Polygons[0][0][0] = [2]float64{0, 0}
+	first.Items[0].Alert.Areas[0].Polygons[0][0] = [2]float64{0, 0}
 	second := feedtest.MustCollect(t, c)
 	wantEq(t, "items", mustJSON(t, second.Items), want)
 }

@@ -36,9 +36,9 @@ type event struct {
 	// fromDate, toDate and sent are the dates as sent; sent may be "".
 	fromDate, toDate, sent string
 
-	point    *alert.Circle    // the event's centre, radius not yet set
-	polygons [][][][2]float64 // a GeoJSON Polygon or MultiPolygon geometry
-	bbox     *[4]float64      // minLon, minLat, maxLon, maxLat
+	point    *alert.Circle  // the event's centre, radius not yet set
+	polygons [][][2]float64 // the outer rings of a GeoJSON Polygon or MultiPolygon geometry
+	bbox     *[4]float64    // minLon, minLat, maxLon, maxLat
 	params   map[string][]string
 	// readErr says why a field of the item could not be read: a flood
 	// event with one is invalid.
@@ -190,7 +190,7 @@ func (m *mapper) areas(e *event) []alert.Area {
 	}
 	if m.bboxPolygon && e.bbox != nil {
 		if ring, ok := bboxRing(*e.bbox); ok {
-			ar.Polygons = append(ar.Polygons, [][][2]float64{ring})
+			ar.Polygons = append(ar.Polygons, ring)
 		}
 	}
 	if ar.Description == "" && ar.Geocodes == nil && ar.Circles == nil && ar.Polygons == nil {

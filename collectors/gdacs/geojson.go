@@ -251,8 +251,10 @@ func geoJSONBBox(raw json.RawMessage) ([4]float64, bool) {
 }
 
 // readGeometry reads a feature's geometry: a Point (the event's centre, as
-// GDACS sends it), or a Polygon or MultiPolygon; null is no geometry.
-func readGeometry(raw json.RawMessage) (*alert.Circle, [][][][2]float64, error) {
+// GDACS sends it), or a Polygon or MultiPolygon, of which it returns the
+// outer ring of each polygon (an area keeps no holes: alert.Area.Polygons);
+// null is no geometry.
+func readGeometry(raw json.RawMessage) (*alert.Circle, [][][2]float64, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil, nil
@@ -280,7 +282,7 @@ func readGeometry(raw json.RawMessage) (*alert.Circle, [][][][2]float64, error) 
 		if len(geo.Polygons) == 0 {
 			return nil, nil, errors.New("geometry: no polygon")
 		}
-		return nil, geo.Polygons, nil // rings are checked by Alert.Validate
+		return nil, geo.OuterRings(), nil // rings are checked by Alert.Validate
 	}
 	return nil, nil, fmt.Errorf("geometry type %q is not Point, Polygon or MultiPolygon", g.Type)
 }

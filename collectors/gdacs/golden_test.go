@@ -112,7 +112,7 @@ var cases = map[string]facts{
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		ar := res.Items[0].Alert.Areas[0]
 		golden.Eq(t, "radius", ar.Circles[0].RadiusKm, 50.0)
-		golden.Eq(t, "bbox polygon", golden.JSON(t, ar.Polygons), golden.JSON(t, [][][][2]float64{{{{33.5, -17.1}, {36.2, -17.1}, {36.2, -14.2}, {33.5, -14.2}, {33.5, -17.1}}}}))
+		golden.Eq(t, "bbox polygon", golden.JSON(t, ar.Polygons), golden.JSON(t, [][][2]float64{{{33.5, -17.1}, {36.2, -17.1}, {36.2, -14.2}, {33.5, -14.2}, {33.5, -17.1}}}))
 		golden.Eq(t, "geometry polygons", len(res.Items[0].Alert.Geometry.Polygons), 2)
 	}},
 	"rss-no-channel":       {err: "RSS document without a channel"},

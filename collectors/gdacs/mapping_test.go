@@ -246,3 +246,25 @@ func TestCSVMatchesGeoJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestReadGeometryKeepsOuterRings: a Polygon or MultiPolygon geometry gives
+// the outer ring of each polygon, as alert.Area.Polygons holds them.
+func TestReadGeometryKeepsOuterRings(t *testing.T) {
+	outer := [][2]float64{{33.5, -17.1}, {36.2, -17.1}, {36.2, -14.2}, {33.5, -17.1}}
+	second := [][2]float64{{40, -10}, {41, -10}, {41, -9}, {40, -10}}
+	for _, tc := range []struct {
+		geometry string
+		want     [][][2]float64
+	}{
+		{`{"type":"Polygon","coordinates":[[[33.5,-17.1],[36.2,-17.1],[36.2,-14.2],[33.5,-17.1]],[[34,-16],[35,-16],[35,-15],[34,-16]]]}`,
+			[][][2]float64{outer}},
+		{`{"type":"MultiPolygon","coordinates":[[[[33.5,-17.1],[36.2,-17.1],[36.2,-14.2],[33.5,-17.1]],[[34,-16],[35,-16],[35,-15],[34,-16]]],[[[40,-10],[41,-10],[41,-9],[40,-10]]]]}`,
+			[][][2]float64{outer, second}},
+	} {
+		point, rings, err := readGeometry(json.RawMessage(tc.geometry))
+		if err != nil || point != nil {
+			t.Fatalf("%s: point %v, error %v", tc.geometry, point, err)
+		}
+		golden.Eq(t, tc.geometry, golden.JSON(t, rings), golden.JSON(t, tc.want))
+	}
+}

@@ -130,7 +130,7 @@ var cases = map[string]facts{
 		{"test:2.49.0.0.578.0.NO.20240814100000.0012/en-GB", active, flood, alert.SeverityModerate, "en-GB", "2024-08-14T10:00:00+02:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		wantEq(t, "first position [lon, lat]", a.Areas[0].Polygons[0][0][0], [2]float64{10.6, 59.9})
+		wantEq(t, "first position [lon, lat]", a.Areas[0].Polygons[0][0], [2]float64{10.6, 59.9})
 		wantEq(t, "circle", a.Areas[1].Circles, []alert.Circle{{Lon: 10.52, Lat: 59.89, RadiusKm: 5}})
 		wantEq(t, "geometry", []any{a.Geometry.Type, len(a.Geometry.Polygons)}, []any{"MultiPolygon", 2})
 		wantEq(t, "Bærum geocodes", a.Areas[1].Geocodes == nil, true)

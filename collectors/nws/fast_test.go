@@ -281,7 +281,7 @@ func TestFastItemsShareNoSlices(t *testing.T) {
 				vs[k] = mark
 			}
 		}
-		for _, ring := range res.Items[i].Alert.Areas[0].Polygons[0] {
+		for _, ring := range res.Items[i].Alert.Areas[0].Polygons {
 			for k := range ring {
 				ring[k] = [2]float64{float64(i), float64(i)}
 			}
@@ -296,7 +296,7 @@ func TestFastItemsShareNoSlices(t *testing.T) {
 				}
 			}
 		}
-		for _, ring := range res.Items[i].Alert.Areas[0].Polygons[0] {
+		for _, ring := range res.Items[i].Alert.Areas[0].Polygons {
 			for _, p := range ring {
 				if p != [2]float64{float64(i), float64(i)} {
 					t.Fatalf("item %d holds position %v", i, p)

@@ -97,14 +97,14 @@ var cases = map[string]facts{
 		{"nws:KTFX.FF.W.0007", collectors.IntentActive, alert.HazardFlood, alert.SeveritySevere, "Polygon", []string{"MTC013"}, "2025-06-21T16:42:00-06:00"},
 	}, check: func(t *testing.T, res collectors.Result, _ []error) {
 		a := res.Items[0].Alert
-		ring := a.Areas[0].Polygons[0][0]
+		ring := a.Areas[0].Polygons[0]
 		golden.Eq(t, "first position [lon, lat]", ring[0], [2]float64{-111.42, 47.61})
 		golden.Eq(t, "ring length", len(ring), 5)
 		geo, _ := json.Marshal(a.Geometry)
 		if !strings.HasPrefix(string(geo), `{"type":"Polygon","coordinates":[[[-111.42,47.61],[-111.18,47.64],`) {
 			t.Errorf("geometry JSON = %s, want a Polygon of [lon, lat] positions", geo)
 		}
-		golden.Eq(t, "geometry = area polygons", golden.JSON(t, a.Geometry.Polygons), golden.JSON(t, a.Areas[0].Polygons))
+		golden.Eq(t, "geometry = area polygons", golden.JSON(t, a.Geometry.OuterRings()), golden.JSON(t, a.Areas[0].Polygons))
 		golden.Eq(t, "headline (null: NWSheadline)", a.Headline, "FLASH FLOOD WARNING FOR CASCADE COUNTY UNTIL 745 PM MDT")
 		golden.Eq(t, "flashFloodDamageThreat", strings.Join(a.Parameters["flashFloodDamageThreat"], ","), "CONSIDERABLE")
 	}},
@@ -120,9 +120,9 @@ var cases = map[string]facts{
 		// The two items share no maps or slices.
 		res.Items[0].Alert.Parameters["VTEC"][0] = "changed"
 		res.Items[0].Alert.Areas[0].Geocodes["UGC"][0] = "changed"
-		res.Items[0].Alert.Areas[0].Polygons[0][0][0] = [2]float64{0, 0}
+		res.Items[0].Alert.Areas[0].Polygons[0][0] = [2]float64{0, 0}
 		b := res.Items[1].Alert
-		if b.Parameters["VTEC"][0] == "changed" || b.Areas[0].Geocodes["UGC"][0] == "changed" || b.Areas[0].Polygons[0][0][0] == [2]float64{0, 0} {
+		if b.Parameters["VTEC"][0] == "changed" || b.Areas[0].Geocodes["UGC"][0] == "changed" || b.Areas[0].Polygons[0][0] == [2]float64{0, 0} {
 			t.Error("items of one feature share maps or slices")
 		}
 	}},

@@ -316,8 +316,9 @@ func (m *mapper) content(f *feature, own bool) (alert.Alert, error) {
 }
 
 // readAreas returns the feature's one area: areaDesc, the UGC and SAME
-// geocodes, and the polygons of its geometry (none for zone products, whose
-// geometry is null; README: known limits).
+// geocodes, and the outer ring of each polygon of its geometry (none for zone
+// products, whose geometry is null; README: known limits). Holes are not
+// kept: an area covers its holes (alert.Area.Polygons).
 func readAreas(p *properties, f *feature, own bool) ([]alert.Area, error) {
 	area := alert.Area{Description: strings.TrimSpace(p.AreaDesc)}
 	for _, system := range []string{"UGC", "SAME"} {
@@ -329,9 +330,9 @@ func readAreas(p *properties, f *feature, own bool) ([]alert.Area, error) {
 		}
 	}
 	if f.geo != nil {
-		area.Polygons = f.geo.Polygons // rings are checked by Alert.Validate
+		area.Polygons = f.geo.OuterRings() // rings are checked by Alert.Validate
 		if !own {
-			area.Polygons = clonePolygons(area.Polygons)
+			area.Polygons = cloneRings(area.Polygons)
 		}
 	} else if g := bytes.TrimSpace(f.Geometry); len(g) > 0 && !bytes.Equal(g, []byte("null")) {
 		var geo alert.Geometry
@@ -341,7 +342,7 @@ func readAreas(p *properties, f *feature, own bool) ([]alert.Area, error) {
 		if len(geo.Polygons) == 0 {
 			return nil, errors.New("geometry: no polygon")
 		}
-		area.Polygons = geo.Polygons // rings are checked by Alert.Validate
+		area.Polygons = geo.OuterRings() // rings are checked by Alert.Validate
 	}
 	if area.Description == "" && area.Geocodes == nil && area.Polygons == nil {
 		return nil, nil
@@ -349,14 +350,11 @@ func readAreas(p *properties, f *feature, own bool) ([]alert.Area, error) {
 	return []alert.Area{area}, nil
 }
 
-// clonePolygons returns a copy of polys that shares no slice with it.
-func clonePolygons(polys [][][][2]float64) [][][][2]float64 {
-	out := make([][][][2]float64, len(polys))
-	for i, rings := range polys {
-		out[i] = make([][][2]float64, len(rings))
-		for j, ring := range rings {
-			out[i][j] = slices.Clone(ring)
-		}
+// cloneRings returns a copy of rings that shares no slice with it.
+func cloneRings(rings [][][2]float64) [][][2]float64 {
+	out := make([][][2]float64, len(rings))
+	for i, ring := range rings {
+		out[i] = slices.Clone(ring)
 	}
 	return out
 }

@@ -268,3 +268,32 @@ func TestByteOrderMark(t *testing.T) {
 		t.Fatalf("items %d, err %v; want the BOM skipped", len(res.Items), err)
 	}
 }
+
+// TestHolesLeftOut: an area keeps the outer ring of each polygon of the
+// feature's geometry (alert.Area.Polygons), and the alert's geometry is one
+// polygon for each of those rings, whether the fast decoder reads the
+// geometry (type first) or encoding/json does (coordinates first).
+func TestHolesLeftOut(t *testing.T) {
+	const (
+		outer  = `[[-122.5,45.5],[-122,45.5],[-122,46],[-122.5,45.5]]`
+		hole   = `[[-122.3,45.6],[-122.2,45.6],[-122.2,45.7],[-122.3,45.6]]`
+		second = `[[-121.5,45.5],[-121,45.5],[-121,46],[-121.5,45.5]]`
+		coords = `[[` + outer + `,` + hole + `],[` + second + `]]`
+	)
+	for name, geometry := range map[string]string{
+		"type first":        `{"type":"MultiPolygon","coordinates":` + coords + `}`,
+		"coordinates first": `{"coordinates":` + coords + `,"type":"MultiPolygon"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, problems := parseFeatures(t, editedFeature(t, func(f, _ map[string]any) {
+				f["geometry"] = json.RawMessage(geometry)
+			}))
+			if len(res.Items) != 1 {
+				t.Fatalf("items %d, dropped %v, problems %v; want one item", len(res.Items), res.Dropped, problems)
+			}
+			a := res.Items[0].Alert
+			golden.Eq(t, "area polygons", golden.JSON(t, a.Areas[0].Polygons), golden.JSON(t, json.RawMessage(`[`+outer+`,`+second+`]`)))
+			golden.Eq(t, "geometry", golden.JSON(t, a.Geometry), golden.JSON(t, json.RawMessage(`{"type":"MultiPolygon","coordinates":[[`+outer+`],[`+second+`]]}`)))
+		})
+	}
+}

@@ -167,7 +167,7 @@ func TestDecideLeavesTheItem(t *testing.T) {
 		a.EventCodes = map[string][]string{"SAME": {"FLW"}}
 		a.Parameters = map[string][]string{"VTEC": {"/O.NEW.KCHS.FL.W.0001.260701T0900Z-260701T1500Z/"}}
 		a.Areas = []alert.Area{{Description: "Charleston", Geocodes: map[string][]string{"UGC": {"SCC019"}},
-			Polygons: [][][][2]float64{{{{32.7, -79.9}, {32.8, -79.9}, {32.8, -80.0}, {32.7, -79.9}}}}}}
+			Polygons: [][][2]float64{{{32.7, -79.9}, {32.8, -79.9}, {32.8, -80.0}, {32.7, -79.9}}}}}
 		a.References = []string{"src:K#0"}
 	}
 	active := item(collectors.IntentActive, full)

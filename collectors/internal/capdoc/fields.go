@@ -92,7 +92,7 @@ func readAreas(in []Area) ([]alert.Area, error) {
 			if err != nil {
 				return nil, fmt.Errorf("area %d: %w", i, err)
 			}
-			area.Polygons = append(area.Polygons, [][][2]float64{ring})
+			area.Polygons = append(area.Polygons, ring)
 		}
 		for _, c := range ar.Circles {
 			if strings.TrimSpace(c) == "" {
