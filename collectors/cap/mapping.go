@@ -28,7 +28,7 @@ func (m *mapper) document(body []byte) (*capdoc.Yield, error) {
 // no info: without one the hazard cannot be told, so it is counted as
 // unmapped (README: known limits).
 func (m *mapper) mapAlert(a *capdoc.Alert) *capdoc.Yield {
-	y, blocks := capdoc.Map(a, capdoc.Rules[alert.Hazard]{Story: capdoc.BySender, Classify: m.classify, Item: m.item})
+	y, blocks := capdoc.Map(a, capdoc.Rules[alert.Hazard]{Story: capdoc.BySender, Classify: m.classify, Item: m.item, Source: m.source})
 	for _, b := range blocks {
 		y.Items = append(y.Items, b.Item)
 	}

@@ -46,6 +46,7 @@ func (m *mapper) mapAlert(a *capdoc.Alert, entries []entry) *capdoc.Yield {
 	y, blocks := capdoc.Map(a, capdoc.Rules[warning]{
 		Story:    capdoc.ByIdentifier,
 		Classify: m.classify,
+		Source:   m.source,
 		Item: func(h *capdoc.Header, i int, in *capdoc.Info, w warning) (collectors.Item, error) {
 			return m.item(h, in, w, areaEntries(entries, i))
 		},

@@ -44,6 +44,9 @@ type featureItems struct {
 	drop string
 	// problem says why the feature, or one of its VTEC strings, was left out.
 	problem error
+	// unreadable are the keys of the events the feature names but that
+	// could not be read (Result.Unreadable).
+	unreadable []string
 }
 
 // target is one item a feature yields, before its content is read.
@@ -96,6 +99,7 @@ func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item, size int) featu
 		it, err := m.item(f, t, i == 0)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", t.native, err))
+			out.unreadable = append(out.unreadable, alert.MakeKey(m.source, t.native))
 			continue
 		}
 		out.items = append(out.items, it)

@@ -61,11 +61,14 @@ func TestEndedAfterItsEnd(t *testing.T) {
 	}
 	golden.Eq(t, "ends", golden.RFC3339(res.Items[0].Alert.Ends), "<nil>")
 	golden.Eq(t, "expires kept", golden.RFC3339(res.Items[0].Alert.Expires), "2019-12-21T05:30:00-08:00")
+	key := res.Items[0].Alert.Key
 
-	// The same times on an active item are nonsense: dropped as invalid.
+	// The same times on an active item are nonsense: dropped as invalid, and
+	// named as unreadable, so that the event is not taken for gone.
 	res, problems = parseFeatures(t, late("/O.CON.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/"))
 	golden.Eq(t, "items", len(res.Items), 0)
 	golden.Eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
+	golden.Eq(t, "unreadable", fmt.Sprint(res.Unreadable), fmt.Sprint([]string{key}))
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "ends") {
 		t.Errorf("problems = %v, want one about ends", problems)
 	}

@@ -220,6 +220,7 @@ func (b *builder) addFeature(fi featureItems, i int, problems *[]error) {
 	if fi.problem != nil {
 		*problems = append(*problems, fmt.Errorf("feature %d %q: %w", i, fi.id, fi.problem))
 	}
+	b.res.Unreadable = append(b.res.Unreadable, fi.unreadable...)
 	if fi.drop != "" {
 		b.res.Drop(fi.drop)
 		return

@@ -174,12 +174,16 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 		e.metrics.Dropped.WithLabelValues(info.Name, reason).Add(float64(n))
 	}
 	now := e.now()
-	seen := make(map[string]bool, len(res.Items))
+	seen := make(map[string]bool, len(res.Items)+len(res.Unreadable))
+	for _, key := range res.Unreadable { // still served: their last good state stands
+		seen[key] = true
+	}
 	for _, i := range bySent(res.Items) {
 		it := res.Items[i]
 		if err := it.Alert.Validate(); err != nil {
 			e.metrics.Dropped.WithLabelValues(info.Name, collectors.DropInvalid).Inc()
 			e.log.Warn("invalid item dropped", "collector", info.Name, "key", it.Alert.Key, "err", err)
+			seen[it.Alert.Key] = true // still served: its last good state stands
 			continue
 		}
 		seen[it.Alert.Key] = true

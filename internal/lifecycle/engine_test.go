@@ -319,3 +319,35 @@ func TestEngineCrashBetweenPublishAndRecord(t *testing.T) {
 		t.Errorf("v3 references %v", refs)
 	}
 }
+
+// TestEngineUnreadableIsNotGone: an alert the feed still serves but that
+// cannot be read (invalid for the lifecycle, or named by the collector as
+// unreadable) keeps its last good state however many polls it lasts; once it
+// really leaves the feed, it expires after the usual grace.
+func TestEngineUnreadableIsNotGone(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{
+		heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)}, others...)}, nil)
+
+	badA := heat("a", alert.SeveritySevere)
+	badA.Alert.Sent = time.Time{} // fails Validate
+	for range 4 {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{badA}, others...),
+			Unreadable: []string{"kma:b"}, Dropped: map[string]int{collectors.DropInvalid: 1}}, nil)
+	}
+	if got := changes(published(t, b)); len(got) != 5 {
+		t.Fatalf("published %v while a and b were still served, want only the five new", got)
+	}
+	// Gone for real: expired after grace (2 polls).
+	for range 2 {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)
+	}
+	got := changes(published(t, b))
+	want := []string{"expire kma:a#2", "expire kma:b#2"}
+	if len(got) != 7 || got[5] != want[0] || got[6] != want[1] {
+		t.Errorf("published %v, want the five new then %v", got, want)
+	}
+}

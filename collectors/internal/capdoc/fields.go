@@ -10,6 +10,12 @@ import (
 	"github.com/hazardwire/hazardwire/collectors"
 )
 
+// Key returns the key of info block in for the configured source:
+// "<source>:<story>/<language>".
+func (h *Header) Key(source string, in *Info) string {
+	return alert.MakeKey(source, h.Story+"/"+CanonicalLanguage(in.Language))
+}
+
 // Alert returns the alert of info block in, warning of hz, for the
 // configured source of kind kind: every field the block and the header
 // give, keyed "<source>:<story>/<language>". A kind adjusts what its
@@ -34,7 +40,7 @@ func (h *Header) Alert(source, kind string, hz alert.Hazard, in *Info) (alert.Al
 		return alert.Alert{}, err
 	}
 	return alert.Alert{
-		Key:         alert.MakeKey(source, h.Story+"/"+lang),
+		Key:         h.Key(source, in),
 		Source:      source,
 		SourceKind:  kind,
 		Hazard:      hz,

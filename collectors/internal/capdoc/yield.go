@@ -19,6 +19,9 @@ type Yield struct {
 	// Problems says why each block counted as invalid was dropped (for
 	// tests and debugging; the reasons stay bounded in Dropped).
 	Problems []error
+	// Unreadable are the keys of the invalid blocks whose key could be told
+	// (collectors.Result.Unreadable).
+	Unreadable []string
 }
 
 // Drop counts one block dropped for reason; err, if any, says why.
@@ -56,6 +59,9 @@ type Rules[C any] struct {
 	Classify func(in *Info) (C, bool)
 	// Item builds the item of block i, which Classify took as c.
 	Item func(h *Header, i int, in *Info, c C) (collectors.Item, error)
+	// Source is the collector's name, to name the key of a block Item
+	// cannot read (Yield.Unreadable): its alert is still served.
+	Source string
 }
 
 // Map maps the info blocks of a by r. Ack and Error messages are not
@@ -92,6 +98,9 @@ func Map[C any](a *Alert, r Rules[C]) (y *Yield, blocks []Block) {
 		it, err := r.Item(h, i, in, c)
 		if err != nil {
 			y.Drop(collectors.DropInvalid, fmt.Errorf("info %d (%s): %w", i, strings.TrimSpace(in.Event), err))
+			if r.Source != "" {
+				y.Unreadable = append(y.Unreadable, h.Key(r.Source, in))
+			}
 			continue
 		}
 		blocks = append(blocks, Block{Index: i, Item: it})
@@ -118,6 +127,7 @@ func NewSnapshot(clone bool) *Snapshot {
 // Add adds the counts and items of y.
 func (s *Snapshot) Add(y *Yield) {
 	s.Result.Fetched += y.Fetched
+	s.Result.Unreadable = append(s.Result.Unreadable, y.Unreadable...)
 	for reason, n := range y.Dropped {
 		for range n {
 			s.Result.Drop(reason)

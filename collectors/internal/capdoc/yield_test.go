@@ -29,6 +29,7 @@ func rules(by StoryBy) Rules[alert.Hazard] {
 			}
 			return h.Item(a, in)
 		},
+		Source: "src",
 	}
 }
 
@@ -79,6 +80,15 @@ func TestMap(t *testing.T) {
 			}
 			if tc.problem != "" && (len(y.Problems) != 1 || !strings.Contains(y.Problems[0].Error(), tc.problem)) {
 				t.Errorf("problems = %v, want one containing %q", y.Problems, tc.problem)
+			}
+			// A block whose item fails is still served: its key is named
+			// (the header's failure leaves no story to name it by).
+			var want []string
+			if tc.name == "item error names the block" {
+				want = []string{alert.MakeKey("src", "s,ID/en-US")}
+			}
+			if !slices.Equal(y.Unreadable, want) {
+				t.Errorf("unreadable = %v, want %v", y.Unreadable, want)
 			}
 		})
 	}
