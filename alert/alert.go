@@ -57,8 +57,10 @@ type Alert struct {
 
 // Area is one area an alert applies to.
 type Area struct {
-	Description string              `json:"description"`
-	Geocodes    map[string][]string `json:"geocodes,omitempty"`
+	Description string `json:"description"`
+	// Geocodes is always in the JSON, {} when the area has none
+	// (MarshalJSON): the contract gives it no "?".
+	Geocodes map[string][]string `json:"geocodes"`
 	// Polygons holds one ring for each polygon of the area: a closed list of
 	// [lon, lat] positions, the polygon's outer boundary, as a CAP <polygon>
 	// is. Holes are not kept: an area covers its holes, which for a warning

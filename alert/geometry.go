@@ -96,6 +96,18 @@ type areaJSON struct {
 	Circles     []Circle            `json:"circles,omitempty"`
 }
 
+// MarshalJSON writes an area as encoding/json would, but that an area
+// without geocodes has "geocodes":{} rather than null: the contract makes
+// the field always present. AppendJSON writes the same bytes.
+func (a Area) MarshalJSON() ([]byte, error) {
+	type plain Area // without this method
+	p := plain(a)
+	if p.Geocodes == nil {
+		p.Geocodes = map[string][]string{}
+	}
+	return json.Marshal(p)
+}
+
 // UnmarshalJSON reads an area as encoding/json would, but that its polygons
 // may also be GeoJSON polygons, lists of rings, as versions before the
 // contract's list of rings wrote them (in records of the state store and

@@ -173,9 +173,10 @@ func (w *jsonWriter) timePtr(name string, t *time.Time) {
 	}
 }
 
-// areas writes areas; with ringsAsPolygons, each ring wrapped as a polygon
-// (appendMaterial).
-func (w *jsonWriter) areas(name string, areas []Area, ringsAsPolygons bool) {
+// areas writes areas. With legacy (appendMaterial), each is written as the
+// material's bytes have always been: no geocodes when there are none, and
+// each ring wrapped as a polygon of that one ring.
+func (w *jsonWriter) areas(name string, areas []Area, legacy bool) {
 	if len(areas) == 0 {
 		return
 	}
@@ -185,17 +186,22 @@ func (w *jsonWriter) areas(name string, areas []Area, ringsAsPolygons bool) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.area(&areas[i], ringsAsPolygons)
+		w.area(&areas[i], legacy)
 	}
 	w.b = append(w.b, ']')
 }
 
-func (w *jsonWriter) area(a *Area, ringsAsPolygons bool) {
+func (w *jsonWriter) area(a *Area, legacy bool) {
 	w.str(`{"description":`, a.Description)
-	w.codes(`,"geocodes":`, a.Geocodes)
+	if legacy {
+		w.codes(`,"geocodes":`, a.Geocodes)
+	} else { // always there, {} when none (Area.MarshalJSON)
+		w.b = append(w.b, `,"geocodes":`...)
+		w.codeMap(a.Geocodes)
+	}
 	if len(a.Polygons) > 0 {
 		w.b = append(w.b, `,"polygons":`...)
-		if ringsAsPolygons {
+		if legacy {
 			w.b = append(w.b, '[')
 			for i, r := range a.Polygons {
 				if i > 0 {

@@ -324,3 +324,29 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	})
 }
+
+// TestGeocodesAlwaysThere: an area without geocodes has "geocodes":{} (the
+// contract gives the field no "?"), in AppendJSON and json.Marshal alike;
+// the material hashed leaves it out, as it always has.
+func TestGeocodesAlwaysThere(t *testing.T) {
+	a := Alert{Key: "k", Sent: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), Areas: []Area{{Description: "somewhere"}}}
+	got, err := a.AppendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(got, []byte(`{"description":"somewhere","geocodes":{}}`)) {
+		t.Errorf("AppendJSON: %s", got)
+	}
+	want, err := json.Marshal(&a)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("json.Marshal differs (%v):\n got %s\nwant %s", err, want, got)
+	}
+	var back Alert
+	if err := json.Unmarshal(got, &back); err != nil || len(back.Areas) != 1 || len(back.Areas[0].Geocodes) != 0 {
+		t.Errorf("decoded %+v, %v", back.Areas, err)
+	}
+	m, _ := appendMaterial(nil, &material{Areas: a.Areas})
+	if bytes.Contains(m, []byte("geocodes")) {
+		t.Errorf("material has geocodes: %s", m)
+	}
+}
