@@ -35,7 +35,7 @@ func (e Env) Path(p string) string {
 }
 
 // Factory builds a collector of one kind. It validates the options and does no
-// I/O.
+// network I/O; it may read the files its options name (a *_file secret).
 type Factory func(env Env, decode Decode) (Collector, error)
 
 // Kind describes a registered source kind.

@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 const kindName = "hrfco"
@@ -125,8 +125,10 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if err != nil {
 		return nil, err
 	}
-	o.ServiceKeyFile = env.Path(o.ServiceKeyFile)
-	key, err := serviceKey(o)
+	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, env.Path(o.ServiceKeyFile)); err != nil {
+		return nil, err
+	}
+	key, err := serviceKey(o.ServiceKey)
 	if err != nil {
 		return nil, err
 	}
@@ -189,20 +191,10 @@ func baseURL(raw string) (string, error) {
 	return strings.TrimRight(raw, "/"), nil
 }
 
-// serviceKey returns the key from service_key or service_key_file. Errors
+// serviceKey checks the key (from service_key or service_key_file). Errors
 // never quote it.
-func serviceKey(o Options) (string, error) {
-	key := strings.TrimSpace(o.ServiceKey)
-	switch {
-	case key != "" && o.ServiceKeyFile != "":
-		return "", errors.New("set one of service_key and service_key_file, not both")
-	case o.ServiceKeyFile != "":
-		b, err := os.ReadFile(o.ServiceKeyFile)
-		if err != nil {
-			return "", fmt.Errorf("service_key_file: %w", err)
-		}
-		key = strings.TrimSpace(string(b))
-	}
+func serviceKey(raw string) (string, error) {
+	key := strings.TrimSpace(raw)
 	if key == "" {
 		return "", errors.New("service_key is required: the key issued by hrfco.go.kr, e.g. service_key: ${HRFCO_SERVICE_KEY}")
 	}

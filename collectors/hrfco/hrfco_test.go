@@ -133,3 +133,13 @@ func TestSample(t *testing.T) {
 	golden.Eq(t, "info_refresh", c.refresh, defaultInfoRefresh)
 	golden.Eq(t, "max_age", c.mapper.maxAge, defaultMaxAge)
 }
+
+// TestServiceKeyFile: service_key_file, read beside the config.
+func TestServiceKeyFile(t *testing.T) {
+	c := golden.SecretFile(t, "service_key", testKey, func(dir, options string) (collectors.Collector, error) {
+		env := testEnv("", nil)
+		env.Dir = dir
+		return New(env, golden.Decode(options, nil))
+	})
+	golden.Eq(t, "key", c.(*collector).key, testKey)
+}

@@ -385,3 +385,37 @@ func Inputs(t testing.TB, patterns ...string) [][]byte {
 	}
 	return out
 }
+
+// SecretFile checks a kind's <key>_file option, the file form of its secret
+// option key: the secret is read from a file beside the config by a relative
+// path and trimmed; key and key_file together are an error; a missing file
+// is an error naming key_file. No error shows the secret. build builds a
+// collector from options (YAML) with Env.Dir set to dir; SecretFile returns
+// the one built from the file, for the kind to check what it holds.
+func SecretFile(t *testing.T, key, secret string, build func(dir, options string) (collectors.Collector, error)) collectors.Collector {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets", "key"), []byte("\n  "+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := key + "_file: secrets/key\n"
+	c, err := build(dir, file)
+	if err != nil {
+		t.Fatalf("%s_file beside the config: %v", key, err)
+	}
+	for _, tt := range []struct{ name, options, err string }{
+		{"both", key + ": \"" + secret + "\"\n" + file, "set one of " + key + " and " + key + "_file, not both"},
+		{"missing file", key + "_file: secrets/absent\n", key + "_file: open " + filepath.Join(dir, "secrets", "absent")},
+	} {
+		_, err := build(dir, tt.options)
+		if err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.err)
+		} else if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error shows the secret: %v", tt.name, err)
+		}
+	}
+	return c
+}
