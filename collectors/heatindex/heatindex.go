@@ -23,6 +23,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 const kindName = "heatindex"
@@ -89,6 +90,8 @@ type Options struct {
 	TimeZone string `yaml:"time_zone"`
 	// ServiceKey is the data.go.kr key, added to the url as serviceKey.
 	ServiceKey string `yaml:"service_key"`
+	// ServiceKeyFile reads the key from a file instead.
+	ServiceKeyFile string `yaml:"service_key_file"`
 	// Stations name and place stations (by id, or "nx,ny" for KMA grids);
 	// with {nx}/{ny}/{station} in the url, one request is made per station.
 	Stations map[string]Station `yaml:"stations"`
@@ -132,7 +135,8 @@ type collector struct {
 // placeholderRE finds the url placeholders.
 var placeholderRE = regexp.MustCompile(`\{(nx|ny|station|base_date|base_time)\}`)
 
-// New builds a heatindex collector. It validates and does no I/O.
+// New builds a heatindex collector. It validates and does no network I/O
+// (service_key_file is read here).
 func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, error) {
 	var o Options
 	if err := decode(&o); err != nil {
@@ -140,6 +144,10 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	}
 	if env.Info.Name == "" {
 		return nil, errors.New("collector name is empty")
+	}
+	var err error
+	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, env.Path(o.ServiceKeyFile)); err != nil {
+		return nil, err
 	}
 	if env.URL == "" {
 		return nil, errors.New("url is required: the observations (or forecasts) to read")

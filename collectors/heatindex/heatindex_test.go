@@ -1,11 +1,13 @@
 package heatindex
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/collectors/internal/golden"
 )
 
@@ -164,4 +166,15 @@ func TestSample(t *testing.T) {
 	golden.Eq(t, "sample extreme", c.cfg.limits.value[levelExtreme], 38.0)
 	golden.Eq(t, "sample lat", *c.cfg.stations["98,76"].Lat, 35.1064)
 	golden.Eq(t, "sample max_age", c.cfg.maxAge, 3*time.Hour)
+}
+
+// TestServiceKeyFile: service_key_file, read beside the config.
+func TestServiceKeyFile(t *testing.T) {
+	const key = "heat+TEST/key=="
+	c := golden.SecretFile(t, "service_key", key, func(dir, options string) (collectors.Collector, error) {
+		env := testEnv(testURL, nil)
+		env.Dir = dir
+		return New(env, golden.Decode(options, nil))
+	})
+	golden.Eq(t, "key as sent", c.(*collector).cfg.serviceKey, url.QueryEscape(key))
 }

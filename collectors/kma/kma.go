@@ -18,6 +18,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/collectors/internal/kmacode"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 const kindName = "kma"
@@ -64,6 +65,8 @@ type Options struct {
 	// ServiceKey is the data.go.kr key (required), given URL-encoded as the
 	// portal shows it or decoded: the collector encodes it exactly once.
 	ServiceKey string `yaml:"service_key"`
+	// ServiceKeyFile reads the key from a file instead.
+	ServiceKeyFile string `yaml:"service_key_file"`
 	// Lookback is how far back getPwnCd is asked for announcements (default
 	// 72h, at most 144h): whole KST days from the day it reaches.
 	Lookback time.Duration `yaml:"lookback"`
@@ -107,8 +110,8 @@ var (
 	areaRE    = regexp.MustCompile(`^[A-Z][0-9A-Z]{1,15}$`)
 )
 
-// New builds a kma collector. It validates and does no I/O; no error it
-// returns holds the service key.
+// New builds a kma collector. It validates and does no network I/O
+// (service_key_file is read here); no error it returns holds the service key.
 func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, error) {
 	o := Options{Lookback: defaultLookback, NumOfRows: defaultNumOfRows, MaxPages: defaultMaxPages, HeavyRainFlood: true}
 	if err := decode(&o); err != nil {
@@ -116,6 +119,10 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	}
 	if env.Info.Name == "" {
 		return nil, errors.New("kma: collector name is empty")
+	}
+	var err error
+	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, env.Path(o.ServiceKeyFile)); err != nil {
+		return nil, fmt.Errorf("kma: %w", err)
 	}
 	key, err := decodeKey(o.ServiceKey)
 	if err != nil {

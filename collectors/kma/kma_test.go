@@ -177,3 +177,13 @@ func TestSample(t *testing.T) {
 		t.Errorf("sample's kinds option not applied: %q, %v", h, ok)
 	}
 }
+
+// TestServiceKeyFile: service_key_file, read beside the config.
+func TestServiceKeyFile(t *testing.T) {
+	c := golden.SecretFile(t, "service_key", testKey, func(dir, options string) (collectors.Collector, error) {
+		env := testEnv("", nil)
+		env.Dir = dir
+		return New(env, golden.Decode(options, nil))
+	})
+	golden.Eq(t, "key", c.(*collector).key, testKey)
+}

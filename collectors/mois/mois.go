@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 const kindName = "mois"
@@ -61,6 +62,8 @@ type Options struct {
 	// it from the environment: ${MOIS_SERVICE_KEY}). A key pasted in its
 	// percent-encoded form is decoded first, so both portal forms work.
 	ServiceKey string `yaml:"service_key"`
+	// ServiceKeyFile reads the key from a file instead.
+	ServiceKeyFile string `yaml:"service_key_file"`
 	// Region is sent as rgnNm to narrow the messages to one region (optional).
 	Region string `yaml:"region"`
 	// LookbackDays is how many days before today (KST) are read too (default
@@ -103,7 +106,8 @@ type collector struct {
 	lastAsked map[string]bool
 }
 
-// New builds a mois collector. It validates and does no I/O.
+// New builds a mois collector. It validates and does no network I/O
+// (service_key_file is read here).
 func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, error) {
 	var o Options
 	if err := decode(&o); err != nil {
@@ -111,6 +115,10 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	}
 	if env.Info.Name == "" {
 		return nil, errors.New("mois: collector name is empty")
+	}
+	var err error
+	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, env.Path(o.ServiceKeyFile)); err != nil {
+		return nil, fmt.Errorf("mois: %w", err)
 	}
 	key, secrets, err := serviceKey(o.ServiceKey)
 	if err != nil {

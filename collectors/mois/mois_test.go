@@ -173,3 +173,13 @@ func TestSample(t *testing.T) {
 	golden.Eq(t, "max pages", c.maxPages, 20)
 	golden.Eq(t, "expire after", c.mapper.expireAfter, 24*time.Hour)
 }
+
+// TestServiceKeyFile: service_key_file, read beside the config.
+func TestServiceKeyFile(t *testing.T) {
+	c := golden.SecretFile(t, "service_key", testKey, func(dir, options string) (collectors.Collector, error) {
+		env := testEnv("", nil)
+		env.Dir = dir
+		return New(env, golden.Decode(options, nil))
+	})
+	golden.Eq(t, "key", c.(*collector).key, testKey)
+}
