@@ -16,6 +16,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/collectors/internal/kmacode"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 const kindName = "kmahub"
@@ -43,6 +44,8 @@ func init() {
 type Options struct {
 	// AuthKey is the API Hub key (required), sent as authKey.
 	AuthKey string `yaml:"auth_key"`
+	// AuthKeyFile reads the key from a file instead.
+	AuthKeyFile string `yaml:"auth_key_file"`
 	// HeavyRainFlood maps 호우 (heavy rain) warnings to flood (default on).
 	HeavyRainFlood bool `yaml:"heavy_rain_flood"`
 	// Kinds maps more warning kinds, by Korean name, to flood or heat
@@ -67,8 +70,8 @@ type collector struct {
 	mapper  mapper
 }
 
-// New builds a kmahub collector. It validates and does no I/O; no error it
-// returns holds the key.
+// New builds a kmahub collector. It validates and does no network I/O
+// (auth_key_file is read here); no error it returns holds the key.
 func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, error) {
 	o := Options{HeavyRainFlood: true}
 	if err := decode(&o); err != nil {
@@ -77,7 +80,11 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if env.Info.Name == "" {
 		return nil, errors.New("kmahub: collector name is empty")
 	}
-	key := strings.TrimSpace(o.AuthKey)
+	key, err := secret.Resolve("auth_key", o.AuthKey, env.Path(o.AuthKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("kmahub: %w", err)
+	}
+	key = strings.TrimSpace(key)
 	switch {
 	case key == "":
 		return nil, errors.New("kmahub: auth_key is required: the API Hub key, e.g. auth_key: ${KMA_APIHUB_KEY}")

@@ -132,3 +132,13 @@ func TestCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthKeyFile: auth_key_file, read beside the config.
+func TestAuthKeyFile(t *testing.T) {
+	c := golden.SecretFile(t, "auth_key", testKey, func(dir, options string) (collectors.Collector, error) {
+		env := testEnv("", nil)
+		env.Dir = dir
+		return New(env, golden.Decode(options, nil))
+	})
+	golden.Eq(t, "key", c.(*collector).key, testKey)
+}
