@@ -65,7 +65,8 @@ func (e Env) Path(p string) string {
 	return filepath.Join(e.Dir, p)
 }
 
-// Factory builds an exporter of one kind; it validates and does no I/O.
+// Factory builds an exporter of one kind; it validates and does no network
+// I/O (it may read the files its options name: a *_file secret, tls files).
 type Factory func(env Env, decode Decode) (Exporter, error)
 
 // Kind describes a registered exporter kind.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 //go:embed sample.yaml
@@ -42,14 +43,16 @@ const (
 
 // Options are the webhook kind's configuration keys.
 type Options struct {
-	URL         string            `yaml:"url"`
-	Secret      string            `yaml:"secret"`
-	SecretFile  string            `yaml:"secret_file"`
-	Format      string            `yaml:"format"`
-	BearerToken string            `yaml:"bearer_token"`
-	Headers     map[string]string `yaml:"headers"`
-	Timeout     time.Duration     `yaml:"timeout"`
-	TLS         TLSOptions        `yaml:"tls"`
+	URL         string `yaml:"url"`
+	Secret      string `yaml:"secret"`
+	SecretFile  string `yaml:"secret_file"`
+	Format      string `yaml:"format"`
+	BearerToken string `yaml:"bearer_token"`
+	// BearerTokenFile reads the bearer token from a file instead.
+	BearerTokenFile string            `yaml:"bearer_token_file"`
+	Headers         map[string]string `yaml:"headers"`
+	Timeout         time.Duration     `yaml:"timeout"`
+	TLS             TLSOptions        `yaml:"tls"`
 	// CAPSender is the sender of CAP documents (format cap), default
 	// "hazardwire@localhost": hazardwire re-publishes, so it names itself.
 	CAPSender string `yaml:"cap_sender"`
@@ -114,7 +117,7 @@ func New(env exporters.Env, decode exporters.Decode) (exporters.Exporter, error)
 	if err := decode(&o); err != nil {
 		return nil, err
 	}
-	o.SecretFile = env.Path(o.SecretFile)
+	o.SecretFile, o.BearerTokenFile = env.Path(o.SecretFile), env.Path(o.BearerTokenFile)
 	o.TLS.CertFile, o.TLS.KeyFile, o.TLS.CAFile = env.Path(o.TLS.CertFile), env.Path(o.TLS.KeyFile), env.Path(o.TLS.CAFile)
 	return build(env.Name, o, nil)
 }
@@ -124,21 +127,19 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 	if o.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("url %q: want an http(s) URL", redact(o.URL))
 	}
-	secret := o.Secret
-	switch {
-	case o.Secret != "" && o.SecretFile != "":
-		return nil, errors.New("set at most one of secret and secret_file")
-	case o.SecretFile != "":
-		b, err := os.ReadFile(o.SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("secret_file: %w", err)
-		}
-		secret = strings.TrimSpace(string(b))
-	case secret == "":
+	signing, err := secret.Resolve("secret", o.Secret, o.SecretFile)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(signing) == "" {
 		return nil, errors.New(`secret is required: a "whsec_<base64>" key shared with the partner`)
 	}
+	bearer, err := secret.Resolve("bearer_token", o.BearerToken, o.BearerTokenFile)
+	if err != nil {
+		return nil, err
+	}
 	var keys [][]byte
-	for _, s := range strings.Fields(secret) { // several during key rotation
+	for _, s := range strings.Fields(signing) { // several during key rotation
 		k, err := ParseSecret(s)
 		if err != nil {
 			return nil, err
@@ -176,7 +177,7 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 	for i, k := range keys {
 		signers[i] = newSigner(k)
 	}
-	return &Webhook{capSender: o.CAPSender, name: name, url: o.URL, signers: signers, format: o.Format, fixed: fixedHeaders(o.Headers, o.BearerToken),
+	return &Webhook{capSender: o.CAPSender, name: name, url: o.URL, signers: signers, format: o.Format, fixed: fixedHeaders(o.Headers, bearer),
 		client: &http.Client{Transport: transport, Timeout: o.Timeout}, now: time.Now}, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,7 +136,8 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 		{Options{URL: "https://p.example/h", Secret: "whsec_c2hvcnQ="}, "at least 16"},
 		{Options{URL: "https://p.example/h", Secret: good, Format: "xml"}, `format "xml"`},
 		{Options{URL: "https://p.example/h", Secret: good, Format: "cap", CAPSender: "a b"}, "cap_sender"},
-		{Options{URL: "https://p.example/h", Secret: good, SecretFile: "/x"}, "at most one of"},
+		{Options{URL: "https://p.example/h", Secret: good, SecretFile: "/x"}, "set one of secret and secret_file, not both"},
+		{Options{URL: "https://p.example/h", Secret: good, BearerToken: "tok", BearerTokenFile: "/x"}, "set one of bearer_token and bearer_token_file, not both"},
 	} {
 		if _, err := build("p", tt.o, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
@@ -210,5 +213,52 @@ func TestCAPDelivery(t *testing.T) {
 	}
 	if !strings.Contains(c.References, alert.CAPIdentifier("kma:L1100000/12#1")) {
 		t.Errorf("references %q lack the first version", c.References)
+	}
+}
+
+// TestSecretFiles: secret_file and bearer_token_file are read beside the
+// config, trimmed; set with their inline keys, or missing, they are errors
+// that name the key and show no secret.
+func TestSecretFiles(t *testing.T) {
+	const token = "partner-bearer-token-0123"
+	good := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"secret": good, "token": token} {
+		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(o Options) (exporters.Exporter, error) {
+		o.URL = "https://p.example/h"
+		return New(exporters.Env{Name: "p", Dir: dir}, func(v any) error { *v.(*Options) = o; return nil })
+	}
+	e, err := build(Options{SecretFile: "secrets/secret", BearerTokenFile: "secrets/token"})
+	if err != nil {
+		t.Fatalf("files beside the config: %v", err)
+	}
+	if got := e.(*Webhook).fixed; len(got) != 1 || got[0] != (header{"Authorization", "Bearer " + token}) {
+		t.Errorf("headers %q, want the bearer token from its file", got)
+	}
+	if len(e.(*Webhook).signers) != 1 {
+		t.Errorf("%d signing keys, want 1 from secret_file", len(e.(*Webhook).signers))
+	}
+	for _, tt := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Secret: good, BearerToken: token, BearerTokenFile: "secrets/token"}, "set one of bearer_token and bearer_token_file, not both"},
+		{Options{Secret: good, BearerTokenFile: "secrets/absent"}, "bearer_token_file: open " + filepath.Join(dir, "secrets", "absent")},
+		{Options{Secret: good, SecretFile: "secrets/secret"}, "set one of secret and secret_file, not both"},
+		{Options{SecretFile: "secrets/absent"}, "secret_file: open " + filepath.Join(dir, "secrets", "absent")},
+	} {
+		_, err := build(tt.o)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
+		} else if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), good) {
+			t.Errorf("the error shows a secret: %v", err)
+		}
 	}
 }
