@@ -14,6 +14,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/secret"
 	"github.com/hazardwire/hazardwire/internal/yamlx"
 )
 
@@ -71,11 +72,21 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 		}
 	}
 	names := map[string]bool{}
-	for i, tok := range c.HTTP.Tokens {
+	for i := range c.HTTP.Tokens {
+		tok := &c.HTTP.Tokens[i]
 		n := c.node(fmt.Sprintf("http.tokens[%d]", i))
+		// A token_file is read here, so that the rules below apply to
+		// its content too.
+		value, err := secret.Resolve("token", tok.Token, tok.TokenFile)
+		if err != nil {
+			at(field(n, "token_file"), "http.tokens: %q: %v", tok.Name, err)
+			names[tok.Name] = true
+			continue
+		}
+		tok.Token = value
 		switch {
 		case tok.Name == "" || tok.Token == "":
-			at(n, "http.tokens: every token needs a name and a token")
+			at(n, "http.tokens: every token needs a name and a token (or token_file)")
 		case names[tok.Name]:
 			at(n, "http.tokens: name %q is used twice", tok.Name)
 		case len(tok.Token) < 16:

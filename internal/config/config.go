@@ -90,10 +90,13 @@ type HTTP struct {
 	Tokens []Token `yaml:"tokens"`
 }
 
-// Token is one API client's bearer token.
+// Token is one API client's bearer token, given inline or in a file.
 type Token struct {
 	Name  string `yaml:"name"`
 	Token string `yaml:"token"`
+	// TokenFile reads the token from a file instead; check reads it into
+	// Token.
+	TokenFile string `yaml:"token_file"`
 }
 
 // Collector is one collectors entry: the keys every kind shares. The kind's
@@ -268,14 +271,20 @@ func (c *Config) defaults() {
 		c.Bus.StoreDir = "./data"
 	}
 	// Relative paths are relative to the config file, not the working dir
-	// (a service manager starts the daemon in /): the store dir and the
-	// credentials here, the kinds' files through their Env.
+	// (a service manager starts the daemon in /): the store dir, the
+	// credentials and the token files here, the kinds' files through their
+	// Env.
 	if dir := c.dir(); dir != "" {
 		if !filepath.IsAbs(c.Bus.StoreDir) {
 			c.Bus.StoreDir = filepath.Join(dir, c.Bus.StoreDir)
 		}
 		if c.Bus.Credentials != "" && !filepath.IsAbs(c.Bus.Credentials) {
 			c.Bus.Credentials = filepath.Join(dir, c.Bus.Credentials)
+		}
+		for i := range c.HTTP.Tokens {
+			if f := c.HTTP.Tokens[i].TokenFile; f != "" && !filepath.IsAbs(f) {
+				c.HTTP.Tokens[i].TokenFile = filepath.Join(dir, f)
+			}
 		}
 	}
 	for i := range c.Collectors {

@@ -205,6 +205,49 @@ exporters:
 	}
 }
 
+// TestTokenFile: http.tokens[].token_file is read beside the config, trimmed,
+// and its content must pass the rules of token; set with token, or missing,
+// it is an error at token_file that shows no token.
+func TestTokenFile(t *testing.T) {
+	const token = "portal-token-0123456789"
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"portal": token, "short": "tooshort"} {
+		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte("  "+v+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "c.yaml")
+	parse := func(tokens string) (*config.Config, error) {
+		return config.Parse(file, []byte("http:\n  tokens:\n"+tokens), env(nil))
+	}
+	cfg, err := parse("    - {name: portal, token_file: secrets/portal}\n")
+	if err != nil {
+		t.Fatalf("token_file beside the config: %v", err)
+	}
+	if got := cfg.HTTP.Tokens[0].Token; got != token {
+		t.Errorf("token %q, want the file's content, trimmed", got)
+	}
+	for _, tt := range []struct{ name, tokens, want string }{
+		{"both", "    - {name: portal, token: " + token + ", token_file: secrets/portal}\n",
+			`c.yaml:3:66: http.tokens: "portal": set one of token and token_file, not both`},
+		{"missing", "    - {name: portal, token_file: secrets/absent}\n",
+			`c.yaml:3:34: http.tokens: "portal": token_file: open ` + filepath.Join(dir, "secrets", "absent")},
+		{"short content", "    - {name: short, token_file: secrets/short}\n", `the token of "short" is shorter than 16 characters`},
+		{"name twice", "    - {name: portal, token_file: secrets/portal}\n    - {name: portal, token: other-token-0123456789}\n",
+			`name "portal" is used twice`},
+	} {
+		_, err := parse(tt.tokens)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		} else if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "tooshort") {
+			t.Errorf("%s: the error shows a token: %v", tt.name, err)
+		}
+	}
+}
+
 // TestKindErrorsAtTheirKey: a kind's error that names one of its entry's
 // keys points at that key's value, not at the entry.
 func TestKindErrorsAtTheirKey(t *testing.T) {
