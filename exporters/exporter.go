@@ -55,14 +55,21 @@ type Env struct {
 	// Dir is the config file's directory, against which relative file
 	// paths are read (empty: the working directory).
 	Dir string
+	// Read, when set, is told every file path the kind reads (Path), so
+	// that a reload can tell a changed file.
+	Read func(path string)
 }
 
 // Path returns p read against the config file's directory, when relative.
+// A kind reads every file its options name through Path.
 func (e Env) Path(p string) string {
-	if p == "" || e.Dir == "" || filepath.IsAbs(p) {
-		return p
+	if p != "" && e.Dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(e.Dir, p)
 	}
-	return filepath.Join(e.Dir, p)
+	if p != "" && e.Read != nil {
+		e.Read(p)
+	}
+	return p
 }
 
 // Factory builds an exporter of one kind; it validates and does no network

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -164,10 +165,10 @@ type BuiltExporter struct {
 	Fingerprint string
 }
 
-// fingerprint digests an entry's decoded common keys, its YAML, and the
-// values of the environment variables its kind read, so a reload can tell
-// what changed.
-func fingerprint(common any, n *yaml.Node, env map[string]string) string {
+// fingerprint digests an entry's decoded common keys, its YAML, the values
+// of the environment variables its kind read and the contents of the files
+// it read (a rotated secret file), so a reload can tell what changed.
+func fingerprint(common any, n *yaml.Node, env map[string]string, files []string) string {
 	h := sha256.New()
 	for _, v := range []any{common, n} {
 		var b []byte
@@ -185,6 +186,14 @@ func fingerprint(common any, n *yaml.Node, env map[string]string) string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		fmt.Fprintf(h, "\x00%s=%s", k, env[k])
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			b = []byte(err.Error())
+		}
+		sum := sha256.Sum256(b)
+		fmt.Fprintf(h, "\x00%s:%x", f, sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -225,7 +234,8 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		}
 		fetcher := client.NewFetcher(collectors.FetchOptions{Name: col.Name, UserAgent: col.UserAgent, Accept: kind.Accept,
 			MaxBody: int64(col.MaxBody), MaxBackoff: col.MaxBackoff})
-		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Dir: c.dir()}
+		var files []string
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Dir: c.dir(), Read: func(p string) { files = append(files, p) }}
 		decoded := false
 		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
@@ -240,7 +250,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(col.node, "collector", col.Name, err)
 			continue
 		}
-		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fetcher: fetcher, Fingerprint: fingerprint(col, col.node, used)})
+		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fetcher: fetcher, Fingerprint: fingerprint(col, col.node, used, files)})
 	}
 	for _, e := range c.Exporters {
 		kind, ok := exporters.Lookup(e.Kind)
@@ -253,7 +263,8 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			decoded = true
 			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookup, Ignore: exporterKeys}).Err()
 		}
-		exp, err := kind.New(exporters.Env{Name: e.Name, Dir: c.dir()}, decode)
+		var files []string
+		exp, err := kind.New(exporters.Env{Name: e.Name, Dir: c.dir(), Read: func(p string) { files = append(files, p) }}, decode)
 		if err == nil && !decoded {
 			err = decode(&struct{}{})
 		}
@@ -261,7 +272,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(e.node, "exporter", e.Name, err)
 			continue
 		}
-		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp, Fingerprint: fingerprint(e, e.node, used)})
+		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp, Fingerprint: fingerprint(e, e.node, used, files)})
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -272,3 +272,45 @@ exporters:
 		}
 	}
 }
+
+// TestFingerprintSeesSecretFiles: a reload restarts what changed; a secret
+// file rotated under an unchanged entry is a change.
+func TestFingerprintSeesSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.txt")
+	write := func(s string) {
+		if err := os.WriteFile(secret, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const yaml = `exporters:
+  - name: p
+    kind: webhook
+    url: http://127.0.0.1:1/hook
+    secret_file: secret.txt
+  - name: q
+    kind: webhook
+    url: http://127.0.0.1:1/other
+    secret: whsec_dGhpc2lzYXNlY3JldGtleTEyMzQ1Njc4OTA=
+`
+	build := func() []string {
+		_, b, err := config.Check(filepath.Join(dir, "c.yaml"), []byte(yaml), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{b.Exporters[0].Fingerprint, b.Exporters[1].Fingerprint}
+	}
+	write("whsec_dGhpc2lzYXNlY3JldGtleTEyMzQ1Njc4OTA=\n")
+	first, again := build(), build()
+	if first[0] != again[0] || first[1] != again[1] {
+		t.Fatal("the same config and files gave other fingerprints")
+	}
+	write("whsec_b3RoZXJzZWNyZXRrZXkxMjM0NTY3ODkwYWI=\n")
+	rotated := build()
+	if rotated[0] == first[0] {
+		t.Error("a rotated secret file left its exporter's fingerprint as it was: a reload would keep the old secret")
+	}
+	if rotated[1] != first[1] {
+		t.Error("an exporter without the file changed fingerprint")
+	}
+}
