@@ -22,6 +22,9 @@ const (
 	HeaderDLStreamSeq = "Hazardwire-Stream-Seq"
 	HeaderDLSubject   = "Hazardwire-Subject"
 	HeaderDLTime      = "Hazardwire-Time"
+	// HeaderDLMsgID keeps the original Nats-Msg-Id (the alert id), which the
+	// dead letter's own replaces.
+	HeaderDLMsgID = "Hazardwire-Msg-Id"
 )
 
 // DeadLetterSubject returns the dead-letter subject of an exporter.
@@ -42,7 +45,11 @@ func (b *Bus) DeadLetter(ctx context.Context, exporter string, m jetstream.Msg, 
 		seq = meta.Sequence.Stream
 	}
 	// The id names the exporter and the stream message, so one change dead-
-	// lettered by two exporters is stored twice, and a retried dead letter once.
+	// lettered by two exporters is stored twice, and a retried dead letter
+	// once; the original is kept beside it.
+	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		out.Header.Set(HeaderDLMsgID, id)
+	}
 	out.Header.Set(jetstream.MsgIDHeader, exporter+"/"+strconv.FormatUint(seq, 10))
 	out.Header.Set(HeaderDLExporter, exporter)
 	out.Header.Set(HeaderDLReason, reason)

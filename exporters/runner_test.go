@@ -250,6 +250,9 @@ func TestPermanentFailureIsDeadLettered(t *testing.T) {
 		if got := msg.Header.Get(bus.HeaderDLReason); got != "http_4xx" {
 			t.Errorf("dead letter reason %q, want http_4xx", got)
 		}
+		if got := msg.Header.Get(bus.HeaderDLMsgID); got != "bad#1" {
+			t.Errorf("dead letter keeps the original Nats-Msg-Id as %q, want bad#1", got)
+		}
 		var a alert.Alert
 		if err := json.Unmarshal(msg.Data, &a); err != nil || a.ID != "bad#1" {
 			t.Errorf("dead letter body: id %q, err %v", a.ID, err)
