@@ -280,7 +280,9 @@ func TestFaultReload(t *testing.T) {
 	p := fkStartPartner(t)
 	p.setDelay(20 * time.Millisecond)
 	dir := t.TempDir()
-	opts := fkOptions{feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4}
+	// A long attempt timeout: a retry after a slow answer (a loaded
+	// machine) would be a repeat, and this test allows none.
+	opts := fkOptions{feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4, timeout: 10 * time.Second}
 	config := fkConfig(t, dir, opts)
 	good, err := os.ReadFile(config)
 	if err != nil {
