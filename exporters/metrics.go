@@ -11,14 +11,17 @@ const (
 	ResultRetry      = "retry"
 	ResultDeadLetter = "dead_letter"
 	ResultFiltered   = "filtered"
-	// ResultSuperseded counts changes not delivered because a newer version
-	// of the same alert arrived while they waited to be retried.
-	ResultSuperseded = "superseded"
 )
+
+// The result label's values are a contract (DESIGN.md §8): exactly these
+// four. Changes a newer version replaced are counted apart, in Superseded.
 
 // Metrics are the delivery engine's metrics, built once per registry.
 type Metrics struct {
 	Deliveries *prometheus.CounterVec
+	// Superseded counts changes not delivered because a newer version of
+	// the same alert arrived while they waited to be retried.
+	Superseded *prometheus.CounterVec
 	Duration   *prometheus.HistogramVec
 	Pending    *prometheus.GaugeVec
 	Latency    *prometheus.HistogramVec
@@ -38,6 +41,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_exporter_deliveries_total",
 			Help: "Delivery attempts by result: success (partner acknowledged), retry (failed, will retry), dead_letter (given up), filtered (not for this partner).",
 		}, []string{"exporter", "result"}),
+		Superseded: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_exporter_superseded_total",
+			Help: "Changes acknowledged without delivery because a newer version of their key replaced them.",
+		}, []string{"exporter"}),
 		Duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hazardwire_exporter_delivery_duration_seconds",
 			Help:    "Time of one delivery attempt to the partner.",
@@ -83,12 +90,13 @@ var failureReasons = []string{"timeout", "network", "http_4xx", "http_429", "htt
 
 // Init sets every series of an exporter to zero.
 func (m *Metrics) Init(exporter string) {
-	for _, r := range []string{ResultSuccess, ResultRetry, ResultDeadLetter, ResultFiltered, ResultSuperseded} {
+	for _, r := range []string{ResultSuccess, ResultRetry, ResultDeadLetter, ResultFiltered} {
 		m.Deliveries.WithLabelValues(exporter, r)
 	}
 	for _, r := range failureReasons {
 		m.Failures.WithLabelValues(exporter, r)
 	}
+	m.Superseded.WithLabelValues(exporter)
 	m.Duration.WithLabelValues(exporter)
 	m.Pending.WithLabelValues(exporter)
 	m.Latency.WithLabelValues(exporter)
@@ -122,7 +130,7 @@ func (m *Metrics) series(exporter string) series {
 
 // Delete removes the series of an exporter removed from the config.
 func (m *Metrics) Delete(exporter string) {
-	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats, m.Resyncs, m.Repeats} {
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{m.Deliveries, m.Superseded, m.Duration, m.Pending, m.Latency, m.Failures, m.Circuit, m.Disabled, m.Heartbeats, m.Resyncs, m.Repeats} {
 		v.DeletePartialMatch(prometheus.Labels{"exporter": exporter})
 	}
 }

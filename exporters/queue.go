@@ -97,7 +97,7 @@ func (r *Runner) supersedeOlder(q *keyQueue) {
 			r.superseded[p.seq] = r.now()
 		}
 		_ = r.finishLocked(p)
-		r.metrics.Deliveries.WithLabelValues(r.cfg.Name, ResultSuperseded).Inc()
+		r.metrics.Superseded.WithLabelValues(r.cfg.Name).Inc()
 		r.log.Info("change superseded by a newer version before it could be delivered", "id", p.alert.ID, "by", last.alert.ID)
 	}
 	q.items = []*pending{last}

@@ -318,8 +318,12 @@ func TestSupersession(t *testing.T) {
 		if i := slices.Index(got, "k#3"); i < 0 || slices.ContainsFunc(got[i+1:], func(id string) bool { return id != "k#3" }) {
 			t.Fatalf("delivered %v: an older version came after v3", got)
 		}
-		if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultSuperseded)); n < 1 {
+		if n := testutil.ToFloat64(r.metrics.Superseded.WithLabelValues("p1")); n < 1 {
 			t.Errorf("superseded counted %v", n)
+		}
+		// Counted apart: deliveries_total keeps the contract's four results.
+		if got, _ := deliveryResults(t, r.reg, "p1"); !slices.Equal(got, slices.Sorted(slices.Values(contractResults))) {
+			t.Errorf("deliveries_total results %v after supersession, want exactly %v", got, contractResults)
 		}
 	})
 }

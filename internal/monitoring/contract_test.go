@@ -27,7 +27,8 @@ var contract = map[string][]string{
 	"hazardwire_build_info":                                   {"goversion", "version"},
 }
 
-// contractValues are label values §8 names, each initialised at zero.
+// contractValues are the label values §8 names, each initialised at zero,
+// and no other.
 var contractValues = map[string]map[string][]string{
 	"hazardwire_collector_runs_total":      {"result": {"success", "error", "skipped"}},
 	"hazardwire_alerts_dropped_total":      {"reason": {"unmapped", "invalid"}},
@@ -49,6 +50,13 @@ func TestContractMetricsExist(t *testing.T) {
 			for _, v := range values {
 				if !e.labels[label][v] {
 					t.Errorf("%s{%s=%q} is not initialised at start", name, label, v)
+				}
+			}
+			// Exactly those: a value of its own (superseded, say) belongs
+			// in a metric of its own.
+			for _, v := range e.values(label) {
+				if !slices.Contains(values, v) {
+					t.Errorf("%s{%s=%q} is exported; the contract's values are exactly %v", name, label, v, values)
 				}
 			}
 		}
