@@ -48,6 +48,11 @@ func (r *Runner) file(p *pending) {
 		_ = p.msg.Ack()
 		return
 	}
+	if r.disabled.Load() {
+		// A 410 came since receive looked: it is left for the next start
+		// (unacknowledged, or held below a checkpointed runner's floor).
+		return
+	}
 	q := r.queues[p.alert.Key]
 	if q == nil {
 		q = &keyQueue{key: p.alert.Key}
@@ -223,7 +228,7 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.supersede && len(q.items) > 1 && giveUp == "" {
+	if r.supersede && len(q.items) > 1 && giveUp == "" && !r.disabled.Load() {
 		// Newer versions arrived while this one was in flight: send the newest.
 		q.state = headWaiting
 		r.supersedeOlder(q)
@@ -241,19 +246,34 @@ func (r *Runner) settle(q *keyQueue, p *pending, o Outcome) {
 }
 
 // disable stops the exporter after a 410 Gone: the partner said the endpoint
-// is gone for good. Changes stay on the durable consumer until a reload or
-// restart brings the exporter back.
+// is gone for good. The change that got the 410 is a 4xx like any other: it is
+// dead-lettered at once (reason gone) and finished, so the position passes
+// it; if the dead letter cannot be stored it is kept, as every change after
+// it is: those stay on the bus, unacknowledged (unfinished, checkpointed),
+// after the exporter's position, until a reload or restart brings the
+// exporter back.
 func (r *Runner) disable(p *pending, o Outcome) {
-	if r.local == nil { // a checkpointed runner keeps it unfinished, below its floor
+	// First stop every other attempt (workers, retryLoop, the reading), so
+	// that nothing after p is sent or finished while p is dead-lettered.
+	// Under r.mu: file and settle, which supersede under it, see either
+	// the runner before the 410 or disabled.
+	r.mu.Lock()
+	first := !r.disabled.Swap(true)
+	r.mu.Unlock()
+	if first {
+		r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(1)
+		r.stopReading()
+	}
+	lettered := r.deadLetter(p, "gone", o.Err.Error())
+	if !lettered && r.local == nil { // a checkpointed runner keeps it unfinished, below its floor
 		_ = p.msg.NakWithDelay(time.Minute)
 	}
-	if r.disabled.Swap(true) {
-		return
+	if first {
+		r.log.Error("partner answered 410 Gone: exporter disabled until the config is reloaded or the daemon restarted",
+			"id", p.alert.ID, "deadLettered", lettered, "err", o.Err)
+	} else {
+		r.log.Warn("partner answered 410 Gone to a disabled exporter", "id", p.alert.ID, "deadLettered", lettered, "err", o.Err)
 	}
-	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(1)
-	r.log.Error("partner answered 410 Gone: exporter disabled until the config is reloaded or the daemon restarted",
-		"id", p.alert.ID, "err", o.Err)
-	r.stopReading()
 }
 
 // deadLetter stores p on the dead-letter stream and terminates it; it

@@ -396,6 +396,12 @@ func (r *Runner) receive(m jetstream.Msg) bool {
 		_ = m.Ack() // finished here already: the server lost its ack (recent)
 		return true
 	}
+	if r.disabled.Load() {
+		// A 410 stopped the reading while this change was on its way: it
+		// is left, not filtered, dead-lettered or sent, for the next start
+		// (unacknowledged, or held below a checkpointed runner's floor).
+		return true
+	}
 	a, err := r.cfg.Decoded.Get(m.Headers().Get(jetstream.MsgIDHeader), m.Data())
 	if err == nil && a.Key == "" {
 		err = errors.New("no key")

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,28 +330,181 @@ func TestSupersession(t *testing.T) {
 	})
 }
 
-// TestGoneDisablesTheExporter: a 410 stops deliveries and raises the metric;
-// the change is kept, not dead-lettered.
+// TestGoneDisablesTheExporter: a 410 Gone is a 4xx like the others for the
+// change that got it: dead-lettered at once (reason gone) and finished, so
+// the exporter's position passes it. Then the exporter disables itself: the
+// changes after it, of its key and of others, held or still on the bus, are
+// neither sent nor finished, and a restart (a reload) delivers them, not the
+// dead-lettered one. When the dead letter cannot be stored, the change stays
+// like the others and is delivered after the restart: nothing is lost.
 func TestGoneDisablesTheExporter(t *testing.T) {
-	forModes(t, func(t *testing.T, md mode) {
-		p := &partner{tries: map[string]int{}, fail: func(string, int) int { return http.StatusGone }}
-		r := start(t, md, p, exporters.Filter{})
-		r.publish(t, change("g", 1, alert.ChangeNew))
-		waitFor(t, "the exporter to disable itself", func() bool {
-			return testutil.ToFloat64(r.metrics.Disabled.WithLabelValues("p1")) == 1
+	for _, refused := range []bool{false, true} {
+		name := "dead-lettered"
+		if refused {
+			name = "dead letter refused"
+		}
+		t.Run(name, func(t *testing.T) {
+			forModes(t, func(t *testing.T, md mode) { testGone(t, md, refused) })
 		})
-		r.publish(t, change("h", 1, alert.ChangeNew))
-		time.Sleep(200 * time.Millisecond)
-		p.mu.Lock()
-		tries := p.tries["h#1"]
-		p.mu.Unlock()
-		if tries != 0 || !r.runner.Disabled() {
-			t.Errorf("a disabled exporter still delivered (%d attempts)", tries)
+	}
+}
+
+func testGone(t *testing.T, md mode, refused bool) {
+	ctx := context.Background()
+	b := testbus.Open(t)
+	var gone atomic.Bool
+	gone.Store(true)
+	p := &partner{tries: map[string]int{}, fail: func(id string, _ int) int {
+		if id == "g#1" && gone.Load() {
+			return http.StatusGone
 		}
-		if n := testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter)); n != 0 {
-			t.Errorf("a 410 dead-lettered %v changes", n)
+		return 0
+	}}
+	// g#1's answer waits until the changes after it are held: h#1 and k#1
+	// then wait in line for the one worker, g#2 behind its key's head.
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	gated := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get(webhook.HeaderID) == "g#1" && gone.Load() {
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			<-release
 		}
+		p.ServeHTTP(w, req)
 	})
+	dl := &flakyDL{b: b}
+	if refused {
+		dl.n.Store(1 << 30)
+	}
+	r1, m := startOn(t, md, b, p, dl, func(c *exporters.RunnerConfig) {
+		c.Exporter = webhookToHandler(t, gated)
+		c.Concurrency = 1
+	})
+	tries := func(id string) int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.tries[id]
+	}
+	seqG, err := b.Publish(ctx, change("g", 1, alert.ChangeNew))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("g#1 never sent")
+	}
+	after := []*alert.Alert{change("g", 2, alert.ChangeUpdate), change("h", 1, alert.ChangeNew), change("k", 1, alert.ChangeNew)}
+	for _, a := range after {
+		if _, err := b.Publish(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // received and held
+	close(release)
+	waitFor(t, "the exporter to disable itself", func() bool {
+		return testutil.ToFloat64(m.Disabled.WithLabelValues("p1")) == 1
+	})
+	waitFor(t, "the dead letter tried", func() bool { return dl.tried.Load() >= 1 })
+	time.Sleep(300 * time.Millisecond) // anything after g#1 would be attempted by now
+	if !r1.Disabled() {
+		t.Error("Disabled() is false after a 410")
+	}
+	if got := p.ids(); len(got) != 0 {
+		t.Errorf("delivered %v after the 410, want nothing", got)
+	}
+	for _, a := range after {
+		if n := tries(a.ID); n != 0 {
+			t.Errorf("%s attempted %d times by a disabled exporter", a.ID, n)
+		}
+	}
+
+	// The dead letter, and the position: past g#1 when it was stored, below
+	// it when not; below everything after it either way.
+	lettered := testutil.ToFloat64(m.Deliveries.WithLabelValues("p1", exporters.ResultDeadLetter))
+	dls, err := b.JetStream().Stream(ctx, bus.StreamDeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := dls.GetLastMsgForSubject(ctx, bus.DeadLetterSubject("p1"))
+	if refused {
+		if lettered != 0 || err == nil {
+			t.Errorf("dead letters counted %v, stored message %v (err %v): the store refused them", lettered, msg, err)
+		}
+	} else {
+		if lettered != 1 || err != nil {
+			t.Fatalf("dead letters counted %v, want 1; stored: err %v", lettered, err)
+		}
+		var a alert.Alert
+		if err := json.Unmarshal(msg.Data, &a); err != nil || a.ID != "g#1" {
+			t.Errorf("dead letter body: id %q, err %v", a.ID, err)
+		}
+		if got := msg.Header.Get(bus.HeaderDLReason); got != "gone" {
+			t.Errorf("dead letter reason %q, want gone", got)
+		}
+		if got := msg.Header.Get(bus.HeaderDLLastError); !strings.Contains(got, "410") {
+			t.Errorf("dead letter last error %q, want the 410", got)
+		}
+	}
+	wantFloor := seqG // g#1 finished, nothing after it
+	if refused {
+		wantFloor = seqG - 1
+	}
+	if !md.checkpointed {
+		waitFor(t, "the ack floor", func() bool {
+			c, err := b.JetStream().Consumer(ctx, bus.StreamAlerts, exporters.ConsumerName("p1"))
+			if err != nil {
+				return false
+			}
+			info, err := c.Info(ctx)
+			return err == nil && info.AckFloor.Stream == wantFloor
+		})
+		c, _ := b.JetStream().Consumer(ctx, bus.StreamAlerts, exporters.ConsumerName("p1"))
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(after) + btoi(refused); info.NumAckPending != want {
+			t.Errorf("%d changes unacknowledged after the 410, want %d", info.NumAckPending, want)
+		}
+	} else if want := len(after) + btoi(refused); r1.Unfinished() != want {
+		t.Errorf("%d changes held after the 410, want %d", r1.Unfinished(), want)
+	}
+	stopRunner(r1)
+	if md.checkpointed {
+		if floor, _, err := b.Checkpoints().Floor(ctx, "p1"); err != nil || floor != wantFloor {
+			t.Errorf("checkpoint %d (err %v) after the stop, want %d", floor, err, wantFloor)
+		}
+	}
+
+	// A restart (a reload) delivers what followed, in order per key, and
+	// g#1 only if it was not dead-lettered.
+	gone.Store(false)
+	r2, m2 := startOn(t, md, b, p, nil)
+	want := []string{"g#2", "h#1", "k#1"}
+	if refused {
+		want = append(want, "g#1")
+	}
+	waitFor(t, "the changes after the 410 delivered", func() bool { return len(missing(p, want)) == 0 })
+	time.Sleep(300 * time.Millisecond) // a change delivered again would be by now
+	got := p.ids()
+	if !slices.Equal(sorted(got), sorted(want)) {
+		t.Errorf("delivered %v after the restart, want each of %v once", got, want)
+	}
+	if refused && slices.Index(got, "g#1") > slices.Index(got, "g#2") {
+		t.Errorf("delivered %v: g#2 before g#1", got)
+	}
+	if v := testutil.ToFloat64(m2.Disabled.WithLabelValues("p1")); v != 0 || r2.Disabled() {
+		t.Errorf("disabled = %v after the restart", v)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // TestCircuitOpensOnAFailingPartner: after the threshold of partner failures
