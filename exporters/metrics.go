@@ -69,7 +69,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"exporter"}),
 		Disabled: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hazardwire_exporter_disabled",
-			Help: "1 when the partner answered 410 Gone and the exporter stopped delivering until the config is reloaded or the daemon restarted.",
+			Help: "1 when the partner answered 410 Gone: the change that got it was dead-lettered and the exporter stopped delivering until the config is reloaded or the daemon restarted.",
 		}, []string{"exporter"}),
 		Heartbeats: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hazardwire_exporter_heartbeats_total",

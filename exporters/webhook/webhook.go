@@ -302,8 +302,8 @@ var (
 )
 
 // Classify turns a partner's HTTP answer into an outcome: 2xx delivered;
-// 408, 429 and 5xx retried (honouring Retry-After); 410 gone; any other
-// status permanent.
+// 408, 429 and 5xx retried (honouring Retry-After); 410 gone (permanent
+// too: dead-lettered, and the exporter disabled); any other status permanent.
 func Classify(status int, retryAfter string, now time.Time) exporters.Outcome {
 	o := exporters.Outcome{Status: status}
 	switch {
