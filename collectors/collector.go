@@ -41,10 +41,11 @@ type Result struct {
 	// NotModified is true when the server answered 304 and the items are the
 	// ones read from the cached body.
 	NotModified bool
-	// Unreadable holds the keys of items the feed still serves but that
-	// could not be read this time (counted in Dropped as well): they did not
-	// leave a snapshot, so their alerts keep their last good state rather
-	// than count towards vanishing.
+	// Unreadable holds the keys of items the feed still serves as in force
+	// but that could not be read this time (counted in Dropped as well):
+	// they did not leave a snapshot, so their alerts keep their last good
+	// state rather than count towards vanishing. An unreadable cancel or
+	// expiry is not named: it keeps nothing alive.
 	Unreadable []string
 }
 

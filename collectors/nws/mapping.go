@@ -99,7 +99,9 @@ func (m *mapper) featureIn(f *feature, chunk *[]collectors.Item, size int) featu
 		it, err := m.item(f, t, i == 0)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", t.native, err))
-			out.unreadable = append(out.unreadable, alert.MakeKey(m.source, t.native))
+			if t.intent == collectors.IntentActive { // an unread cancel or expiry keeps nothing alive
+				out.unreadable = append(out.unreadable, alert.MakeKey(m.source, t.native))
+			}
 			continue
 		}
 		out.items = append(out.items, it)

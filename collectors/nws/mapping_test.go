@@ -69,6 +69,15 @@ func TestEndedAfterItsEnd(t *testing.T) {
 	golden.Eq(t, "items", len(res.Items), 0)
 	golden.Eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
 	golden.Eq(t, "unreadable", fmt.Sprint(res.Unreadable), fmt.Sprint([]string{key}))
+
+	// A cancel that cannot be read keeps nothing alive: not named.
+	bad := editedFeature(t, func(_, p map[string]any) {
+		p["sent"] = "not a time"
+		p["parameters"] = vtecParam("/O.CAN.KPQR.FA.A.0004.000000T0000Z-191222T1800Z/")
+	})
+	res, _ = parseFeatures(t, bad)
+	golden.Eq(t, "cancel: invalid", res.Dropped[collectors.DropInvalid], 1)
+	golden.Eq(t, "cancel: unreadable", len(res.Unreadable), 0)
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "ends") {
 		t.Errorf("problems = %v, want one about ends", problems)
 	}

@@ -122,6 +122,17 @@ func Vanished(prev Record, grace int, now time.Time) Decision {
 	return Decision{Record: &prev, Why: "missing from the feed"}
 }
 
+// Unreadable decides for an active key that a successful snapshot poll of
+// its source still served, but that could not be read: its last good state
+// stands, and a count of misses starts again, as when it is back in the feed.
+func Unreadable(prev Record) Decision {
+	if !prev.Active || prev.Missing == 0 {
+		return Decision{Why: "served, unreadable"}
+	}
+	prev.Missing = 0
+	return Decision{Record: &prev, Why: "back in the feed, unreadable"}
+}
+
 // Sweep expires an active key whose end has passed, whether or not its feed
 // was polled.
 func Sweep(prev Record, now time.Time) Decision {

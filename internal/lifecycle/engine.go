@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -175,15 +176,21 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 	}
 	now := e.now()
 	seen := make(map[string]bool, len(res.Items)+len(res.Unreadable))
-	for _, key := range res.Unreadable { // still served: their last good state stands
-		seen[key] = true
+	// Alerts still served in force that could not be read (their collector
+	// names them, or they fail Validate here) keep their last good state:
+	// seen, but decided by nothing else of this poll.
+	unreadable := map[string]bool{}
+	for _, key := range res.Unreadable {
+		unreadable[key] = true
 	}
 	for _, i := range bySent(res.Items) {
 		it := res.Items[i]
 		if err := it.Alert.Validate(); err != nil {
 			e.metrics.Dropped.WithLabelValues(info.Name, collectors.DropInvalid).Inc()
 			e.log.Warn("invalid item dropped", "collector", info.Name, "key", it.Alert.Key, "err", err)
-			seen[it.Alert.Key] = true // still served: its last good state stands
+			if it.Intent == collectors.IntentActive && it.Alert.Key != "" {
+				unreadable[it.Alert.Key] = true // a cancel or expiry unread ends nothing, nor keeps it
+			}
 			continue
 		}
 		seen[it.Alert.Key] = true
@@ -198,9 +205,34 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 	}
 	e.flush(ctx)
 	if runErr == nil && res.Snapshot && !e.failed {
+		e.keepUnreadable(ctx, info, unreadable, seen)
 		e.vanish(ctx, info, seen, now)
 	}
 	e.updateActive()
+}
+
+// keepUnreadable takes the keys of a successful snapshot that the feed
+// still serves but that could not be read, and that no readable item of the
+// poll decided, as seen: an active one missing before starts its count of
+// misses again (Unreadable).
+func (e *Engine) keepUnreadable(ctx context.Context, info collectors.Info, unreadable, seen map[string]bool) {
+	for _, key := range slices.Sorted(maps.Keys(unreadable)) {
+		if seen[key] {
+			continue // decided from a readable item of the same key
+		}
+		seen[key] = true
+		r := e.recs[key]
+		if r == nil || r.source != info.Name || !r.active || r.missing == 0 {
+			continue
+		}
+		full, err := e.full(ctx, key)
+		if err != nil {
+			e.loadFailed(info.Name, key, err)
+			continue
+		}
+		e.apply(ctx, info.Name, Unreadable(*full))
+	}
+	e.flush(ctx)
 }
 
 // bySent returns the indexes of items in order of their sent time, the

@@ -351,3 +351,46 @@ func TestEngineUnreadableIsNotGone(t *testing.T) {
 		t.Errorf("published %v, want the five new then %v", got, want)
 	}
 }
+
+// TestEngineUnreadableCancelKeepsNothing: a cancel that cannot be read is no
+// sign that its alert is still in force: the alert, gone from the feed but
+// for that cancel, expires after grace as any that left.
+func TestEngineUnreadableCancelKeepsNothing(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	cancel := heat("a", "")
+	cancel.Intent = collectors.IntentCancel // and invalid: no severity
+	for range 2 {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{cancel}, others...)}, nil)
+	}
+	got := changes(published(t, b))
+	if len(got) != 5 || got[4] != "expire kma:a#2" {
+		t.Errorf("published %v, want the four new then a's expiry after grace", got)
+	}
+}
+
+// TestEngineUnreadableResetsMisses: grace counts misses in a row; a poll
+// that still served the alert (unreadable) breaks the row.
+func TestEngineUnreadableResetsMisses(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	poll := func(unreadable ...string) {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others, Unreadable: unreadable}, nil)
+	}
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	poll()        // a missing: one miss
+	poll("kma:a") // served, unreadable: the row is broken
+	poll()        // one miss again, within grace 2
+	if got := changes(published(t, b)); len(got) != 4 {
+		t.Fatalf("published %v: a expired without two misses in a row", got)
+	}
+	poll() // the second in a row
+	if got := changes(published(t, b)); len(got) != 5 || got[4] != "expire kma:a#2" {
+		t.Errorf("published %v, want a's expiry after two misses in a row", got)
+	}
+}

@@ -73,13 +73,18 @@ func (h *Header) Item(a alert.Alert, in *Info) (collectors.Item, error) {
 	if err := a.Validate(); err != nil {
 		return collectors.Item{}, err
 	}
-	intent := collectors.IntentActive
+	return collectors.Item{Alert: a, Intent: h.intent(in)}, nil
+}
+
+// intent is what block in says of its alert: a cancel when the message is a
+// Cancel or the block's responseType is AllClear, else active.
+func (h *Header) intent(in *Info) collectors.Intent {
 	if h.Cancel || slices.ContainsFunc(in.ResponseTypes, func(r string) bool {
 		return strings.EqualFold(strings.TrimSpace(r), "AllClear")
 	}) {
-		intent = collectors.IntentCancel
+		return collectors.IntentCancel
 	}
-	return collectors.Item{Alert: a, Intent: intent}, nil
+	return collectors.IntentActive
 }
 
 // readAreas reads CAP areas, one alert area for each. Empty polygon and

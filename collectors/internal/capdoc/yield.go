@@ -19,8 +19,8 @@ type Yield struct {
 	// Problems says why each block counted as invalid was dropped (for
 	// tests and debugging; the reasons stay bounded in Dropped).
 	Problems []error
-	// Unreadable are the keys of the invalid blocks whose key could be told
-	// (collectors.Result.Unreadable).
+	// Unreadable are the keys of the invalid blocks of alerts in force
+	// whose key could be told (collectors.Result.Unreadable).
 	Unreadable []string
 }
 
@@ -98,7 +98,7 @@ func Map[C any](a *Alert, r Rules[C]) (y *Yield, blocks []Block) {
 		it, err := r.Item(h, i, in, c)
 		if err != nil {
 			y.Drop(collectors.DropInvalid, fmt.Errorf("info %d (%s): %w", i, strings.TrimSpace(in.Event), err))
-			if r.Source != "" {
+			if r.Source != "" && h.intent(in) == collectors.IntentActive { // an unread cancel keeps nothing alive
 				y.Unreadable = append(y.Unreadable, h.Key(r.Source, in))
 			}
 			continue

@@ -56,6 +56,7 @@ func TestMap(t *testing.T) {
 		{"no info is one unmapped", message("Cancel", sent), 1, map[string]int{"unmapped": 1}, nil, ""},
 		{"blocks in order", message("Alert", sent, "Flood", "Wind", "Flood warning"), 3, map[string]int{"unmapped": 1}, []int{0, 2}, ""},
 		{"item error names the block", message("Alert", sent, "Wind", "Flood fail"), 2, map[string]int{"unmapped": 1, "invalid": 1}, nil, "info 1 (Flood fail): boom"},
+		{"a cancel's item error", message("Cancel", sent, "Flood fail"), 1, map[string]int{"invalid": 1}, nil, "info 0 (Flood fail): boom"},
 		{"header error for the blocks taken only", message("Alert", "yesterday", "Flood", "Wind"), 2, map[string]int{"unmapped": 1, "invalid": 1}, nil, "sent:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +83,8 @@ func TestMap(t *testing.T) {
 				t.Errorf("problems = %v, want one containing %q", y.Problems, tc.problem)
 			}
 			// A block whose item fails is still served: its key is named
-			// (the header's failure leaves no story to name it by).
+			// (the header's failure leaves no story to name it by; an
+			// unread cancel keeps nothing alive).
 			var want []string
 			if tc.name == "item error names the block" {
 				want = []string{alert.MakeKey("src", "s,ID/en-US")}
