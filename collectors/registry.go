@@ -3,6 +3,7 @@ package collectors
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -24,21 +25,28 @@ type Env struct {
 	// Dir is the config file's directory, against which relative file
 	// paths are read (empty: the working directory).
 	Dir string
-	// Read, when set, is told every file path the kind reads (Path), so
-	// that a reload can tell a changed file.
-	Read func(path string)
+	// Read, when set, is told every file the kind read (ReadFile) with what
+	// it read, so that a reload can tell a changed file.
+	Read func(path string, content []byte)
 }
 
 // Path returns p read against the config file's directory, when relative.
-// A kind reads every file its options name through Path.
 func (e Env) Path(p string) string {
 	if p != "" && e.Dir != "" && !filepath.IsAbs(p) {
 		p = filepath.Join(e.Dir, p)
 	}
-	if p != "" && e.Read != nil {
-		e.Read(p)
-	}
 	return p
+}
+
+// ReadFile reads the file p names (against the config file's directory,
+// when relative). A kind reads every file its options name through it.
+func (e Env) ReadFile(p string) ([]byte, error) {
+	p = e.Path(p)
+	b, err := os.ReadFile(p)
+	if err == nil && e.Read != nil {
+		e.Read(p, b)
+	}
+	return b, err
 }
 
 // Factory builds a collector of one kind. It validates the options and does no

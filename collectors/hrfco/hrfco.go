@@ -125,7 +125,7 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if err != nil {
 		return nil, err
 	}
-	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, env.Path(o.ServiceKeyFile)); err != nil {
+	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, o.ServiceKeyFile, env.ReadFile); err != nil {
 		return nil, err
 	}
 	key, err := serviceKey(o.ServiceKey)

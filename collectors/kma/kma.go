@@ -121,7 +121,7 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 		return nil, errors.New("kma: collector name is empty")
 	}
 	var err error
-	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, env.Path(o.ServiceKeyFile)); err != nil {
+	if o.ServiceKey, err = secret.Resolve("service_key", o.ServiceKey, o.ServiceKeyFile, env.ReadFile); err != nil {
 		return nil, fmt.Errorf("kma: %w", err)
 	}
 	key, err := decodeKey(o.ServiceKey)

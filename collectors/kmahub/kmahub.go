@@ -80,7 +80,7 @@ func New(env collectors.Env, decode collectors.Decode) (collectors.Collector, er
 	if env.Info.Name == "" {
 		return nil, errors.New("kmahub: collector name is empty")
 	}
-	key, err := secret.Resolve("auth_key", o.AuthKey, env.Path(o.AuthKeyFile))
+	key, err := secret.Resolve("auth_key", o.AuthKey, o.AuthKeyFile, env.ReadFile)
 	if err != nil {
 		return nil, fmt.Errorf("kmahub: %w", err)
 	}

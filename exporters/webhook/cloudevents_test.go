@@ -36,7 +36,7 @@ func TestCloudEventsSDKReadsDeliveries(t *testing.T) {
 		got <- err
 	}))
 	defer srv.Close()
-	w, err := build("p", Options{URL: srv.URL, Format: FormatCloudEvents, Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))}, nil)
+	w, err := build("p", Options{URL: srv.URL, Format: FormatCloudEvents, Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestKeyRotation(t *testing.T) {
 	}))
 	defer srv.Close()
 	secrets := "whsec_" + base64.StdEncoding.EncodeToString(oldKey) + " whsec_" + base64.StdEncoding.EncodeToString(newKey)
-	w, err := build("p", Options{URL: srv.URL, Secret: secrets}, nil)
+	w, err := build("p", Options{URL: srv.URL, Secret: secrets}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

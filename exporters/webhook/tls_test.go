@@ -78,21 +78,21 @@ func TestMutualTLS(t *testing.T) {
 
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	a := &alert.Alert{ID: "k#1", Key: "k", Version: 1, Change: alert.ChangeNew, Sent: time.Now()}
-	w, err := build("p", Options{URL: srv.URL, Secret: secret, TLS: TLSOptions{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}}, nil)
+	w, err := build("p", Options{URL: srv.URL, Secret: secret, TLS: TLSOptions{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o := w.Deliver(t.Context(), exporters.Delivery{Alert: a, Body: []byte(`{}`)}); o.Err != nil {
 		t.Fatalf("with a client certificate: %v", o.Err)
 	}
-	w, err = build("p", Options{URL: srv.URL, Secret: secret, TLS: TLSOptions{CAFile: caFile}}, nil)
+	w, err = build("p", Options{URL: srv.URL, Secret: secret, TLS: TLSOptions{CAFile: caFile}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o := w.Deliver(t.Context(), exporters.Delivery{Alert: a, Body: []byte(`{}`)}); o.Err == nil {
 		t.Fatal("a partner demanding a client certificate accepted a client without one")
 	}
-	if _, err := build("p", Options{URL: srv.URL, Secret: secret, TLS: TLSOptions{CertFile: certFile}}, nil); err == nil {
+	if _, err := build("p", Options{URL: srv.URL, Secret: secret, TLS: TLSOptions{CertFile: certFile}}, nil, nil); err == nil {
 		t.Error("cert_file without key_file was accepted")
 	}
 }

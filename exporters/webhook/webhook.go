@@ -67,8 +67,9 @@ type TLSOptions struct {
 	CAFile   string `yaml:"ca_file"`
 }
 
-// config builds the TLS client configuration, or nil when none is set.
-func (o TLSOptions) config() (*tls.Config, error) {
+// config builds the TLS client configuration, or nil when none is set,
+// reading its files with read.
+func (o TLSOptions) config(read func(string) ([]byte, error)) (*tls.Config, error) {
 	if o == (TLSOptions{}) {
 		return nil, nil
 	}
@@ -77,14 +78,22 @@ func (o TLSOptions) config() (*tls.Config, error) {
 		return nil, errors.New("tls: set both cert_file and key_file for a client certificate")
 	}
 	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		certPEM, err := read(o.CertFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: cert_file: %w", err)
+		}
+		keyPEM, err := read(o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: key_file: %w", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("tls: client certificate: %w", err)
 		}
 		c.Certificates = []tls.Certificate{cert}
 	}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pem, err := read(o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls: ca_file: %w", err)
 		}
@@ -117,24 +126,27 @@ func New(env exporters.Env, decode exporters.Decode) (exporters.Exporter, error)
 	if err := decode(&o); err != nil {
 		return nil, err
 	}
-	o.SecretFile, o.BearerTokenFile = env.Path(o.SecretFile), env.Path(o.BearerTokenFile)
-	o.TLS.CertFile, o.TLS.KeyFile, o.TLS.CAFile = env.Path(o.TLS.CertFile), env.Path(o.TLS.KeyFile), env.Path(o.TLS.CAFile)
-	return build(env.Name, o, nil)
+	return build(env.Name, o, nil, env.ReadFile)
 }
 
-func build(name string, o Options, transport http.RoundTripper) (*Webhook, error) {
+// build builds the exporter; it reads the files o names with read (nil:
+// os.ReadFile, paths as they are).
+func build(name string, o Options, transport http.RoundTripper, read func(string) ([]byte, error)) (*Webhook, error) {
+	if read == nil {
+		read = os.ReadFile
+	}
 	u, err := url.Parse(o.URL)
 	if o.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("url %q: want an http(s) URL", redact(o.URL))
 	}
-	signing, err := secret.Resolve("secret", o.Secret, o.SecretFile)
+	signing, err := secret.Resolve("secret", o.Secret, o.SecretFile, read)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(signing) == "" {
 		return nil, errors.New(`secret is required: a "whsec_<base64>" key shared with the partner`)
 	}
-	bearer, err := secret.Resolve("bearer_token", o.BearerToken, o.BearerTokenFile)
+	bearer, err := secret.Resolve("bearer_token", o.BearerToken, o.BearerTokenFile, read)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +175,7 @@ func build(name string, o Options, transport http.RoundTripper) (*Webhook, error
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	tlsConfig, err := o.TLS.config()
+	tlsConfig, err := o.TLS.config(read)
 	if err != nil {
 		return nil, err
 	}

@@ -139,7 +139,7 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 		{Options{URL: "https://p.example/h", Secret: good, SecretFile: "/x"}, "set one of secret and secret_file, not both"},
 		{Options{URL: "https://p.example/h", Secret: good, BearerToken: "tok", BearerTokenFile: "/x"}, "set one of bearer_token and bearer_token_file, not both"},
 	} {
-		if _, err := build("p", tt.o, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := build("p", tt.o, nil, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: error %v, want %q", tt.o, err, tt.want)
 		}
 	}
@@ -160,7 +160,7 @@ func TestHeartbeatIsASignedCloudEvent(t *testing.T) {
 		got <- ev
 	}))
 	defer srv.Close()
-	w, err := build("portal", Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(key)}, nil)
+	w, err := build("portal", Options{URL: srv.URL, Secret: "whsec_" + base64.StdEncoding.EncodeToString(key)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestCAPDelivery(t *testing.T) {
 	}))
 	defer srv.Close()
 	w, err := build("p", Options{URL: srv.URL, Format: FormatCAP, CAPSender: "hazardwire@example.org",
-		Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))}, nil)
+		Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

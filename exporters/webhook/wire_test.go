@@ -59,7 +59,7 @@ func rawRequest(t *testing.T, o Options, a *alert.Alert, body []byte) string {
 		got <- strings.ReplaceAll(raw.String(), ln.Addr().String(), "HOST")
 	}()
 	o.URL = "http://" + ln.Addr().String() + "/hook?token=t"
-	w, err := build("p", o, nil)
+	w, err := build("p", o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func benchAlert() (*alert.Alert, []byte) {
 
 // BenchmarkDeliver: one delivery of a 2.3 KB change, without the network.
 func BenchmarkDeliver(b *testing.B) {
-	w, err := build("p", Options{URL: "http://127.0.0.1:1/hook", Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))}, stubTransport{})
+	w, err := build("p", Options{URL: "http://127.0.0.1:1/hook", Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))}, stubTransport{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -78,7 +77,7 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 		n := c.node(fmt.Sprintf("http.tokens[%d]", i))
 		// A token_file is read here, so that the rules below apply to
 		// its content too.
-		value, err := secret.Resolve("token", tok.Token, tok.TokenFile)
+		value, err := secret.Resolve("token", tok.Token, tok.TokenFile, nil)
 		if err != nil {
 			at(field(n, "token_file"), "http.tokens: %q: %v", tok.Name, err)
 			names[tok.Name] = true
@@ -168,7 +167,7 @@ type BuiltExporter struct {
 // fingerprint digests an entry's decoded common keys, its YAML, the values
 // of the environment variables its kind read and the contents of the files
 // it read (a rotated secret file), so a reload can tell what changed.
-func fingerprint(common any, n *yaml.Node, env map[string]string, files []string) string {
+func fingerprint(common any, n *yaml.Node, env map[string]string, files []fileRead) string {
 	h := sha256.New()
 	for _, v := range []any{common, n} {
 		var b []byte
@@ -188,14 +187,22 @@ func fingerprint(common any, n *yaml.Node, env map[string]string, files []string
 		fmt.Fprintf(h, "\x00%s=%s", k, env[k])
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			b = []byte(err.Error())
-		}
-		sum := sha256.Sum256(b)
-		fmt.Fprintf(h, "\x00%s:%x", f, sum)
+		fmt.Fprintf(h, "\x00%s:%x", f.path, f.sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fileRead is a file a kind read, and the digest of what it read: the
+// fingerprint is of the bytes the running kind holds, not of the file now.
+type fileRead struct {
+	path string
+	sum  [sha256.Size]byte
+}
+
+// recordFiles returns a hook for a kind's Env.Read, and what it records.
+func recordFiles() (func(string, []byte), *[]fileRead) {
+	var files []fileRead
+	return func(p string, b []byte) { files = append(files, fileRead{p, sha256.Sum256(b)}) }, &files
 }
 
 // recordEnv wraps lookupEnv to remember what it returned.
@@ -234,8 +241,8 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		}
 		fetcher := client.NewFetcher(collectors.FetchOptions{Name: col.Name, UserAgent: col.UserAgent, Accept: kind.Accept,
 			MaxBody: int64(col.MaxBody), MaxBackoff: col.MaxBackoff})
-		var files []string
-		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Dir: c.dir(), Read: func(p string) { files = append(files, p) }}
+		read, files := recordFiles()
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Dir: c.dir(), Read: read}
 		decoded := false
 		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
@@ -250,7 +257,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(col.node, "collector", col.Name, err)
 			continue
 		}
-		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fetcher: fetcher, Fingerprint: fingerprint(col, col.node, used, files)})
+		b.Collectors = append(b.Collectors, BuiltCollector{Config: col, Info: info, Collector: coll, Fetcher: fetcher, Fingerprint: fingerprint(col, col.node, used, *files)})
 	}
 	for _, e := range c.Exporters {
 		kind, ok := exporters.Lookup(e.Kind)
@@ -263,8 +270,8 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			decoded = true
 			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookup, Ignore: exporterKeys}).Err()
 		}
-		var files []string
-		exp, err := kind.New(exporters.Env{Name: e.Name, Dir: c.dir(), Read: func(p string) { files = append(files, p) }}, decode)
+		read, files := recordFiles()
+		exp, err := kind.New(exporters.Env{Name: e.Name, Dir: c.dir(), Read: read}, decode)
 		if err == nil && !decoded {
 			err = decode(&struct{}{})
 		}
@@ -272,7 +279,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			fail(e.node, "exporter", e.Name, err)
 			continue
 		}
-		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp, Fingerprint: fingerprint(e, e.node, used, files)})
+		b.Exporters = append(b.Exporters, BuiltExporter{Config: e, Exporter: exp, Fingerprint: fingerprint(e, e.node, used, *files)})
 	}
 	if len(errs) > 0 {
 		return nil, errs

@@ -10,18 +10,21 @@ import (
 )
 
 // Resolve returns the secret of option key: value, as given inline, or the
-// content of file (the key_file option, its path already resolved), trimmed
-// of surrounding white space. At most one of the two may be set; with
-// neither it returns "", and the caller says whether the key is required.
-// Errors name the key and never hold the secret.
-func Resolve(key, value, file string) (string, error) {
+// content of file (the key_file option), read by read (nil: os.ReadFile),
+// trimmed of surrounding white space. At most one of the two may be set;
+// with neither it returns "", and the caller says whether the key is
+// required. Errors name the key and never hold the secret.
+func Resolve(key, value, file string, read func(string) ([]byte, error)) (string, error) {
 	if file == "" {
 		return value, nil
 	}
 	if strings.TrimSpace(value) != "" {
 		return "", fmt.Errorf("set one of %s and %s_file, not both", key, key)
 	}
-	b, err := os.ReadFile(file)
+	if read == nil {
+		read = os.ReadFile
+	}
+	b, err := read(file)
 	if err != nil {
 		return "", fmt.Errorf("%s_file: %w", key, err)
 	}

@@ -31,7 +31,7 @@ func TestResolve(t *testing.T) {
 		{name: "empty file", file: blank, err: "api_key_file: " + blank + " is empty"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := secret.Resolve("api_key", tt.value, tt.file)
+			got, err := secret.Resolve("api_key", tt.value, tt.file, nil)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want %q", err, tt.err)
