@@ -164,7 +164,9 @@ func (d *Daemon) swap(ctx context.Context, cfg *config.Config, built *config.Bui
 		name := e.Config.Name
 		nextExp[name] = true
 		old, ok := d.exporters[name]
-		if ok && old.built.Fingerprint == e.Fingerprint {
+		// A runner disabled by a 410 Gone starts again even unchanged: a
+		// reload is how an operator says the partner is back.
+		if ok && old.built.Fingerprint == e.Fingerprint && (old.runner == nil || !old.runner.Disabled()) {
 			continue
 		}
 		if ok {

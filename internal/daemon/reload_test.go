@@ -185,3 +185,74 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestReloadRevivesAGoneExporter: an exporter a partner disabled with 410
+// Gone delivers again after a reload of the same config (the operator's way
+// to say the partner is back), and not before.
+func TestReloadRevivesAGoneExporter(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	ident, gone, delivered := "KMA-1", true, 0
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		id := ident
+		mu.Unlock()
+		fmt.Fprint(w, strings.Replace(fmt.Sprintf(capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)), "KMA-1", id, 1))
+	}))
+	defer feed.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if gone {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		delivered++
+	}))
+	defer hook.Close()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return delivered }
+
+	file := filepath.Join(t.TempDir(), "hazardwire.yaml")
+	body := reloadConfig(t.TempDir(), feed.URL, hook.URL,
+		`  - {name: kma, kind: cap, schedule: "@every 1s", url: "FEED"}`,
+		`  - {name: portal, kind: webhook, url: "HOOK", secret: "whsec_`+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))+`"}`)
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.Load(file, collectors.NewClient(collectors.ClientOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: reg, ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-d.Started()
+	disabled := func() float64 { return testutil.ToFloat64(gauge(t, reg, "hazardwire_exporter_disabled")) }
+	waitUntil(t, "the exporter disabled by the 410", func() bool { return disabled() == 1 })
+
+	mu.Lock()
+	gone, ident = false, "KMA-2" // the partner is back; a new alert comes
+	mu.Unlock()
+	time.Sleep(2500 * time.Millisecond) // two polls: the new alert is on the bus
+	if n := count(); n != 0 {
+		t.Fatalf("a disabled exporter delivered %d changes", n)
+	}
+	res, err := http.Post("http://"+d.Addr().String()+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("reload: %d", res.StatusCode)
+	}
+	waitUntil(t, "deliveries after the reload", func() bool { return count() > 0 })
+	if v := disabled(); v != 0 {
+		t.Errorf("hazardwire_exporter_disabled = %v after the reload, want 0", v)
+	}
+}
