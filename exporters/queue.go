@@ -146,6 +146,9 @@ func (r *Runner) worker() {
 		if !r.admit() {
 			return
 		}
+		if r.disabled.Load() {
+			continue // a 410 while admit waited
+		}
 		r.settle(next.q, next.p, r.attempt(next.p))
 	}
 }
