@@ -37,7 +37,7 @@ Usage:
   hazardwire config  sample [KIND]          print the sample config of a kind (all kinds without KIND)
   hazardwire config  schema                 print the config's JSON Schema (configs/hazardwire.schema.json)
   hazardwire dlq     list --exporter NAME   list an exporter's dead letters (asks the running daemon)
-  hazardwire dlq     replay --exporter NAME --id ID | --all
+  hazardwire dlq     replay --exporter NAME --id ID | --all [--force]
                                             deliver dead letters again; delivered ones are removed
   hazardwire replay  --exporter NAME --since 2h
                                             resend what the stream holds since then, with the original ids

@@ -79,7 +79,7 @@ func call(method, u string) ([]byte, error) {
 
 func dlqCmd(args []string, stdio IO) int {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
-		fmt.Fprintln(stdio.Stderr, "usage: hazardwire dlq list|replay --exporter NAME [--config FILE | --addr HOST:PORT] [--id ID | --all]")
+		fmt.Fprintln(stdio.Stderr, "usage: hazardwire dlq list|replay --exporter NAME [--config FILE | --addr HOST:PORT] [--id ID | --all] [--force]")
 		return 2
 	}
 	fs := flag.NewFlagSet("dlq "+args[0], flag.ContinueOnError)
@@ -87,6 +87,7 @@ func dlqCmd(args []string, stdio IO) int {
 	df := addDaemonFlags(fs)
 	id := fs.String("id", "", "replay: the alert id of one dead letter")
 	all := fs.Bool("all", false, "replay: every dead letter of the exporter")
+	force := fs.Bool("force", false, "replay: also those whose key has had a newer version published since")
 	if !parse(fs, args[1:]) {
 		return 2
 	}
@@ -113,20 +114,27 @@ func dlqCmd(args []string, stdio IO) int {
 	} else {
 		q.Set("id", *id)
 	}
+	if *force {
+		q.Set("force", "true")
+	}
 	body, err := call(http.MethodPost, path+"/replay?"+q.Encode())
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "dlq replay:", err)
 		return 1
 	}
 	var res struct {
-		Delivered, Failed int
-		Errors            []string
+		Delivered, Failed, Superseded int
+		Errors                        []string
 	}
 	if err := json.Unmarshal(body, &res); err != nil {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdio.Stdout, "%d delivered, %d failed\n", res.Delivered, res.Failed)
+	fmt.Fprintf(stdio.Stdout, "%d delivered, %d failed", res.Delivered, res.Failed)
+	if res.Superseded > 0 {
+		fmt.Fprintf(stdio.Stdout, ", %d kept as superseded (--force sends them)", res.Superseded)
+	}
+	fmt.Fprintln(stdio.Stdout)
 	for _, e := range res.Errors {
 		fmt.Fprintln(stdio.Stdout, "  "+e)
 	}

@@ -99,3 +99,92 @@ exporters:
 		t.Errorf("unknown exporter: %d %q", code, errs)
 	}
 }
+
+// TestReplayKeepsSupersededDeadLetters: a dead letter whose key has had a
+// newer version published since is not sent by a replay (the partner would
+// get an older version after a newer one) unless --force.
+func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	headline, rejecting := "Flood warning", true
+	var got []string
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		h := headline
+		mu.Unlock()
+		fmt.Fprint(w, strings.Replace(fmt.Sprintf(doc, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)), "Flood warning", h, 1))
+	}))
+	defer feed.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if rejecting {
+			http.Error(w, "schema mismatch", http.StatusBadRequest)
+			return
+		}
+		got = append(got, r.Header.Get("webhook-id"))
+	}))
+	defer hook.Close()
+	delivered := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+	yaml := fmt.Sprintf(`bus: {store_dir: %q}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: a, kind: cap, schedule: "@every 1h", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, t.TempDir(), feed.URL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
+	cfg, err := config.Parse("c.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-d.Started()
+	addr := d.Addr().String()
+	const v1, v2 = "a:s@example,X-1/en-US#1", "a:s@example,X-1/en-US#2"
+
+	var out string
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out, v1); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the dead letter never showed:\n%s", out)
+		}
+		_, out, _ = run(t, "dlq", "list", "--exporter", "portal", "--addr", addr)
+	}
+	// The partner is fixed, and the alert updated: version 2 is delivered.
+	mu.Lock()
+	rejecting, headline = false, "Flood warning extended"
+	mu.Unlock()
+	res, err := http.Post("http://"+addr+"/api/v1/collectors/a/poll", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for deadline := time.Now().Add(20 * time.Second); len(delivered()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("version 2 never delivered")
+		}
+	}
+	if got := delivered(); len(got) != 1 || got[0] != v2 {
+		t.Fatalf("delivered %v, want only %s", got, v2)
+	}
+
+	code, out, errs := run(t, "dlq", "replay", "--exporter", "portal", "--addr", addr, "--id", v1)
+	if code != 0 || !strings.Contains(out, "0 delivered, 0 failed, 1 kept as superseded") || !strings.Contains(out, "version 2 of its key") {
+		t.Errorf("replay of a superseded dead letter: %d %q %q", code, out, errs)
+	}
+	if got := delivered(); len(got) != 1 {
+		t.Errorf("the partner got %v after the replay: version 1 sent after version 2", got)
+	}
+	if code, out, errs := run(t, "dlq", "replay", "--exporter", "portal", "--addr", addr, "--id", v1, "--force"); code != 0 || !strings.Contains(out, "1 delivered, 0 failed") {
+		t.Errorf("forced replay: %d %q %q", code, out, errs)
+	}
+	if got := delivered(); len(got) != 2 || got[1] != v1 {
+		t.Errorf("delivered %v after the forced replay, want %s last", got, v1)
+	}
+}

@@ -49,13 +49,16 @@ func (d *Daemon) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveDeadLetterReplay delivers dead letters again (?id=ALERT_ID or
-// ?all=true); each one delivered is removed, the others stay.
+// ?all=true); each one delivered is removed, the others stay. A dead letter
+// of a key that has had a newer version published since is not sent unless
+// ?force=true: the partner would get an older version after a newer one.
 func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 	e, b, ok := d.exporterFor(w, r)
 	if !ok {
 		return
 	}
 	id, all := r.URL.Query().Get("id"), r.URL.Query().Get("all") == "true"
+	force := r.URL.Query().Get("force") == "true"
 	if (id == "") == !all {
 		http.Error(w, "give either id=ALERT_ID or all=true", http.StatusBadRequest)
 		return
@@ -65,11 +68,21 @@ func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	res := map[string]int{"delivered": 0, "failed": 0}
+	res := map[string]int{"delivered": 0, "failed": 0, "superseded": 0}
 	var errs []string
+	d.mu.Lock()
+	engine := d.engine
+	d.mu.Unlock()
 	for _, dl := range dls {
 		if !all && dl.Alert.ID != id {
 			continue
+		}
+		if engine != nil && !force {
+			if v := engine.Version(dl.Alert.Key); v > dl.Alert.Version {
+				res["superseded"]++
+				errs = append(errs, fmt.Sprintf("%s: version %d of its key was published since; kept, not sent (force sends it)", dl.Alert.ID, v))
+				continue
+			}
 		}
 		o := deliverWithRetries(r.Context(), e.built.Exporter, exporters.Delivery{Alert: &dl.Alert, Body: dl.Body, Attempt: dl.Attempts + 1})
 		if o.Err != nil {
@@ -82,11 +95,11 @@ func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, fmt.Sprintf("%s delivered, but not removed from the dead letters: %v", dl.Alert.ID, err))
 		}
 	}
-	if !all && res["delivered"]+res["failed"] == 0 {
+	if !all && res["delivered"]+res["failed"]+res["superseded"] == 0 {
 		http.Error(w, fmt.Sprintf("no dead letter with id %q for exporter %q", id, e.built.Config.Name), http.StatusNotFound)
 		return
 	}
-	writeJSON(w, map[string]any{"delivered": res["delivered"], "failed": res["failed"], "errors": errs})
+	writeJSON(w, map[string]any{"delivered": res["delivered"], "failed": res["failed"], "superseded": res["superseded"], "errors": errs})
 }
 
 // serveReplaySince resends every change published since ?since=DURATION

@@ -333,6 +333,16 @@ func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
 	}
 }
 
+// Version returns the last version published of key, 0 for a key never seen.
+func (e *Engine) Version(key string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s := e.recs[key]; s != nil {
+		return int(s.version)
+	}
+	return 0
+}
+
 // Seqs returns the stream sequences of a key's published versions, oldest
 // first, or nil for a key never seen.
 func (e *Engine) Seqs(key string) []uint64 {
