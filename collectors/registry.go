@@ -3,10 +3,10 @@ package collectors
 import (
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 // Decode fills a kind's options struct from the collector's config entry,
@@ -22,31 +22,9 @@ type Env struct {
 	URL string
 	// Fetcher is this collector's HTTP fetcher, built by the daemon.
 	Fetcher *Fetcher
-	// Dir is the config file's directory, against which relative file
-	// paths are read (empty: the working directory).
-	Dir string
-	// Read, when set, is told every file the kind read (ReadFile) with what
-	// it read, so that a reload can tell a changed file.
-	Read func(path string, content []byte)
-}
-
-// Path returns p read against the config file's directory, when relative.
-func (e Env) Path(p string) string {
-	if p != "" && e.Dir != "" && !filepath.IsAbs(p) {
-		p = filepath.Join(e.Dir, p)
-	}
-	return p
-}
-
-// ReadFile reads the file p names (against the config file's directory,
-// when relative). A kind reads every file its options name through it.
-func (e Env) ReadFile(p string) ([]byte, error) {
-	p = e.Path(p)
-	b, err := os.ReadFile(p)
-	if err == nil && e.Read != nil {
-		e.Read(p, b)
-	}
-	return b, err
+	// Files reads the files the kind's options name (secret.Files: Path,
+	// ReadFile), beside the config file.
+	secret.Files
 }
 
 // Factory builds a collector of one kind. It validates the options and does no

@@ -8,13 +8,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 // Delivery is one change to deliver.
@@ -53,31 +52,9 @@ type Decode func(options any) error
 // Env is what a kind's factory is given besides its options.
 type Env struct {
 	Name string
-	// Dir is the config file's directory, against which relative file
-	// paths are read (empty: the working directory).
-	Dir string
-	// Read, when set, is told every file the kind read (ReadFile) with what
-	// it read, so that a reload can tell a changed file.
-	Read func(path string, content []byte)
-}
-
-// Path returns p read against the config file's directory, when relative.
-func (e Env) Path(p string) string {
-	if p != "" && e.Dir != "" && !filepath.IsAbs(p) {
-		p = filepath.Join(e.Dir, p)
-	}
-	return p
-}
-
-// ReadFile reads the file p names (against the config file's directory,
-// when relative). A kind reads every file its options name through it.
-func (e Env) ReadFile(p string) ([]byte, error) {
-	p = e.Path(p)
-	b, err := os.ReadFile(p)
-	if err == nil && e.Read != nil {
-		e.Read(p, b)
-	}
-	return b, err
+	// Files reads the files the kind's options name (secret.Files: Path,
+	// ReadFile), beside the config file.
+	secret.Files
 }
 
 // Factory builds an exporter of one kind; it validates and does no network

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/exporters"
+	"github.com/hazardwire/hazardwire/internal/secret"
 )
 
 // The Standard Webhooks reference vector; the npm package standardwebhooks
@@ -233,7 +234,7 @@ func TestSecretFiles(t *testing.T) {
 	}
 	build := func(o Options) (exporters.Exporter, error) {
 		o.URL = "https://p.example/h"
-		return New(exporters.Env{Name: "p", Dir: dir}, func(v any) error { *v.(*Options) = o; return nil })
+		return New(exporters.Env{Name: "p", Files: secret.Files{Dir: dir}}, func(v any) error { *v.(*Options) = o; return nil })
 	}
 	e, err := build(Options{SecretFile: "secrets/secret", BearerTokenFile: "secrets/token"})
 	if err != nil {

@@ -242,7 +242,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 		fetcher := client.NewFetcher(collectors.FetchOptions{Name: col.Name, UserAgent: col.UserAgent, Accept: kind.Accept,
 			MaxBody: int64(col.MaxBody), MaxBackoff: col.MaxBackoff})
 		read, files := recordFiles()
-		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Dir: c.dir(), Read: read}
+		env := collectors.Env{Info: info, URL: col.URL, Fetcher: fetcher, Files: secret.Files{Dir: c.dir(), Read: read}}
 		decoded := false
 		lookup, used := recordEnv(lookupEnv)
 		decode := func(opts any) error {
@@ -271,7 +271,7 @@ func (c *Config) Build(client *collectors.Client, lookupEnv func(string) (string
 			return yamlx.Decode(e.node, opts, yamlx.Options{File: c.File, LookupEnv: lookup, Ignore: exporterKeys}).Err()
 		}
 		read, files := recordFiles()
-		exp, err := kind.New(exporters.Env{Name: e.Name, Dir: c.dir(), Read: read}, decode)
+		exp, err := kind.New(exporters.Env{Name: e.Name, Files: secret.Files{Dir: c.dir(), Read: read}}, decode)
 		if err == nil && !decoded {
 			err = decode(&struct{}{})
 		}

@@ -1,11 +1,12 @@
 // Package secret reads a secret option given either inline (usually as
 // ${ENV}) or as a file under the same key plus "_file", as the config
-// contract allows for every secret.
+// contract allows for every secret, and the files a kind's options name.
 package secret
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -33,4 +34,34 @@ func Resolve(key, value, file string, read func(string) ([]byte, error)) (string
 		return "", fmt.Errorf("%s_file: %s is empty", key, file)
 	}
 	return s, nil
+}
+
+// Files is where a kind reads the files its options name: beside the config
+// file, each file read told to Read.
+type Files struct {
+	// Dir is the config file's directory, against which relative paths are
+	// read (empty: the working directory).
+	Dir string
+	// Read, when set, is told every file read (ReadFile) with what was
+	// read, so that a reload can tell a changed file.
+	Read func(path string, content []byte)
+}
+
+// Path returns p read against the config file's directory, when relative.
+func (f Files) Path(p string) string {
+	if p != "" && f.Dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(f.Dir, p)
+	}
+	return p
+}
+
+// ReadFile reads the file p names (against the config file's directory,
+// when relative). A kind reads every file its options name through it.
+func (f Files) ReadFile(p string) ([]byte, error) {
+	p = f.Path(p)
+	b, err := os.ReadFile(p)
+	if err == nil && f.Read != nil {
+		f.Read(p, b)
+	}
+	return b, err
 }
