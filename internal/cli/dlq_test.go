@@ -18,6 +18,34 @@ import (
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
+// startPortal runs a daemon with collector a polling feedURL every hour and
+// exporter portal posting to hookURL; it returns the daemon's address and
+// stops it at the test's end.
+func startPortal(t *testing.T, feedURL, hookURL string) string {
+	t.Helper()
+	yaml := fmt.Sprintf(`bus: {store_dir: %q}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: a, kind: cap, schedule: "@every 1h", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, t.TempDir(), feedURL, hookURL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
+	cfg, err := config.Parse("c.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-d.Started()
+	return d.Addr().String()
+}
+
 // TestDeadLettersAndReplay: a partner rejects a change (400), the operator
 // lists it, fixes the partner, replays it; then replays the last hour.
 func TestDeadLettersAndReplay(t *testing.T) {
@@ -25,7 +53,7 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, doc, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
 	}))
-	defer feed.Close()
+	t.Cleanup(feed.Close) // after the daemon stops (startPortal)
 	var mu sync.Mutex
 	rejecting := true
 	var got []string
@@ -38,28 +66,8 @@ func TestDeadLettersAndReplay(t *testing.T) {
 		}
 		got = append(got, r.Header.Get("webhook-id"))
 	}))
-	defer hook.Close()
-	yaml := fmt.Sprintf(`bus: {store_dir: %q}
-http: {listen: "127.0.0.1:0"}
-collectors:
-  - {name: a, kind: cap, schedule: "@every 1h", url: %q}
-exporters:
-  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
-`, t.TempDir(), feed.URL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
-	cfg, err := config.Parse("c.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
-	addr := d.Addr().String()
+	t.Cleanup(hook.Close)
+	addr := startPortal(t, feed.URL, hook.URL)
 	const id = "a:s@example,X-1/en-US#1"
 
 	var out string
@@ -114,7 +122,7 @@ func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 		mu.Unlock()
 		fmt.Fprint(w, strings.Replace(fmt.Sprintf(doc, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)), "Flood warning", h, 1))
 	}))
-	defer feed.Close()
+	t.Cleanup(feed.Close) // after the daemon stops (startPortal)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -124,29 +132,9 @@ func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 		}
 		got = append(got, r.Header.Get("webhook-id"))
 	}))
-	defer hook.Close()
+	t.Cleanup(hook.Close)
 	delivered := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
-	yaml := fmt.Sprintf(`bus: {store_dir: %q}
-http: {listen: "127.0.0.1:0"}
-collectors:
-  - {name: a, kind: cap, schedule: "@every 1h", url: %q}
-exporters:
-  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
-`, t.TempDir(), feed.URL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
-	cfg, err := config.Parse("c.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
-	addr := d.Addr().String()
+	addr := startPortal(t, feed.URL, hook.URL)
 	const v1, v2 = "a:s@example,X-1/en-US#1", "a:s@example,X-1/en-US#2"
 
 	var out string

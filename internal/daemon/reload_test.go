@@ -40,6 +40,27 @@ func reloadConfig(store, feed, hook string, collectors, exporters string) string
 		strings.ReplaceAll(collectors, "FEED", feed), strings.ReplaceAll(exporters, "HOOK", hook))
 }
 
+// runFile runs a daemon on the config file (so that it can reload it) until
+// the test's end, and returns it with its registry and its run's context.
+func runFile(t *testing.T, file string) (*daemon.Daemon, *prometheus.Registry, context.Context) {
+	t.Helper()
+	cfg, _, err := config.Load(file, collectors.NewClient(collectors.ClientOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: reg, ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-d.Started()
+	return d, reg, ctx
+}
+
 func TestReload(t *testing.T) {
 	now := time.Now()
 	h := &hits{n: map[string]int{}}
@@ -49,7 +70,7 @@ func TestReload(t *testing.T) {
 		h.mu.Unlock()
 		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
 	}))
-	defer feed.Close()
+	t.Cleanup(feed.Close) // after the daemon stops (runFile)
 	var deliveries int64
 	var dmu sync.Mutex
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +78,7 @@ func TestReload(t *testing.T) {
 		deliveries++
 		dmu.Unlock()
 	}))
-	defer hook.Close()
+	t.Cleanup(hook.Close)
 
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	store := t.TempDir()
@@ -77,20 +98,7 @@ func TestReload(t *testing.T) {
 	)
 	write(keep+change+remove, exp)
 
-	cfg, _, err := config.Load(file, collectors.NewClient(collectors.ClientOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: reg, ConfigFile: file})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
+	d, reg, ctx := runFile(t, file)
 	waitUntil(t, "first polls", func() bool { return h.get("/keep") == 1 && h.get("/change-v1") == 1 && h.get("/remove") >= 1 })
 	waitUntil(t, "three deliveries", func() bool { dmu.Lock(); defer dmu.Unlock(); return deliveries == 3 })
 
@@ -199,7 +207,7 @@ func TestReloadRevivesAGoneExporter(t *testing.T) {
 		mu.Unlock()
 		fmt.Fprint(w, strings.Replace(fmt.Sprintf(capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)), "KMA-1", id, 1))
 	}))
-	defer feed.Close()
+	t.Cleanup(feed.Close) // after the daemon stops (runFile)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -209,7 +217,7 @@ func TestReloadRevivesAGoneExporter(t *testing.T) {
 		}
 		delivered++
 	}))
-	defer hook.Close()
+	t.Cleanup(hook.Close)
 	count := func() int { mu.Lock(); defer mu.Unlock(); return delivered }
 
 	file := filepath.Join(t.TempDir(), "hazardwire.yaml")
@@ -219,20 +227,7 @@ func TestReloadRevivesAGoneExporter(t *testing.T) {
 	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _, err := config.Load(file, collectors.NewClient(collectors.ClientOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: reg, ConfigFile: file})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-d.Started()
+	d, reg, _ := runFile(t, file)
 	disabled := func() float64 { return testutil.ToFloat64(gauge(t, reg, "hazardwire_exporter_disabled")) }
 	waitUntil(t, "the exporter disabled by the 410", func() bool { return disabled() == 1 })
 
