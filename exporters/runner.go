@@ -161,9 +161,6 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 func (r *Runner) Start(ctx context.Context) error {
 	r.metrics.Init(r.cfg.Name)
 	r.series = r.metrics.series(r.cfg.Name)
-	// A runner replacing a disabled or tripped one (a reload) starts clean.
-	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(0)
-	r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(CircuitClosed)
 	if err := r.cfg.Filter.Validate(); err != nil {
 		return fmt.Errorf("exporter %q: %w", r.cfg.Name, err)
 	}
@@ -208,6 +205,10 @@ func (r *Runner) Start(ctx context.Context) error {
 		return fmt.Errorf("exporter %q: consume: %w", r.cfg.Name, err)
 	}
 	r.iter = iter
+	// A runner replacing a disabled or tripped one (a reload) starts clean,
+	// once nothing can fail: a failed start leaves the old state showing.
+	r.metrics.Disabled.WithLabelValues(r.cfg.Name).Set(0)
+	r.metrics.Circuit.WithLabelValues(r.cfg.Name).Set(CircuitClosed)
 	r.ctx, r.stop = context.WithCancel(context.WithoutCancel(ctx))
 	r.reading, r.endRead = context.WithCancel(r.ctx)
 	context.AfterFunc(r.reading, func() {

@@ -336,7 +336,9 @@ func (d *Daemon) startExporter(ctx context.Context, e *runningExporter) error {
 	if err := r.Start(ctx); err != nil {
 		return err
 	}
+	d.mu.Lock() // the status page may be reading e already
 	e.runner = r
+	d.mu.Unlock()
 	return nil
 }
 

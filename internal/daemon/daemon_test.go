@@ -179,3 +179,36 @@ func TestDaemonServesMetricsAndHealth(t *testing.T) {
 		t.Fatal("daemon did not stop")
 	}
 }
+
+// TestStatusDuringStart: the status page is served before the exporters
+// start, and reads them as they do (a data race under -race before).
+func TestStatusDuringStart(t *testing.T) {
+	yaml := fmt.Sprintf(`bus: {store_dir: %q}
+http: {listen: "127.0.0.1:0"}
+exporters:
+  - {name: portal, kind: webhook, url: "http://127.0.0.1:1/", secret: "whsec_%s"}
+`, t.TempDir(), base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
+	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for {
+		_ = d.Status()
+		select {
+		case <-d.Started():
+			if st := d.Status(); len(st.Exporters) != 1 || st.Exporters[0].Name != "portal" {
+				t.Errorf("status after start: %+v", st.Exporters)
+			}
+			return
+		default:
+		}
+	}
+}

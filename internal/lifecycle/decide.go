@@ -82,6 +82,11 @@ func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
 		return publish(nil, alert.ChangeNew, a, "", "first sight")
 	}
 	if a.Sent.Before(prev.Sent) {
+		if prev.Active && prev.Missing > 0 { // served all the same: a row of misses is broken
+			r := *prev
+			r.Missing = 0
+			return Decision{Record: &r, Why: "back in the feed, an older message"}
+		}
 		return Decision{Why: "older message than the one published"}
 	}
 	hash := a.ContentHash()

@@ -193,6 +193,13 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 			}
 			continue
 		}
+		if it.Intent != collectors.IntentActive && unreadable[it.Alert.Key] {
+			// The same poll serves the alert in force in a part that could
+			// not be read (a segment, a language): ending it could be a
+			// false all-clear. Its last good state stands.
+			e.log.Warn("cancel or expiry held: the feed also serves the alert in force, unreadably", "collector", info.Name, "key", it.Alert.Key)
+			continue
+		}
 		seen[it.Alert.Key] = true
 		// A second item of a key is decided on the first one's outcome.
 		switch {

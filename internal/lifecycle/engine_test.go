@@ -394,3 +394,45 @@ func TestEngineUnreadableResetsMisses(t *testing.T) {
 		t.Errorf("published %v, want a's expiry after two misses in a row", got)
 	}
 }
+
+// TestEngineCancelBesideUnreadableIsHeld: a poll that serves a cancel of a key
+// and, beside it, the key in force unreadably (an NWS segment, a MeteoAlarm
+// language) does not end it: that could be a false all-clear.
+func TestEngineCancelBesideUnreadableIsHeld(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	cancel := heat("a", alert.SeverityModerate)
+	cancel.Intent = collectors.IntentCancel
+	for range 3 {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{cancel}, others...), Unreadable: []string{"kma:a"}}, nil)
+	}
+	if got := changes(published(t, b)); len(got) != 4 {
+		t.Fatalf("published %v: a key still served in force (unreadably) was ended", got)
+	}
+	// Readable again, the cancel alone: it ends the alert.
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{cancel}, others...)}, nil)
+	if got := changes(published(t, b)); len(got) != 5 || got[4] != "cancel kma:a#2" {
+		t.Errorf("published %v, want a cancelled last", got)
+	}
+}
+
+// TestEngineOlderMessageBreaksMisses: a poll serving the alert, even as an
+// older message than the one published, breaks a row of misses.
+func TestEngineOlderMessageBreaksMisses(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	older := heat("a", alert.SeverityModerate)
+	older.Alert.Sent = t0.Add(-time.Minute)
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                     // one miss
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{older}, others...)}, nil) // served
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                     // one miss again
+	if got := changes(published(t, b)); len(got) != 4 {
+		t.Errorf("published %v: a expired after missing, served, missing (grace 2)", got)
+	}
+}
