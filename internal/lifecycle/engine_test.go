@@ -429,9 +429,9 @@ func TestEngineOlderMessageBreaksMisses(t *testing.T) {
 	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
 	older := heat("a", alert.SeverityModerate)
 	older.Alert.Sent = t0.Add(-time.Minute)
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                     // one miss
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                      // one miss
 	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{older}, others...)}, nil) // served
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                     // one miss again
+	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                      // one miss again
 	if got := changes(published(t, b)); len(got) != 4 {
 		t.Errorf("published %v: a expired after missing, served, missing (grace 2)", got)
 	}
