@@ -320,31 +320,37 @@ func TestEngineCrashBetweenPublishAndRecord(t *testing.T) {
 	}
 }
 
+// amongOthers starts an engine on a source whose snapshot holds x, y and z
+// in force beside the keys the tests look at (so that one of those missing
+// is no feed glitch). poll hands it a snapshot of items, the three others
+// and the unreadable keys.
+func amongOthers(t *testing.T) (b *bus.Bus, poll func(items []collectors.Item, unreadable ...string)) {
+	b = testbus.Open(t)
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	return b, func(items []collectors.Item, unreadable ...string) {
+		e.Handle(context.Background(), info, collectors.Result{Snapshot: true, Items: append(slices.Clone(items), others...), Unreadable: unreadable}, nil)
+	}
+}
+
 // TestEngineUnreadableIsNotGone: an alert the feed still serves but that
 // cannot be read (invalid for the lifecycle, or named by the collector as
 // unreadable) keeps its last good state however many polls it lasts; once it
 // really leaves the feed, it expires after the usual grace.
 func TestEngineUnreadableIsNotGone(t *testing.T) {
-	b := testbus.Open(t)
-	ctx := context.Background()
-	e, _ := newEngine(t, b, &clock{t0})
-	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{
-		heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)}, others...)}, nil)
-
+	b, poll := amongOthers(t)
+	poll([]collectors.Item{heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)})
 	badA := heat("a", alert.SeveritySevere)
 	badA.Alert.Sent = time.Time{} // fails Validate
 	for range 4 {
-		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{badA}, others...),
-			Unreadable: []string{"kma:b"}, Dropped: map[string]int{collectors.DropInvalid: 1}}, nil)
+		poll([]collectors.Item{badA}, "kma:b")
 	}
 	if got := changes(published(t, b)); len(got) != 5 {
 		t.Fatalf("published %v while a and b were still served, want only the five new", got)
 	}
 	// Gone for real: expired after grace (2 polls).
-	for range 2 {
-		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)
-	}
+	poll(nil)
+	poll(nil)
 	got := changes(published(t, b))
 	want := []string{"expire kma:a#2", "expire kma:b#2"}
 	if len(got) != 7 || got[5] != want[0] || got[6] != want[1] {
@@ -356,16 +362,12 @@ func TestEngineUnreadableIsNotGone(t *testing.T) {
 // sign that its alert is still in force: the alert, gone from the feed but
 // for that cancel, expires after grace as any that left.
 func TestEngineUnreadableCancelKeepsNothing(t *testing.T) {
-	b := testbus.Open(t)
-	ctx := context.Background()
-	e, _ := newEngine(t, b, &clock{t0})
-	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	b, poll := amongOthers(t)
+	poll([]collectors.Item{heat("a", alert.SeverityModerate)})
 	cancel := heat("a", "")
 	cancel.Intent = collectors.IntentCancel // and invalid: no severity
-	for range 2 {
-		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{cancel}, others...)}, nil)
-	}
+	poll([]collectors.Item{cancel})
+	poll([]collectors.Item{cancel})
 	got := changes(published(t, b))
 	if len(got) != 5 || got[4] != "expire kma:a#2" {
 		t.Errorf("published %v, want the four new then a's expiry after grace", got)
@@ -375,21 +377,15 @@ func TestEngineUnreadableCancelKeepsNothing(t *testing.T) {
 // TestEngineUnreadableResetsMisses: grace counts misses in a row; a poll
 // that still served the alert (unreadable) breaks the row.
 func TestEngineUnreadableResetsMisses(t *testing.T) {
-	b := testbus.Open(t)
-	ctx := context.Background()
-	e, _ := newEngine(t, b, &clock{t0})
-	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
-	poll := func(unreadable ...string) {
-		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others, Unreadable: unreadable}, nil)
-	}
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
-	poll()        // a missing: one miss
-	poll("kma:a") // served, unreadable: the row is broken
-	poll()        // one miss again, within grace 2
+	b, poll := amongOthers(t)
+	poll([]collectors.Item{heat("a", alert.SeverityModerate)})
+	poll(nil)          // a missing: one miss
+	poll(nil, "kma:a") // served, unreadable: the row is broken
+	poll(nil)          // one miss again, within grace 2
 	if got := changes(published(t, b)); len(got) != 4 {
 		t.Fatalf("published %v: a expired without two misses in a row", got)
 	}
-	poll() // the second in a row
+	poll(nil) // the second in a row
 	if got := changes(published(t, b)); len(got) != 5 || got[4] != "expire kma:a#2" {
 		t.Errorf("published %v, want a's expiry after two misses in a row", got)
 	}
@@ -399,21 +395,18 @@ func TestEngineUnreadableResetsMisses(t *testing.T) {
 // and, beside it, the key in force unreadably (an NWS segment, a MeteoAlarm
 // language) does not end it: that could be a false all-clear.
 func TestEngineCancelBesideUnreadableIsHeld(t *testing.T) {
-	b := testbus.Open(t)
-	ctx := context.Background()
-	e, _ := newEngine(t, b, &clock{t0})
-	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	b, poll := amongOthers(t)
+	poll([]collectors.Item{heat("a", alert.SeverityModerate)})
 	cancel := heat("a", alert.SeverityModerate)
 	cancel.Intent = collectors.IntentCancel
 	for range 3 {
-		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{cancel}, others...), Unreadable: []string{"kma:a"}}, nil)
+		poll([]collectors.Item{cancel}, "kma:a")
 	}
 	if got := changes(published(t, b)); len(got) != 4 {
 		t.Fatalf("published %v: a key still served in force (unreadably) was ended", got)
 	}
 	// Readable again, the cancel alone: it ends the alert.
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{cancel}, others...)}, nil)
+	poll([]collectors.Item{cancel})
 	if got := changes(published(t, b)); len(got) != 5 || got[4] != "cancel kma:a#2" {
 		t.Errorf("published %v, want a cancelled last", got)
 	}
@@ -422,16 +415,13 @@ func TestEngineCancelBesideUnreadableIsHeld(t *testing.T) {
 // TestEngineOlderMessageBreaksMisses: a poll serving the alert, even as an
 // older message than the one published, breaks a row of misses.
 func TestEngineOlderMessageBreaksMisses(t *testing.T) {
-	b := testbus.Open(t)
-	ctx := context.Background()
-	e, _ := newEngine(t, b, &clock{t0})
-	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{heat("a", alert.SeverityModerate)}, others...)}, nil)
+	b, poll := amongOthers(t)
+	poll([]collectors.Item{heat("a", alert.SeverityModerate)})
 	older := heat("a", alert.SeverityModerate)
 	older.Alert.Sent = t0.Add(-time.Minute)
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                      // one miss
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: append([]collectors.Item{older}, others...)}, nil) // served
-	e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: others}, nil)                                      // one miss again
+	poll(nil)                      // one miss
+	poll([]collectors.Item{older}) // served
+	poll(nil)                      // one miss again
 	if got := changes(published(t, b)); len(got) != 4 {
 		t.Errorf("published %v: a expired after missing, served, missing (grace 2)", got)
 	}
