@@ -69,6 +69,22 @@ exporters:
 // run builds a daemon from yaml and runs it until the test ends.
 func run(t *testing.T, yaml string) *daemon.Daemon {
 	t.Helper()
+	d, done := runAsync(t, yaml)
+	select {
+	case <-d.Started():
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("daemon stopped at start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon not started after 30s")
+	}
+	return d
+}
+
+// runAsync builds a daemon from yaml and starts running it until the test
+// ends, without waiting for it to start; done has Run's result.
+func runAsync(t *testing.T, yaml string) (*daemon.Daemon, chan error) {
+	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -81,14 +97,7 @@ func run(t *testing.T, yaml string) *daemon.Daemon {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-d.Started():
-	case err := <-done:
-		t.Fatalf("daemon stopped at start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon not started after 30s")
-	}
-	return d
+	return d, done
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -183,23 +192,11 @@ func TestDaemonServesMetricsAndHealth(t *testing.T) {
 // TestStatusDuringStart: the status page is served before the exporters
 // start, and reads them as they do (a data race under -race before).
 func TestStatusDuringStart(t *testing.T) {
-	yaml := fmt.Sprintf(`bus: {store_dir: %q}
+	d, _ := runAsync(t, fmt.Sprintf(`bus: {store_dir: %q}
 http: {listen: "127.0.0.1:0"}
 exporters:
   - {name: portal, kind: webhook, url: "http://127.0.0.1:1/", secret: "whsec_%s"}
-`, t.TempDir(), base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
-	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+`, t.TempDir(), base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))))
 	for {
 		_ = d.Status()
 		select {
