@@ -124,6 +124,9 @@ type Engine struct {
 	publishing   *pending
 	recording    *pending
 	inflightKeys map[string]bool
+	// unrecorded holds, by key, the last version the stream took whose
+	// record the store refused: Version answers it until a record lands.
+	unrecorded map[string]int
 }
 
 // NewEngine returns an engine; call Load before the first Handle.
@@ -132,7 +135,7 @@ func NewEngine(pub Publisher, store Store, log *slog.Logger, m *Metrics, now fun
 		now = time.Now
 	}
 	return &Engine{pub: pub, store: store, log: log, metrics: m, now: now, recs: map[string]*slim{}, suspect: map[string]int{},
-		queuedKeys: map[string]bool{}, inflightKeys: map[string]bool{}}
+		queuedKeys: map[string]bool{}, inflightKeys: map[string]bool{}, unrecorded: map[string]int{}}
 }
 
 // OnPublish sets fn to be handed every change, encoded, just before it is
@@ -340,14 +343,16 @@ func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Version returns the last version published of key, 0 for a key never seen.
+// Version returns the last version published of key, 0 for a key never
+// seen: the stream's, even when the store has not recorded it yet.
 func (e *Engine) Version(key string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	v := e.unrecorded[key]
 	if s := e.recs[key]; s != nil {
-		return int(s.version)
+		v = max(v, int(s.version))
 	}
-	return 0
+	return v
 }
 
 // Seqs returns the stream sequences of a key's published versions, oldest

@@ -362,12 +362,16 @@ func (e *Engine) settleRecords() {
 	for j, err := range <-p.putDone {
 		i := p.recorded[j]
 		if err != nil {
+			if a := p.batch[i].d.Publish; a != nil { // on the stream all the same
+				e.unrecorded[a.Key] = max(e.unrecorded[a.Key], a.Version)
+			}
 			e.fail(p, i, "store", err)
 			continue
 		}
 		recordBufs.put(p.entries[j].Value) // stored: the bus holds no reference to it
 		d := p.batch[i].d
 		e.recs[d.Record.Key] = slimOf(d.Record)
+		delete(e.unrecorded, d.Record.Key)
 		if a := d.Publish; a != nil {
 			e.metrics.Changes.WithLabelValues(p.batch[i].source, string(a.Hazard), string(a.Change)).Inc()
 			// Attributes, not key-value pairs: a line per change, and each

@@ -173,3 +173,33 @@ func firstDiff(got, want []string) []string {
 	}
 	return out
 }
+
+// TestVersionIsTheStreams: Version is the last version on the stream, even
+// while the store refuses its record (a replay of an older dead letter must
+// see the newer version partners have); once recorded, the same.
+func TestVersionIsTheStreams(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	store := &failingStore{Store: b.States(), fail: map[int]bool{2: true}}
+	e, _ := newEngineOn(t, b, store, &clock{t0})
+	poll := func(it collectors.Item) {
+		e.Handle(ctx, info, collectors.Result{Snapshot: true, Items: []collectors.Item{it}}, nil)
+	}
+	poll(heat("a", alert.SeverityModerate))
+	upd := heat("a", alert.SeveritySevere)
+	upd.Alert.Sent = t0.Add(time.Minute)
+	poll(upd) // published, its record refused
+	if got := changes(published(t, b)); len(got) != 2 || got[1] != "update kma:a#2" {
+		t.Fatalf("published %v, want a#1 then its update", got)
+	}
+	if v := e.Version("kma:a"); v != 2 {
+		t.Errorf("Version = %d while the stream holds a#2 unrecorded, want 2", v)
+	}
+	poll(upd) // recorded now, nothing published again
+	if v, n := e.Version("kma:a"), len(published(t, b)); v != 2 || n != 2 {
+		t.Errorf("after the record: Version %d, %d changes on the stream; want 2 and 2", v, n)
+	}
+	if v := e.Version("kma:never"); v != 0 {
+		t.Errorf("Version of a key never seen = %d", v)
+	}
+}
