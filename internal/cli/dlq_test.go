@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,39 @@ exporters:
 	return d.Addr().String()
 }
 
+// fixablePartner answers 400 to every delivery until fixed, then takes each,
+// noting its webhook-id.
+type fixablePartner struct {
+	*httptest.Server
+	mu    sync.Mutex
+	fixed bool
+	got   []string
+}
+
+func newFixablePartner(t *testing.T) *fixablePartner {
+	p := &fixablePartner{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if !p.fixed {
+			http.Error(w, "schema mismatch", http.StatusBadRequest)
+			return
+		}
+		p.got = append(p.got, r.Header.Get("webhook-id"))
+	}))
+	t.Cleanup(p.Close) // registered before startPortal: after the daemon stops
+	return p
+}
+
+func (p *fixablePartner) fix() { p.mu.Lock(); p.fixed = true; p.mu.Unlock() }
+
+// ids returns the webhook-ids taken so far.
+func (p *fixablePartner) ids() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.got)
+}
+
 // TestDeadLettersAndReplay: a partner rejects a change (400), the operator
 // lists it, fixes the partner, replays it; then replays the last hour.
 func TestDeadLettersAndReplay(t *testing.T) {
@@ -54,19 +88,7 @@ func TestDeadLettersAndReplay(t *testing.T) {
 		fmt.Fprintf(w, doc, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
 	}))
 	t.Cleanup(feed.Close) // after the daemon stops (startPortal)
-	var mu sync.Mutex
-	rejecting := true
-	var got []string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if rejecting {
-			http.Error(w, "schema mismatch", http.StatusBadRequest)
-			return
-		}
-		got = append(got, r.Header.Get("webhook-id"))
-	}))
-	t.Cleanup(hook.Close)
+	hook := newFixablePartner(t)
 	addr := startPortal(t, feed.URL, hook.URL)
 	const id = "a:s@example,X-1/en-US#1"
 
@@ -82,9 +104,7 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	if !strings.Contains(out, "http_4xx") || !strings.Contains(out, "HTTP 400") {
 		t.Errorf("dlq list:\n%s", out)
 	}
-	mu.Lock()
-	rejecting = false
-	mu.Unlock()
+	hook.fix()
 	if code, out, errs := run(t, "dlq", "replay", "--exporter", "portal", "--addr", addr, "--id", id); code != 0 || !strings.Contains(out, "1 delivered, 0 failed") {
 		t.Fatalf("dlq replay: %d %q %q", code, out, errs)
 	}
@@ -98,9 +118,7 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "sent "+id) || !strings.Contains(out, "replayed: 1 sent, 0 failed") {
 		t.Fatalf("replay --since: %d %q %q", code, out, errs)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 2 || got[0] != id || got[1] != id {
+	if got := hook.ids(); len(got) != 2 || got[0] != id || got[1] != id {
 		t.Errorf("partner got %v, want the change twice with its original id", got)
 	}
 	if code, _, errs := run(t, "dlq", "list", "--exporter", "nope", "--addr", addr); code != 1 || !strings.Contains(errs, "no exporter") {
@@ -114,8 +132,7 @@ func TestDeadLettersAndReplay(t *testing.T) {
 func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 	now := time.Now()
 	var mu sync.Mutex
-	headline, rejecting := "Flood warning", true
-	var got []string
+	headline := "Flood warning"
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		h := headline
@@ -123,17 +140,7 @@ func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 		fmt.Fprint(w, strings.Replace(fmt.Sprintf(doc, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)), "Flood warning", h, 1))
 	}))
 	t.Cleanup(feed.Close) // after the daemon stops (startPortal)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if rejecting {
-			http.Error(w, "schema mismatch", http.StatusBadRequest)
-			return
-		}
-		got = append(got, r.Header.Get("webhook-id"))
-	}))
-	t.Cleanup(hook.Close)
-	delivered := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+	hook := newFixablePartner(t)
 	addr := startPortal(t, feed.URL, hook.URL)
 	const v1, v2 = "a:s@example,X-1/en-US#1", "a:s@example,X-1/en-US#2"
 
@@ -145,20 +152,21 @@ func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 		_, out, _ = run(t, "dlq", "list", "--exporter", "portal", "--addr", addr)
 	}
 	// The partner is fixed, and the alert updated: version 2 is delivered.
+	hook.fix()
 	mu.Lock()
-	rejecting, headline = false, "Flood warning extended"
+	headline = "Flood warning extended"
 	mu.Unlock()
 	res, err := http.Post("http://"+addr+"/api/v1/collectors/a/poll", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	for deadline := time.Now().Add(20 * time.Second); len(delivered()) == 0; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); len(hook.ids()) == 0; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("version 2 never delivered")
 		}
 	}
-	if got := delivered(); len(got) != 1 || got[0] != v2 {
+	if got := hook.ids(); len(got) != 1 || got[0] != v2 {
 		t.Fatalf("delivered %v, want only %s", got, v2)
 	}
 
@@ -166,13 +174,13 @@ func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "0 delivered, 0 failed, 1 kept as superseded") || !strings.Contains(out, "version 2 of its key") {
 		t.Errorf("replay of a superseded dead letter: %d %q %q", code, out, errs)
 	}
-	if got := delivered(); len(got) != 1 {
+	if got := hook.ids(); len(got) != 1 {
 		t.Errorf("the partner got %v after the replay: version 1 sent after version 2", got)
 	}
 	if code, out, errs := run(t, "dlq", "replay", "--exporter", "portal", "--addr", addr, "--id", v1, "--force"); code != 0 || !strings.Contains(out, "1 delivered, 0 failed") {
 		t.Errorf("forced replay: %d %q %q", code, out, errs)
 	}
-	if got := delivered(); len(got) != 2 || got[1] != v1 {
+	if got := hook.ids(); len(got) != 2 || got[1] != v1 {
 		t.Errorf("delivered %v after the forced replay, want %s last", got, v1)
 	}
 }
