@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/internal/config"
 	"github.com/hazardwire/hazardwire/internal/daemon"
@@ -234,7 +236,11 @@ func TestReloadRevivesAGoneExporter(t *testing.T) {
 	mu.Lock()
 	gone, ident = false, "KMA-2" // the partner is back; a new alert comes
 	mu.Unlock()
-	time.Sleep(2500 * time.Millisecond) // two polls: the new alert is on the bus
+	waitUntil(t, "the new alert on the bus", func() bool {
+		active, err := d.Active(context.Background())
+		return err == nil && slices.ContainsFunc(active, func(a alert.Alert) bool { return strings.Contains(a.Key, "KMA-2") })
+	})
+	time.Sleep(300 * time.Millisecond) // the window a running exporter would deliver it in
 	if n := count(); n != 0 {
 		t.Fatalf("a disabled exporter delivered %d changes", n)
 	}
