@@ -32,8 +32,9 @@ var typeNames = map[string]int{
 // awareness: not a warning), 2 yellow, 3 orange, 4 red.
 var levelColours = map[string]int{"green": 1, "yellow": 2, "orange": 3, "red": 4}
 
-// levelSeverity maps awareness levels 2 to 4 to severities.
-var levelSeverity = map[int]alert.Severity{2: alert.SeverityModerate, 3: alert.SeveritySevere, 4: alert.SeverityExtreme}
+// levelSeverity maps awareness levels to severities. Level 1 (green) only
+// reaches it on a block that ends its story (an all-clear or a cancel).
+var levelSeverity = map[int]alert.Severity{1: alert.SeverityMinor, 2: alert.SeverityModerate, 3: alert.SeveritySevere, 4: alert.SeverityExtreme}
 
 // hazardOf returns the hazard of an info block from its awareness_type
 // (parameter, or event code), and the type number for eventCodes. It never

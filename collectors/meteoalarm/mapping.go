@@ -43,9 +43,10 @@ type warning struct {
 // feed has one entry per info and area, so a message without an info block
 // has no entry anyway.)
 func (m *mapper) mapAlert(a *capdoc.Alert, entries []entry) *capdoc.Yield {
+	cancel := strings.EqualFold(strings.TrimSpace(a.MsgType), "cancel")
 	y, blocks := capdoc.Map(a, capdoc.Rules[warning]{
 		Story:    capdoc.ByIdentifier,
-		Classify: m.classify,
+		Classify: func(in *capdoc.Info) (warning, bool) { return m.classify(in, cancel) },
 		Source:   m.source,
 		Item: func(h *capdoc.Header, i int, in *capdoc.Info, w warning) (collectors.Item, error) {
 			return m.item(h, in, w, areaEntries(entries, i))
@@ -67,11 +68,16 @@ func (m *mapper) mapAlert(a *capdoc.Alert, entries []entry) *capdoc.Yield {
 }
 
 // classify takes the blocks of a mapped awareness type whose level is not
-// green (1: no particular awareness, not a warning).
-func (m *mapper) classify(in *capdoc.Info) (warning, bool) {
+// green (1: no particular awareness, not a warning), and the green blocks
+// that end a story: an all-clear (responseType AllClear), or any block of a
+// Cancel message. Those are cancels, which dropping would lose.
+func (m *mapper) classify(in *capdoc.Info, cancel bool) (warning, bool) {
 	hz, typ, ok := m.hazardOf(in)
 	level := awarenessLevel(in)
-	return warning{hazard: hz, typ: typ, level: level}, ok && level != 1
+	ends := cancel || slices.ContainsFunc(in.ResponseTypes, func(r string) bool {
+		return strings.EqualFold(strings.TrimSpace(r), "AllClear")
+	})
+	return warning{hazard: hz, typ: typ, level: level}, ok && (level != 1 || ends)
 }
 
 // combine makes one item of the blocks of one language. The blocks in force

@@ -76,3 +76,25 @@ func TestMessageWithoutInfo(t *testing.T) {
 	d := mapDoc(t, docOf("Cancel"))
 	wantEq(t, "fetched, dropped, items", []any{d.Fetched, d.Dropped, len(d.Items)}, []any{1, map[string]int{unmapped: 1}, 0})
 }
+
+// An all-clear at awareness level 1 (green: the warning is over) ends the
+// story: it is a cancel, not a green warning to drop. So is a Cancel
+// message whose blocks say green.
+func TestGreenAllClearCancels(t *testing.T) {
+	d := mapDoc(t, docOf("Update",
+		[5]string{"fr-FR", "5; high-temperature", "1; green; Minor", "AllClear", "Rhône"},
+		[5]string{"en-GB", "5; high-temperature", "1; green; Minor", "AllClear", "Rhône"},
+	))
+	wantEq(t, "items, fetched, dropped", []any{len(d.Items), d.Fetched, d.Dropped}, []any{2, 2, map[string]int(nil)})
+	for _, it := range d.Items {
+		wantEq(t, it.Alert.Key, []any{it.Intent, it.Alert.Hazard, it.Alert.Severity}, []any{collectors.IntentCancel, "heat", "minor"})
+	}
+	c := mapDoc(t, docOf("Cancel", [5]string{"en-GB", "12; flooding", "1; green; Minor", "", "Rhône"}))
+	wantEq(t, "cancel: items, dropped", []any{len(c.Items), c.Dropped}, []any{1, map[string]int(nil)})
+	if len(c.Items) == 1 {
+		wantEq(t, "cancel intent", c.Items[0].Intent, collectors.IntentCancel)
+	}
+	// A green block that ends nothing is still no warning.
+	g := mapDoc(t, docOf("Update", [5]string{"en-GB", "5", "1; green; Minor", "Monitor", "Rhône"}))
+	wantEq(t, "green update: items, dropped", []any{len(g.Items), g.Dropped}, []any{0, map[string]int{unmapped: 1}})
+}
