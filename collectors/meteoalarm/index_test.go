@@ -178,6 +178,31 @@ func TestFeedChangedDocumentFailingKeepsOlderVersion(t *testing.T) {
 	wantEq(t, "items (the older version)", mustJSON(t, res.Items), mustJSON(t, first.Items))
 }
 
+// A changed document that no longer parses (an HTML page served with 200)
+// is still in the feed: the keys of its last good version stay seen, as
+// unreadable, on that run and every later one, so that the lifecycle ends
+// none of them (DESIGN.md §3: a broken fetch ends nothing).
+func TestFeedChangedDocumentUnparsableHoldsItsKeys(t *testing.T) {
+	srv := feedtest.NewServer(t)
+	srv.Set(feedPath, atomFeedOf(srv.URL, entriesOf("a", "ID-A", t0, 1)...))
+	srv.Set(docPath("a"), testDoc("ID-A", "2024-07-10T06:00:00+02:00", "Alert", "", 5, 1))
+	c := newCollector(t, srv.URL+feedPath, "", nil)
+	first := feedtest.MustCollect(t, c)
+	keys := feedtest.Keys(first)
+
+	srv.Set(feedPath, atomFeedOf(srv.URL, entriesOf("a", "ID-A2", "2024-07-10T05:00:00Z", 1)...))
+	srv.Set(docPath("a"), []byte("<!DOCTYPE html><html><body>maintenance</body></html>"))
+	res, err := feedtest.Collect(t, c)
+	if !errors.Is(err, ErrPartial) {
+		t.Fatalf("err = %v, want ErrPartial", err)
+	}
+	wantEq(t, "Unreadable (the partial run)", res.Unreadable, keys)
+	res = feedtest.MustCollect(t, c)
+	wantEq(t, "items, Dropped on the next run", []any{len(res.Items), res.Dropped}, []any{0, map[string]int{invalid: 1}})
+	wantEq(t, "Unreadable on the next run", res.Unreadable, keys)
+	wantEq(t, "hits", srv.Count(docPath("a")), 2)
+}
+
 // max_documents bounds the fetches of a run; the rest come next run.
 func TestFeedMaxDocuments(t *testing.T) {
 	srv := feedtest.NewServer(t)

@@ -24,9 +24,21 @@ type mapper struct {
 }
 
 // mapDocument maps a parsed document with the feed entries that link it now.
+// A document that no longer parses still names, as unreadable, the keys in
+// force of its last good version: the feed still serves them.
 func (m *mapper) mapDocument(p *docindex.Parsed[*capdoc.Alert], entries []entry) *capdoc.Yield {
 	if p.Err != nil {
-		return capdoc.Invalid(p.Err)
+		y := capdoc.Invalid(p.Err)
+		if p.Older != nil {
+			older := m.mapAlert(p.Older.Value, entries)
+			y.Unreadable = append(y.Unreadable, older.Unreadable...)
+			for _, it := range older.Items {
+				if it.Intent == collectors.IntentActive {
+					y.Unreadable = append(y.Unreadable, it.Alert.Key)
+				}
+			}
+		}
+		return y
 	}
 	return m.mapAlert(p.Value, entries)
 }

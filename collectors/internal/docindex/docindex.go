@@ -46,6 +46,10 @@ type Budget struct {
 type Parsed[D any] struct {
 	Value D
 	Err   error
+	// Older is the document's last good parse, when Err is the parse error
+	// of a later version: the document is still in the index, so what it
+	// held is still served, only unreadably. Nil when there was none.
+	Older *Parsed[D]
 }
 
 // Document is one document of the index, as a run leaves it.

@@ -184,6 +184,25 @@ func TestRunParseErrorCached(t *testing.T) {
 	}
 }
 
+// A changed document that no longer parses keeps its last good parse as
+// Older, through later unreadable versions too, until it parses again.
+func TestRunParseErrorKeepsOlder(t *testing.T) {
+	x, srv := newIndex(t, nil)
+	srv.Set("/a", []byte("good"))
+	mustRun(t, x, entry(srv, "1", "v1", "a"))
+	srv.Set("/a", []byte("bad"))
+	for _, v := range []string{"v2", "v3"} {
+		docs, _ := run(t, x, []Entry{entry(srv, "1", v, "a")}, roomy())
+		if p := docs[0].Parsed; p == nil || p.Err == nil || p.Older == nil || p.Older.Value != "good" {
+			t.Fatalf("%s: parsed = %+v, want the error with the older parse", v, p)
+		}
+	}
+	srv.Set("/a", []byte("better"))
+	if got := mustRun(t, x, entry(srv, "1", "v4", "a")); values(got) != "better" || got[0].Parsed.Older != nil {
+		t.Errorf("parses again: %+v", got[0].Parsed)
+	}
+}
+
 // The budget bounds the fetches of a run; the rest come next run.
 func TestRunBudget(t *testing.T) {
 	x, srv := newIndex(t, nil)

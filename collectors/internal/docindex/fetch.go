@@ -82,7 +82,7 @@ func (x *Index[D]) record(g *group, o outcome[D], st *runStats) {
 		if !o.parse {
 			return
 		}
-		p = &Parsed[D]{Err: o.err}
+		p = &Parsed[D]{Err: o.err, Older: x.older(g)}
 	default:
 		delete(x.failures, g.link)
 		p = &Parsed[D]{Value: o.value}
@@ -90,6 +90,24 @@ func (x *Index[D]) record(g *group, o outcome[D], st *runStats) {
 	for _, e := range g.entries {
 		x.cache[e.ID] = &cached[D]{version: e.Version, link: g.link, parsed: p}
 	}
+}
+
+// older returns the last good parse of g's document cached for any of its
+// entries, or nil.
+func (x *Index[D]) older(g *group) *Parsed[D] {
+	for _, e := range g.entries {
+		c := x.cache[e.ID]
+		if c == nil || c.link != g.link {
+			continue
+		}
+		if c.parsed.Err == nil {
+			return c.parsed
+		}
+		if c.parsed.Older != nil {
+			return c.parsed.Older
+		}
+	}
+	return nil
 }
 
 // runStats counts what one run could not read.
