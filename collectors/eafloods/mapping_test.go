@@ -2,6 +2,7 @@ package eafloods
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +153,31 @@ func TestItemsShareNothing(t *testing.T) {
 	a.EventCodes["severityLevel"][0] = "changed"
 	if b.Parameters["attribution"][0] == "changed" || b.Parameters["licence"] == nil || b.EventCodes["severityLevel"][0] == "changed" {
 		t.Error("items share maps or slices")
+	}
+}
+
+// A warning the feed still lists but that cannot be read (here a time in
+// an unknown form) is dropped as invalid, and its key, when it can be told,
+// is named unreadable: it did not leave the snapshot, so the lifecycle must
+// keep its last state rather than expire it. A lifted one (level 4) keeps
+// nothing alive and is not named.
+func TestUnreadableWarningKeepsItsKey(t *testing.T) {
+	m := mapper{source: "ea"}
+	for _, tt := range []struct {
+		name  string
+		edit  func(w map[string]any)
+		named []string
+	}{
+		{"bad time", func(w map[string]any) { w["timeMessageChanged"] = "10/12/2015 14:14" }, []string{"ea:122WAF946"}},
+		{"bad level", func(w map[string]any) { w["severityLevel"] = 7 }, []string{"ea:122WAF946"}},
+		{"lifted, bad time", func(w map[string]any) { w["severityLevel"] = 4; w["timeMessageChanged"] = "x" }, nil},
+	} {
+		body := `{"items": [` + string(editedItem(t, tt.edit)) + `]}`
+		res, _, err := m.parse([]byte(body), "application/json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden.Eq(t, tt.name+": items, dropped", fmt.Sprint(len(res.Items), res.Dropped[collectors.DropInvalid]), "0 1")
+		golden.Eq(t, tt.name+": unreadable", fmt.Sprint(res.Unreadable), fmt.Sprint(tt.named))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
 )
 
@@ -221,11 +222,32 @@ func (m *mapper) parse(body []byte, contentType string) (res collectors.Result, 
 		if err != nil {
 			problems = append(problems, fmt.Errorf("item %d %q: %w", i, native, err))
 			b.res.Drop(collectors.DropInvalid)
+			if native != "" && !lifted(raw) { // a lifted warning unread keeps nothing alive
+				b.res.Unreadable = append(b.res.Unreadable, alert.MakeKey(m.source, native))
+			}
 			continue
 		}
 		b.add(it)
 	}
 	return b.res, problems, nil
+}
+
+// lifted reports whether a warning that could not be read says, at least,
+// that it is no longer in force (level 4, by number or by name).
+func lifted(raw json.RawMessage) bool {
+	var k struct {
+		Level    json.RawMessage `json:"severityLevel"`
+		Severity json.RawMessage `json:"severity"`
+	}
+	if json.Unmarshal(raw, &k) != nil {
+		return false
+	}
+	var l level
+	if l.UnmarshalJSON(k.Level) == nil && l != 0 {
+		return l == 4
+	}
+	var name text
+	return name.UnmarshalJSON(k.Severity) == nil && levelOfName(name.String()) == 4
 }
 
 // itemsOf returns the warnings of an answer's items: a list, or one object.
