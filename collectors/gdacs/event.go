@@ -62,13 +62,10 @@ func (m *mapper) item(e *event) (collectors.Item, error) {
 	if e.readErr != nil {
 		return collectors.Item{}, e.readErr
 	}
-	// The key takes the id's canonical decimal form, so that "01102983" and
-	// the number 1102983 are one event.
-	n, err := strconv.ParseUint(strings.TrimSpace(e.eventID), 10, 64)
+	key, err := m.key(e)
 	if err != nil {
-		return collectors.Item{}, fmt.Errorf("eventid %q is not a number", e.eventID)
+		return collectors.Item{}, err
 	}
-	id := strconv.FormatUint(n, 10)
 	from, to, sent, err := dates(e)
 	if err != nil {
 		return collectors.Item{}, err
@@ -88,7 +85,7 @@ func (m *mapper) item(e *event) (collectors.Item, error) {
 	}
 	areas := m.areas(e)
 	a := alert.Alert{
-		Key:         alert.MakeKey(m.source, "FL"+id),
+		Key:         key,
 		Source:      m.source,
 		SourceKind:  kindName,
 		Hazard:      alert.HazardFlood,
@@ -114,6 +111,30 @@ func (m *mapper) item(e *event) (collectors.Item, error) {
 		return collectors.Item{}, err
 	}
 	return collectors.Item{Alert: a, Intent: intent}, nil
+}
+
+// key returns the key of a flood event. It takes the id's canonical decimal
+// form, so that "01102983" and the number 1102983 are one event.
+func (m *mapper) key(e *event) (string, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(e.eventID), 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("eventid %q is not a number", e.eventID)
+	}
+	return alert.MakeKey(m.source, "FL"+strconv.FormatUint(n, 10)), nil
+}
+
+// unreadableKey returns the key of a flood event that could not be mapped,
+// when it can be told and the event is not said to be over: the feed still
+// serves it in force. An event no longer current keeps nothing alive.
+func (m *mapper) unreadableKey(e *event) (string, bool) {
+	key, err := m.key(e)
+	if err != nil {
+		return "", false
+	}
+	if current, err := parseCurrent(e.current); err == nil && !current {
+		return "", false
+	}
+	return key, true
 }
 
 // dates reads an event's fromdate, todate and sent time. An item without

@@ -268,3 +268,30 @@ func TestReadGeometryKeepsOuterRings(t *testing.T) {
 		golden.Eq(t, tc.geometry, golden.JSON(t, rings), golden.JSON(t, tc.want))
 	}
 }
+
+// A flood event the feed still lists but that cannot be read (here a date
+// in an unknown form) is dropped as invalid, and its key is named
+// unreadable: it did not leave the snapshot, so the lifecycle must keep its
+// last state rather than expire it. One that is no longer current keeps
+// nothing alive and is not named.
+func TestUnreadableEventKeepsItsKey(t *testing.T) {
+	in := string(caseInput(t, "rss-flood-current"))
+	bad := strings.Replace(in, "<gdacs:todate>Tue, 14 Mar 2023 12:00:00 GMT</gdacs:todate>", "<gdacs:todate>14/03/2023</gdacs:todate>", 1)
+	if bad == in {
+		t.Fatal("the test input changed")
+	}
+	m := newTestCollector(t, "", "", nil).mapper
+	res, _, err := m.parse([]byte(bad), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Eq(t, "invalid", res.Dropped[collectors.DropInvalid], 1)
+	golden.Eq(t, "unreadable", fmt.Sprint(res.Unreadable), "[gdacs:FL1102983]")
+
+	ended := strings.Replace(bad, "<gdacs:iscurrent>true</gdacs:iscurrent>", "<gdacs:iscurrent>false</gdacs:iscurrent>", 1)
+	res, _, err = m.parse([]byte(ended), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Eq(t, "unreadable (not current)", fmt.Sprint(res.Unreadable), "[]")
+}

@@ -76,6 +76,9 @@ func (m *mapper) parse(body []byte, contentType string) (collectors.Result, []er
 		if err != nil {
 			b.res.Drop(collectors.DropInvalid)
 			problems = append(problems, fmt.Errorf("item %d (eventid %q): %w", i, e.eventID, err))
+			if key, ok := m.unreadableKey(e); ok {
+				b.res.Unreadable = append(b.res.Unreadable, key)
+			}
 			continue
 		}
 		b.add(it, e.episodeID)
