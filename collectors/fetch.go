@@ -152,6 +152,7 @@ type Fetcher struct {
 
 type cached struct {
 	etag, lastModified string
+	status             int
 	body               []byte
 	header             http.Header
 }
@@ -175,6 +176,9 @@ func (c *Client) NewFetcher(o FetchOptions) *Fetcher {
 
 // Response is a fetched body.
 type Response struct {
+	// Status is the answer's 2xx status code; with NotModified, that of the
+	// cached answer (a 204 No Content tells an empty answer from a broken one).
+	Status int
 	Body   []byte
 	Header http.Header
 	// NotModified is true when the server answered 304 and Body is the body
@@ -301,7 +305,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 	switch {
 	case res.StatusCode == http.StatusNotModified && prev != nil:
 		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-		return &Response{Body: prev.body, Header: prev.header, NotModified: true}, nil
+		return &Response{Status: prev.status, Body: prev.body, Header: prev.header, NotModified: true}, nil
 	case res.StatusCode == http.StatusNotModified:
 		// A 304 to a request that was not conditional: nothing to return.
 		return nil, &FetchError{Reason: "http_status", URL: f.Redact(rawURL), Status: res.StatusCode, Err: ErrNotModified}
@@ -330,7 +334,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 	if int64(len(body)) > f.opts.MaxBody {
 		return nil, &FetchError{Reason: "too_large", URL: f.Redact(rawURL), Err: fmt.Errorf("body over %d bytes", f.opts.MaxBody)}
 	}
-	c := &cached{etag: res.Header.Get("ETag"), lastModified: res.Header.Get("Last-Modified"), body: body, header: res.Header}
+	c := &cached{etag: res.Header.Get("ETag"), lastModified: res.Header.Get("Last-Modified"), status: res.StatusCode, body: body, header: res.Header}
 	f.mu.Lock()
 	if c.etag != "" || c.lastModified != "" {
 		f.cache[rawURL] = c
@@ -338,7 +342,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, host string) (*Response, erro
 		delete(f.cache, rawURL)
 	}
 	f.mu.Unlock()
-	return &Response{Body: body, Header: res.Header}, nil
+	return &Response{Status: res.StatusCode, Body: body, Header: res.Header}, nil
 }
 
 // readBody reads at most limit+1 bytes of r, so that a body over limit shows.

@@ -6,11 +6,13 @@
 package gdacs
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -181,6 +183,11 @@ func (c *collector) Collect(ctx context.Context) (collectors.Result, error) {
 	resp, err := c.fetcher.Get(ctx, c.url)
 	if err != nil {
 		return collectors.Result{}, err
+	}
+	if resp.Status != http.StatusNoContent && len(bytes.TrimSpace(resp.Body)) == 0 {
+		// Only 204 No Content is an answer without events: an empty 200 is
+		// broken, and must not end every event in force.
+		return collectors.Result{}, fmt.Errorf("parse %s: empty body with HTTP status %d (only 204 No Content means no events)", c.fetcher.Redact(c.url), resp.Status)
 	}
 	res, _, err := c.mapper.parse(resp.Body, resp.Header.Get("Content-Type"))
 	if err != nil {

@@ -80,6 +80,18 @@ func TestCollectHTTPGeoJSON(t *testing.T) {
 	}
 }
 
+// Only a 204 is an answer without events: the event-list snapshot
+// (EVENTS4APP) answered 200 with an empty body is broken, and must fail
+// the run rather than end every event in force.
+func TestCollectHTTPEmpty200IsAnError(t *testing.T) {
+	empty := &golden.Feed{Status: http.StatusOK, ContentType: "application/json"}
+	c := serve(t, empty, "/gdacsapi/api/events/geteventlist/EVENTS4APP", "format: geojson\n")
+	res, err := c.Collect(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "empty body") {
+		t.Fatalf("Collect of an empty 200: items %d, snapshot %v, error %v; want an empty-body error", len(res.Items), res.Snapshot, err)
+	}
+}
+
 func TestCollectHTTPErrors(t *testing.T) {
 	t.Run("HTTP 503", func(t *testing.T) {
 		c := serve(t, &golden.Feed{Status: http.StatusServiceUnavailable, ContentType: "text/html", Body: caseInput(t, "html-error-page")}, "/xml/rss.xml", "")
