@@ -218,19 +218,33 @@ func (m *mapper) targets(p *properties, ts []target) ([]target, error) {
 
 // storyKey returns "<sender>,<identifier>" of the first message of the
 // feature's story: the earliest of its references, else the feature itself.
+// The references are those of references[] and of the
+// parameters.expiredReferences triples ("sender,identifier,sent", white
+// space between them), where api.weather.gov moves the older messages of a
+// story: without them, the third message of a story would start a new one.
 func storyKey(p *properties) (string, error) {
 	type ref struct {
 		sender, id string
 		sent       time.Time
 	}
 	var refs []ref
-	for _, r := range p.References {
-		sent, err := alert.ParseTime(r.Sent)
-		sender, id := strings.TrimSpace(r.Sender), strings.TrimSpace(r.Identifier)
+	add := func(sender, id, sentRaw string) {
+		sent, err := alert.ParseTime(sentRaw)
+		sender, id = strings.TrimSpace(sender), strings.TrimSpace(id)
 		if err != nil || sender == "" || id == "" {
-			continue // unreadable references are skipped, as CAP's are
+			return // unreadable references are skipped, as CAP's are
 		}
 		refs = append(refs, ref{sender, id, sent})
+	}
+	for _, r := range p.References {
+		add(r.Sender, r.Identifier, r.Sent)
+	}
+	for _, v := range p.Parameters["expiredReferences"] {
+		for _, triple := range strings.Fields(v) {
+			if parts := strings.Split(triple, ","); len(parts) == 3 {
+				add(parts[0], parts[1], parts[2])
+			}
+		}
 	}
 	if len(refs) > 0 {
 		// Ties on sent are broken by identifier, then sender, so that the key

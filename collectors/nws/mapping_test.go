@@ -309,3 +309,38 @@ func TestHolesLeftOut(t *testing.T) {
 		})
 	}
 }
+
+// TestStoryKeyExpiredReferences checks that a feature without VTEC keeps the
+// key of its story when api.weather.gov has moved the story's first message
+// from references to parameters.expiredReferences ("sender,identifier,sent"
+// triples, FORMATS.md §2.3): the second message of a story (references: the
+// first) and the third (references: the second; expiredReferences: the
+// first) are one alert, not two.
+func TestStoryKeyExpiredReferences(t *testing.T) {
+	const sender = "w-nws.webmaster@noaa.gov"
+	first := map[string]any{"identifier": "NWS-IDP-PROD-1-1", "sender": sender, "sent": "2019-12-18T12:29:00-08:00"}
+	second := map[string]any{"identifier": "NWS-IDP-PROD-2-2", "sender": sender, "sent": "2019-12-19T12:29:00-08:00"}
+	msg := func(refs []map[string]any, params map[string]any) json.RawMessage {
+		return editedFeature(t, func(_, p map[string]any) {
+			p["parameters"], p["references"] = params, refs
+		})
+	}
+	key := func(f json.RawMessage) string {
+		t.Helper()
+		res, problems := parseFeatures(t, f)
+		if len(res.Items) != 1 {
+			t.Fatalf("items = %d, problems %v", len(res.Items), problems)
+		}
+		return res.Items[0].Alert.Key
+	}
+	want := key(msg([]map[string]any{first}, map[string]any{}))
+	golden.Eq(t, "second message", want, "nws:"+sender+",NWS-IDP-PROD-1-1")
+	golden.Eq(t, "third message", key(msg([]map[string]any{second}, map[string]any{
+		"expiredReferences": []string{sender + ",NWS-IDP-PROD-1-1,2019-12-18T12:29:00-08:00"},
+	})), want)
+	// Several triples in one value, white space between them; malformed
+	// ones are skipped.
+	golden.Eq(t, "several triples in one value", key(msg([]map[string]any{second}, map[string]any{
+		"expiredReferences": []string{"junk " + sender + ",NWS-IDP-PROD-1-1,2019-12-18T12:29:00-08:00\n" + sender + ",X,not-a-time"},
+	})), want)
+}
