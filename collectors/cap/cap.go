@@ -76,6 +76,8 @@ type collector struct {
 	mu sync.Mutex
 	// index holds the mapped document of each index entry.
 	index *docindex.Index[*capdoc.Yield]
+	// memory holds the messages read, for the references of later ones.
+	memory memory
 }
 
 // New builds a cap collector. It validates and does no I/O.
@@ -155,12 +157,17 @@ func (c *collector) Collect(ctx context.Context) (collectors.Result, error) {
 		return collectors.Result{}, fmt.Errorf("parse %s: %w", redacted, err)
 	}
 	if kind == rootCAP {
-		res, err := c.mapper.documentResult(resp.Body)
+		y, err := c.mapper.document(resp.Body)
 		if err != nil {
 			return collectors.Result{}, fmt.Errorf("parse %s: %w", redacted, err)
 		}
-		res.NotModified = resp.NotModified
-		return res, nil
+		// The memory keeps y: the Result gets copies.
+		s := capdoc.NewSnapshot(true)
+		s.Add(y)
+		c.memory.remember([]*capdoc.Yield{y})
+		c.memory.endReferenced([]*capdoc.Yield{y}, s)
+		s.Result.NotModified = resp.NotModified
+		return s.Result, nil
 	}
 	entries, invalid, err := parseIndex(kind, resp.Body, c.url)
 	if err != nil {

@@ -128,6 +128,7 @@ func isHTTPURL(s string) bool {
 // read again is left out: the run is partial, so nothing ends.
 func (c *collector) collectIndex(ctx context.Context, entries []docindex.Entry, s *capdoc.Snapshot) error {
 	docs, err := c.index.Run(ctx, entries, docindex.Budget{Documents: c.maxDocs, Workers: c.workers})
+	var read []*capdoc.Yield
 	for _, d := range docs {
 		switch {
 		case !d.Current: // never read, or changed and not read again
@@ -135,7 +136,10 @@ func (c *collector) collectIndex(ctx context.Context, entries []docindex.Entry, 
 			s.Add(capdoc.Invalid(d.Parsed.Err))
 		default:
 			s.Add(d.Parsed.Value)
+			read = append(read, d.Parsed.Value)
 		}
 	}
+	c.memory.remember(read)
+	c.memory.endReferenced(read, s)
 	return err
 }

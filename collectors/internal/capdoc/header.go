@@ -42,7 +42,20 @@ type Header struct {
 	// Story names the story of the message: the message itself, or for an
 	// Update or Cancel the earliest message it references.
 	Story string
+	// References are the MessageIDs of the messages an Update or Cancel
+	// references (readable triples only); none for an Alert.
+	References []string
 }
+
+// MessageID names one CAP message by its identity, the triple
+// sender,identifier,sent (FORMATS.md §1.3), sent as an instant: a reference
+// to the message names it alike, whatever offset it writes sent in.
+func MessageID(sender, identifier string, sent time.Time) string {
+	return sender + "," + identifier + "," + sent.UTC().Format(time.RFC3339Nano)
+}
+
+// ID returns the MessageID of the message.
+func (h *Header) ID() string { return MessageID(h.Sender, h.Identifier, h.Sent) }
 
 // ReadHeader reads the message-level fields every item needs, naming the
 // story as by says.
@@ -67,8 +80,12 @@ func ReadHeader(a *Alert, by StoryBy) (*Header, error) {
 	case "alert":
 	case "update", "cancel":
 		h.Cancel = msgType == "cancel"
-		if first, ok := earliest(parseReferences(a.References, by)); ok {
+		refs := parseReferences(a.References, by)
+		if first, ok := earliest(refs); ok {
 			h.Story = by.story(first.sender, first.identifier)
+		}
+		for _, r := range refs {
+			h.References = append(h.References, MessageID(r.sender, r.identifier, r.sent))
 		}
 	default:
 		return nil, fmt.Errorf("msgType %q is not a CAP message type", a.MsgType)

@@ -22,6 +22,10 @@ type Yield struct {
 	// Unreadable are the keys of the invalid blocks of alerts in force
 	// whose key could be told (collectors.Result.Unreadable).
 	Unreadable []string
+	// Message is the MessageID of the message, "" when its header could not
+	// be read; Header is that header.
+	Message string
+	Header  *Header
 }
 
 // Drop counts one block dropped for reason; err, if any, says why.
@@ -77,12 +81,15 @@ func Map[C any](a *Alert, r Rules[C]) (y *Yield, blocks []Block) {
 	if msgType == "ack" || msgType == "error" {
 		return y, nil
 	}
+	h, herr := ReadHeader(a, r.Story)
+	if herr == nil {
+		y.Message, y.Header = h.ID(), h
+	}
 	if len(a.Infos) == 0 {
 		y.Fetched = 1
 		y.Drop(collectors.DropUnmapped, nil)
 		return y, nil
 	}
-	h, herr := ReadHeader(a, r.Story)
 	for i := range a.Infos {
 		in := &a.Infos[i]
 		y.Fetched++
@@ -145,6 +152,36 @@ func (s *Snapshot) Add(y *Yield) {
 		}
 		s.byKey[it.Alert.Key] = len(s.Result.Items)
 		s.Result.Items = append(s.Result.Items, it)
+	}
+}
+
+// Put adds item it, as Add adds the items of a yield, without counting it:
+// it is the newer word on its key only when it supersedes the one there.
+func (s *Snapshot) Put(it collectors.Item) {
+	s.Add(&Yield{Items: []collectors.Item{it}})
+}
+
+// Item returns the item of key, and whether there is one.
+func (s *Snapshot) Item(key string) (collectors.Item, bool) {
+	i, ok := s.byKey[key]
+	if !ok {
+		return collectors.Item{}, false
+	}
+	return s.Result.Items[i], true
+}
+
+// Remove takes the item of key out of the snapshot.
+func (s *Snapshot) Remove(key string) {
+	i, ok := s.byKey[key]
+	if !ok {
+		return
+	}
+	s.Result.Items = append(s.Result.Items[:i], s.Result.Items[i+1:]...)
+	delete(s.byKey, key)
+	for k, j := range s.byKey {
+		if j > i {
+			s.byKey[k] = j - 1
+		}
 	}
 }
 
