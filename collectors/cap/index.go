@@ -133,7 +133,11 @@ func (c *collector) collectIndex(ctx context.Context, entries []docindex.Entry, 
 		switch {
 		case !d.Current: // never read, or changed and not read again
 		case d.Parsed.Err != nil:
-			s.Add(capdoc.Invalid(d.Parsed.Err))
+			var older *capdoc.Yield
+			if d.Parsed.Older != nil {
+				older = d.Parsed.Older.Value
+			}
+			s.Add(capdoc.InvalidKeeping(d.Parsed.Err, older))
 		default:
 			s.Add(d.Parsed.Value)
 			read = append(read, d.Parsed.Value)

@@ -385,3 +385,30 @@ func TestIndexResultsDoNotShareCache(t *testing.T) {
 	second := feedtest.MustCollect(t, c)
 	wantEq(t, "items", mustJSON(t, second.Items), want)
 }
+
+// A changed document that no longer parses (an HTML page served with 200)
+// is still in the index: the keys of its last good version stay seen, as
+// unreadable, on that run and every later one, so that the lifecycle ends
+// none of them.
+func TestIndexChangedDocumentUnparsableHoldsItsKeys(t *testing.T) {
+	srv := feedtest.NewServer(t)
+	srv.Set("/index", atomIndex([2]string{"x", t0}))
+	srv.Set("/d/x", capDoc("X1", "2024-01-01T00:00:00+00:00", "Alert", ""))
+	c := newCollector(t, srv.URL+"/index", "", nil)
+	keys := feedtest.Keys(feedtest.MustCollect(t, c))
+	if len(keys) != 1 {
+		t.Fatalf("keys of the good version = %v, want one", keys)
+	}
+
+	srv.Set("/index", atomIndex([2]string{"x", "2024-01-02T00:00:00Z"}))
+	srv.Set("/d/x", []byte("<!DOCTYPE html><html><body>maintenance</body></html>"))
+	res, err := feedtest.Collect(t, c)
+	if !errors.Is(err, ErrPartial) {
+		t.Fatalf("err = %v, want ErrPartial", err)
+	}
+	wantEq(t, "Unreadable (the partial run)", res.Unreadable, keys)
+	res = feedtest.MustCollect(t, c)
+	wantEq(t, "items, Dropped on the next run", []any{len(res.Items), res.Dropped}, []any{0, map[string]int{"invalid": 1}})
+	wantEq(t, "Unreadable on the next run", res.Unreadable, keys)
+	wantEq(t, "hits", srv.Count("/d/x"), 2)
+}

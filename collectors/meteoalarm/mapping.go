@@ -28,17 +28,11 @@ type mapper struct {
 // force of its last good version: the feed still serves them.
 func (m *mapper) mapDocument(p *docindex.Parsed[*capdoc.Alert], entries []entry) *capdoc.Yield {
 	if p.Err != nil {
-		y := capdoc.Invalid(p.Err)
+		var older *capdoc.Yield
 		if p.Older != nil {
-			older := m.mapAlert(p.Older.Value, entries)
-			y.Unreadable = append(y.Unreadable, older.Unreadable...)
-			for _, it := range older.Items {
-				if it.Intent == collectors.IntentActive {
-					y.Unreadable = append(y.Unreadable, it.Alert.Key)
-				}
-			}
+			older = m.mapAlert(p.Older.Value, entries)
 		}
-		return y
+		return capdoc.InvalidKeeping(p.Err, older)
 	}
 	return m.mapAlert(p.Value, entries)
 }

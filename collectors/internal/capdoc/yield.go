@@ -47,6 +47,24 @@ func Invalid(err error) *Yield {
 	return y
 }
 
+// InvalidKeeping is the yield of a message that no longer reads, whose last
+// good version gave older (nil if none): invalid, naming as unreadable the
+// keys older had in force, which the feed still serves, so that the
+// lifecycle holds them rather than ends them.
+func InvalidKeeping(err error, older *Yield) *Yield {
+	y := Invalid(err)
+	if older == nil {
+		return y
+	}
+	y.Unreadable = append(y.Unreadable, older.Unreadable...)
+	for _, it := range older.Items {
+		if it.Intent == collectors.IntentActive {
+			y.Unreadable = append(y.Unreadable, it.Alert.Key)
+		}
+	}
+	return y
+}
+
 // Block is an info block that a kind mapped to an item.
 type Block struct {
 	Index int // of the block in its message
