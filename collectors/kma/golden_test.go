@@ -88,8 +88,16 @@ var cases = map[string]facts{
 		{"kma:L1030200/2", active, flood, alert.SeverityModerate, "호우주의보", "2026-08-10T15:00:00+09:00", "2026-08-10T15:00:00+09:00", none},
 		{"kma:L1030300/2", active, flood, alert.SeverityModerate, "호우주의보", "2026-08-10T15:00:00+09:00", "2026-08-10T15:00:00+09:00", none},
 	}},
+	// 대전: its lift was retracted, so the issue before it is in force again,
+	// as of the retraction. 세종: a retracted issue, a warning that never was.
 	"retracted-rows": {fetched: 3, items: []item{
-		{"kma:L1050100/12", active, heat, alert.SeverityModerate, "폭염주의보", "2026-08-01T11:00:00+09:00", "2026-08-01T11:00:00+09:00", none},
+		{"kma:L1050100/12", active, heat, alert.SeverityModerate, "폭염주의보", "2026-08-01T17:00:00+09:00", "2026-08-01T11:00:00+09:00", none},
+		{"kma:L1050200/12", cancel, heat, alert.SeverityModerate, "폭염주의보", "2026-08-01T12:00:00+09:00", "2026-08-01T12:00:00+09:00", none},
+	}, check: func(t *testing.T, res collectors.Result, _ []error) {
+		golden.Eq(t, "in force again: the issue's own row", res.Items[0].Alert.Parameters["tmSeq"][0], "10")
+		void := res.Items[1].Alert
+		golden.Eq(t, "retracted issue: cancel parameter", void.Parameters["cancel"][0], "1")
+		golden.Eq(t, "retracted issue: urgency", void.Urgency, alert.UrgencyPast)
 	}},
 	"severe-and-unknown-level": {fetched: 2, items: []item{
 		{"kma:L1040100/2", active, flood, alert.SeverityUnknown, "호우특보", "2026-08-05T10:00:00+09:00", "2026-08-05T10:00:00+09:00", none},

@@ -65,7 +65,11 @@ type candidate struct {
 	lifted   bool
 	level    kmacode.Level
 	bulletin string // the key of its bulletin's text: stnId/tmFc/tmSeq
-	item     collectors.Item
+	// retracted is a row KMA withdrew (cancel=1, 취소); issue says it was an
+	// issue (command 1), the start of a warning, as opposed to a change or
+	// a lift of one. The item of a retracted issue is its cancel.
+	retracted, issue bool
+	item             collectors.Item
 }
 
 // newer reports whether a is a later word on its key than b: a later
@@ -94,36 +98,75 @@ type mapper struct {
 
 // pick reads every row and keeps, per key, the latest readable flood or heat
 // row. Rows of other kinds are dropped as unmapped, unreadable ones as
-// invalid; retracted rows (cancel=1) are left out without a count, as if
-// never announced. problems says why rows were invalid.
+// invalid. problems says why rows were invalid.
+//
+// A retracted row (cancel=1, 취소) is void: the rows before it decide, as of
+// the retraction, so that the lifecycle does not take their state, older
+// than the retracted row it may have published, for an old message. A
+// retracted issue with no row before it in the window was a warning that
+// never was: it gives a cancel, else a published warning would stay in
+// force for ever (KMA warnings have no end but their lift). Other retracted
+// rows with nothing before them say nothing of the state they leave (it
+// was set before the window), and give no item. None of them is a drop.
 func (m *mapper) pick(rows []json.RawMessage) (picked []*candidate, res collectors.Result, problems []error) {
 	res.Fetched = len(rows)
 	byKey := map[string]*candidate{}
+	retracted := map[string]*candidate{}
 	for i, raw := range rows {
 		c, drop, err := m.row(raw)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("row %d: %w", i, err))
 		}
+		latest := byKey
+		if c != nil && c.retracted {
+			latest = retracted
+		}
 		switch {
 		case drop != "":
 			res.Drop(drop)
-		case c == nil: // retracted
-		case byKey[c.native] == nil || newer(c, byKey[c.native]):
-			byKey[c.native] = c
+		case c == nil: // an unreadable retracted row
+		case latest[c.native] == nil || newer(c, latest[c.native]):
+			latest[c.native] = c
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(byKey)) {
-		picked = append(picked, byKey[k])
+	keys := slices.Collect(maps.Keys(byKey))
+	for k := range retracted {
+		if byKey[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		c, r := byKey[k], retracted[k]
+		switch {
+		case c == nil && r.issue:
+			c = r
+		case c == nil:
+			continue
+		case r != nil && newer(r, c):
+			c = c.asOf(r.sent)
+		}
+		picked = append(picked, c)
 	}
 	return picked, res, problems
 }
 
+// asOf returns a copy of c sent at t: the state c gives, restated when a
+// later row was retracted.
+func (c *candidate) asOf(t time.Time) *candidate {
+	cp := *c
+	cp.sent = t
+	cp.item.Alert.Sent = t
+	return &cp
+}
+
 // build adds the picked rows to res as items, each with the text of its
-// bulletin when texts has it.
+// bulletin when texts has it. A withdrawn issue goes without: its bulletin
+// announces what was withdrawn.
 func build(picked []*candidate, texts map[string]bulletin, res *collectors.Result) {
 	for _, c := range picked {
 		it := c.item
-		if b, ok := texts[c.bulletin]; ok {
+		if b, ok := texts[c.bulletin]; ok && !c.retracted {
 			it.Alert.Headline, it.Alert.Description, it.Alert.Instruction = b.headline, b.description, b.instruction
 		}
 		res.Items = append(res.Items, it)
@@ -131,9 +174,9 @@ func build(picked []*candidate, texts map[string]bulletin, res *collectors.Resul
 }
 
 // row reads one getPwnCd item. It returns the candidate, or a drop reason
-// (with the error behind an invalid one), or neither for a retracted row.
-// The kind is read first, so that the many rows that are neither flood nor
-// heat are not read further.
+// (with the error behind an invalid one), or neither for a retracted row
+// that cannot be read. The kind is read first, so that the many rows that
+// are neither flood nor heat are not read further.
 func (m *mapper) row(raw json.RawMessage) (*candidate, string, error) {
 	var r pwnRow
 	if err := json.Unmarshal(raw, &r); err != nil {
@@ -151,18 +194,20 @@ func (m *mapper) row(raw json.RawMessage) (*candidate, string, error) {
 	if !ok {
 		return nil, collectors.DropUnmapped, nil
 	}
-	if strings.TrimSpace(string(r.Cancel)) == "1" {
-		return nil, "", nil
-	}
-	c, err := m.candidate(&r, v, kind, hazard)
-	if err != nil {
+	retracted := strings.TrimSpace(string(r.Cancel)) == "1"
+	c, err := m.candidate(&r, v, kind, hazard, retracted)
+	switch {
+	case err != nil && retracted:
+		return nil, "", nil // void either way: not a drop
+	case err != nil:
 		return nil, collectors.DropInvalid, fmt.Errorf("%s/%d: %w", r.AreaCode, v, err)
 	}
 	return c, "", nil
 }
 
-// candidate builds the item of a flood or heat row.
-func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard alert.Hazard) (*candidate, error) {
+// candidate builds the item of a flood or heat row. The item of a retracted
+// row is a cancel: it is used only for a retracted issue (see pick).
+func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard alert.Hazard, retracted bool) (*candidate, error) {
 	area := strings.TrimSpace(string(r.AreaCode))
 	if area == "" {
 		return nil, errors.New("areaCode is empty")
@@ -170,7 +215,8 @@ func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard ale
 	if err := kmacode.CheckZone(area); err != nil {
 		return nil, fmt.Errorf("areaCode: %w", err)
 	}
-	lifted, ok := commandLifts(strings.TrimSpace(string(r.Command)))
+	command := strings.TrimSpace(string(r.Command))
+	lifted, ok := commandLifts(command)
 	if !ok {
 		return nil, fmt.Errorf("command %q is not one of 1, 2, 3, 6, 7, 8", r.Command)
 	}
@@ -196,7 +242,8 @@ func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard ale
 	if n, err := kmacode.ParseInt(string(r.WarnStress)); err == nil {
 		level, _ = kmacode.LevelOfStress(n)
 	}
-	urgency, certainty := level.Timing(lifted)
+	ended := lifted || retracted
+	urgency, certainty := level.Timing(ended)
 	name := strings.TrimSpace(string(r.AreaName))
 	if name == "" {
 		name = area
@@ -221,7 +268,7 @@ func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard ale
 		Areas:      []alert.Area{{Description: name, Geocodes: map[string][]string{zoneGeocode: {area}}}},
 		Parameters: parameters(r),
 	}
-	if lifted {
+	if lifted && !retracted {
 		// KMA warnings have no expiry: only a lift says when one ended.
 		end := cmp.Or(times[1], times[2])
 		if !end.IsZero() && !end.Before(a.EffectiveTime()) {
@@ -233,13 +280,14 @@ func (m *mapper) candidate(r *pwnRow, warnVar int, kind kmacode.Kind, hazard ale
 		return nil, err
 	}
 	intent := collectors.IntentActive
-	if lifted {
+	if ended {
 		intent = collectors.IntentCancel
 	}
 	return &candidate{
 		native: native, sent: sent, seq: seq, lifted: lifted, level: level,
-		bulletin: bulletinKey(string(r.StnID), string(r.TmFc), seq),
-		item:     collectors.Item{Alert: a, Intent: intent},
+		bulletin:  bulletinKey(string(r.StnID), string(r.TmFc), seq),
+		retracted: retracted, issue: command == "1",
+		item: collectors.Item{Alert: a, Intent: intent},
 	}, nil
 }
 
@@ -255,12 +303,12 @@ func eventCodes(pairs ...string) map[string][]string {
 	return out
 }
 
-// parameters keeps the row's own codes and times as sent; unset times (0)
-// are left out.
+// parameters keeps the row's own codes and times as sent; unset times and
+// cancel 0 (a row not retracted) are left out.
 func parameters(r *pwnRow) map[string][]string {
 	out := map[string][]string{}
 	for name, v := range map[string]flex{
-		"stnId": r.StnID, "tmFc": r.TmFc, "tmSeq": r.TmSeq, "command": r.Command,
+		"stnId": r.StnID, "tmFc": r.TmFc, "tmSeq": r.TmSeq, "command": r.Command, "cancel": r.Cancel,
 		"startTime": r.StartTime, "endTime": r.EndTime, "allEndTime": r.AllEndTime,
 	} {
 		if s := strings.TrimSpace(string(v)); s != "" && s != "0" {
