@@ -142,3 +142,43 @@ func TestAuthKeyFile(t *testing.T) {
 	})
 	golden.Eq(t, "key", c.(*collector).key, testKey)
 }
+
+// TestUnreadableInForce: a flood or heat line the table still lists in
+// force, but that cannot be read, names its key in Result.Unreadable, so
+// that its alert keeps its last good state instead of expiring after grace
+// (the table is a snapshot), or being decided by a readable line that it
+// outranks (a preliminary or lifted one). An unreadable lift, a kind that
+// is neither flood nor heat, or a line without a zone names none.
+func TestUnreadableInForce(t *testing.T) {
+	table := strings.Join([]string{
+		"#START7777",
+		"L1100000, 서울특별시, L1100200, 서울동남권, 2026080510, 202608051000, 폭염, 경보, 발표, =",   // TM_FC cut short
+		"L1100000, 서울특별시, L1100300, 서울서남권, 202608051000, 202608051000, R, 2, 정정발표, =", // a CMD added later
+		"L1100000, 서울특별시, L1100400, 서울서북권, 2026080510, 202608051000, 폭염, 경보, 해제, =",   // an unreadable lift
+		"L1100000, 서울특별시, L1100100, 서울동북권, 2026080510, 202608051000, 강풍, 주의, 발표, =",   // not flood or heat
+		"L1100000, 서울특별시, L11/0100, 서울, 202608051000, 202608051000, 폭염, 주의, 발표, =",    // no usable zone
+		"L1100000, 서울특별시, L1100500, 서울, 202608051000, 202608051000, 폭염, 주의, 발표, =",
+		// 경기: a readable 예비특보 and lift beside an unreadable 경보 in force.
+		"L1030000, 경기도, L1030100, 수원, 202608051000, 202608061000, 폭염, 예비, 발표, =",
+		"L1030000, 경기도, L1030100, 수원, 2026080510, 202608051000, 폭염, 경보, 발표, =",
+		"L1030000, 경기도, L1030200, 성남, 202608051000, 202608051000, 폭염, 주의, 해제, =",
+		"L1030000, 경기도, L1030200, 성남, 2026080510, 202608051000, 폭염, 경보, 발표, =",
+		// 용인: a readable line in force decides; the unreadable one beside it
+		// changes nothing.
+		"L1030000, 경기도, L1030300, 용인, 202608051000, 202608051000, 폭염, 주의, 발표, =",
+		"L1030000, 경기도, L1030300, 용인, 2026080510, 202608051000, 폭염, 경보, 발표, =",
+		"#7777END",
+	}, "\n")
+	c := newTestCollector(t, "", "", nil)
+	res, _, err := c.mapper.parse([]byte(table), "text/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, it := range res.Items {
+		keys = append(keys, it.Alert.Key)
+	}
+	golden.Eq(t, "items", strings.Join(keys, " "), "kmahub:L1030300/H kmahub:L1100500/H")
+	golden.Eq(t, "unreadable", strings.Join(res.Unreadable, " "),
+		"kmahub:L1030100/H kmahub:L1030200/H kmahub:L1100200/H kmahub:L1100300/R")
+}

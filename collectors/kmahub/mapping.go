@@ -81,7 +81,11 @@ type mapper struct {
 // parse reads one answer into the whole current set: one item per key, the
 // best line of each (see better), sent at the latest TM_FC of the key's
 // lines, so that a key's sent never goes back when an older line decides.
-// problems says why lines were dropped as invalid.
+// A flood or heat line in force that cannot be read names its key in
+// Result.Unreadable, unless a readable line of its key outranks it: the
+// table still lists the warning, so its alert keeps its last good state
+// instead of expiring, or of being decided by a line it outranks. problems
+// says why lines were dropped as invalid.
 func (m *mapper) parse(body []byte, contentType string) (collectors.Result, []error, error) {
 	text, err := decodeBody(body, contentType)
 	if err != nil {
@@ -95,10 +99,16 @@ func (m *mapper) parse(body []byte, contentType string) (collectors.Result, []er
 	var problems []error
 	best := map[string]*candidate{}
 	latest := map[string]time.Time{}
+	unreadable := map[string]int{} // native key → rank of its highest unreadable line
 	for i, l := range lines {
 		c, drop, err := m.line(l)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("line %d: %w", i+1, err))
+		}
+		if drop == collectors.DropInvalid {
+			if native, rank, ok := m.inForce(l); ok {
+				unreadable[native] = max(unreadable[native], rank)
+			}
 		}
 		if drop != "" {
 			res.Drop(drop)
@@ -111,12 +121,64 @@ func (m *mapper) parse(body []byte, contentType string) (collectors.Result, []er
 			latest[c.native] = c.sent
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(unreadable)) {
+		if b := best[k]; b == nil || b.rank() < unreadable[k] {
+			delete(best, k)
+			res.Unreadable = append(res.Unreadable, alert.MakeKey(m.source, k))
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(best)) {
 		it := best[k].item
 		it.Alert.Sent = latest[k]
 		res.Items = append(res.Items, it)
 	}
 	return res, problems, nil
+}
+
+// inForce returns the native key of a flood or heat line that could not be
+// read but still says which warning it is and does not lift it, and its
+// rank (see candidate.rank); ok is false for an unreadable lift, which keeps
+// nothing alive, and for a line without a zone or kind.
+func (m *mapper) inForce(l line) (native string, rank int, ok bool) {
+	if l.row == nil {
+		return "", 0, false
+	}
+	kind, ok := kmacode.KindOfHub(l.row.Wrn)
+	if !ok {
+		return "", 0, false
+	}
+	if _, ok := m.classifier.Hazard(kind); !ok {
+		return "", 0, false
+	}
+	if lifted, ok := commandLifts(l.row.Cmd); ok && lifted {
+		return "", 0, false
+	}
+	native, err := nativeKey(l.row.RegID, kind)
+	if err != nil {
+		return "", 0, false
+	}
+	rank = 2
+	if level, _ := kmacode.LevelOfHub(l.row.Lvl); level == kmacode.Preliminary {
+		rank = 1
+	}
+	return native, rank, true
+}
+
+// nativeKey is the native key of a zone's warnings of one kind: REG_ID and
+// the kind's documented letter, whichever form the line used, so that the
+// key survives a switch between codes and words.
+func nativeKey(regID string, kind kmacode.Kind) (string, error) {
+	if regID == "" {
+		return "", errors.New("REG_ID is empty")
+	}
+	if err := kmacode.CheckZone(regID); err != nil {
+		return "", fmt.Errorf("REG_ID: %w", err)
+	}
+	wrn := kind.Letter()
+	if wrn == "" {
+		wrn = string(kind) // a kind without a letter (열대야) keys by its name
+	}
+	return regID + "/" + wrn, nil
 }
 
 // line maps one line, or returns the reason it is dropped (and, for an
@@ -144,11 +206,9 @@ func (m *mapper) line(l line) (*candidate, string, error) {
 
 // candidate builds the item of a flood or heat line.
 func (m *mapper) candidate(r *hubRow, kind kmacode.Kind, hazard alert.Hazard) (*candidate, error) {
-	if r.RegID == "" {
-		return nil, errors.New("REG_ID is empty")
-	}
-	if err := kmacode.CheckZone(r.RegID); err != nil {
-		return nil, fmt.Errorf("REG_ID: %w", err)
+	native, err := nativeKey(r.RegID, kind)
+	if err != nil {
+		return nil, err
 	}
 	lifted, ok := commandLifts(r.Cmd)
 	if !ok {
@@ -166,13 +226,6 @@ func (m *mapper) candidate(r *hubRow, kind kmacode.Kind, hazard alert.Hazard) (*
 	// warning, with severity unknown, rather than lose it.
 	level, _ := kmacode.LevelOfHub(r.Lvl)
 	urgency, certainty := level.Timing(lifted)
-	// The key names the kind by its documented letter, whichever form the
-	// line used, so that the key survives a switch between codes and words.
-	wrn := kind.Letter()
-	if wrn == "" {
-		wrn = string(kind)
-	}
-	native := r.RegID + "/" + wrn
 	desc := r.RegKo
 	if desc == "" {
 		desc = r.RegID
