@@ -45,6 +45,7 @@ func (c *collector) Collect(ctx context.Context) (collectors.Result, error) {
 			errs = append(errs, err)
 		}
 		res.Items = append(res.Items, r.Items...)
+		res.Unreadable = append(res.Unreadable, r.Unreadable...)
 		res.Fetched += r.Fetched
 		for reason, n := range r.Dropped {
 			if res.Dropped == nil {
@@ -83,6 +84,9 @@ func (c *collector) collectLevels(ctx context.Context) (collectors.Result, error
 		return collectors.Result{}, infoErr
 	}
 	raws, nm, err := c.read(ctx, pathLevels)
+	if err == nil && len(raws) == 0 {
+		err = fmt.Errorf("parse %s: %w", c.shown(pathLevels), errNoReadings)
+	}
 	if err != nil {
 		return collectors.Result{}, errors.Join(infoErr, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,15 +87,24 @@ func classify(kind string) (kindRule, bool) {
 
 // forecasts maps the rows of fldfct/list: one item per forecast point, the
 // latest bulletin winning. stations (may be nil) gives the points' positions.
+// A point whose only rows in force cannot be read names its key in
+// Result.Unreadable: the list still serves its forecast, so its alert keeps
+// its last good state rather than expire.
 func (m *mapper) forecasts(raws []json.RawMessage, stations map[string]station) (collectors.Result, []error) {
 	res := collectors.Result{Snapshot: true, Fetched: len(raws)}
 	var problems []error
 	byKey := map[string]int{}
 	nos := []float64{}
+	unreadable := map[string]bool{}
 	for i, raw := range raws {
 		it, no, drop, err := m.forecast(raw, stations)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("fldfct row %d: %w", i, err))
+		}
+		if drop == collectors.DropInvalid {
+			if key := m.inForceKey(raw); key != "" {
+				unreadable[key] = true
+			}
 		}
 		if drop != "" {
 			res.Drop(drop)
@@ -113,7 +124,30 @@ func (m *mapper) forecasts(raws []json.RawMessage, stations map[string]station) 
 			res.Items[j], nos[j] = it, no
 		}
 	}
+	// A point with a readable row is decided by it: the list's latest row
+	// wins, and an unreadable one of unknown time must not hold its lift.
+	for _, key := range slices.Sorted(maps.Keys(unreadable)) {
+		if _, ok := byKey[key]; !ok {
+			res.Unreadable = append(res.Unreadable, key)
+		}
+	}
 	return res, problems
+}
+
+// inForceKey returns the key of an unreadable row that still names its
+// forecast point and a kind in force, or "" (an unreadable 해제 keeps
+// nothing alive).
+func (m *mapper) inForceKey(raw json.RawMessage) string {
+	var r forecastRow
+	if json.Unmarshal(raw, &r) != nil {
+		return ""
+	}
+	rule, ok := classify(string(r.Kind))
+	code := string(r.Sttnm)
+	if !ok || rule.intent != collectors.IntentActive || code == "" || strings.Contains(code, ":") {
+		return ""
+	}
+	return alert.MakeKey(m.source, code)
 }
 
 // forecast maps one row. no is the bulletin number (-1 when not a number);

@@ -93,8 +93,13 @@ var cases = map[string]facts{
 	"fldfct-other-error":   {err: `api.hrfco.go.kr answered code "950" ("요청 횟수 초과")`},
 	"fldfct-unmapped-invalid": {fetched: 7, dropped: map[string]int{collectors.DropUnmapped: 1, collectors.DropInvalid: 5}, items: []item{
 		{"hrfco:1014650", active, alert.SeveritySevere, "홍수경보", "2023-07-15T15:00:00+09:00", "", false},
-	}, check: problemMentions(5, `ancdt: time "15/07/2023 14:00"`, "sttnm (the forecast point) is blank", `sttfctdt: time "내일 오후"`,
-		"fldfct row 4", "want a string, got an object")},
+	}, check: func(t *testing.T, res collectors.Result, problems []error) {
+		problemMentions(5, `ancdt: time "15/07/2023 14:00"`, "sttnm (the forecast point) is blank", `sttfctdt: time "내일 오후"`,
+			"fldfct row 4", "want a string, got an object")(t, res, problems)
+		// Forecasts in force that the list still serves, unreadably: their
+		// alerts keep their last good state rather than expire.
+		golden.Eq(t, "unreadable", strings.Join(res.Unreadable, " "), "hrfco:1007625 hrfco:1018662")
+	}},
 	"malformed-json":     {err: "malformed JSON at byte 40"},
 	"invalid-utf8":       {err: "not valid UTF-8"},
 	"not-an-answer":      {err: `not an HRFCO answer: want a JSON object {"content": [...]}`},
@@ -135,7 +140,9 @@ var cases = map[string]facts{
 		{"hrfco:level:1018662", active, alert.SeverityModerate, "수위 주의 단계 (derived)", "2023-07-15T14:50:00+09:00", cheongdam, true},
 		{"hrfco:level:1018683", active, alert.SeverityExtreme, "수위 심각 단계 (derived)", "2023-07-15T14:50:00+09:00", hangang, true},
 	}},
-	"levels-no-data": {},
+	// The level list holds every station's latest reading: none at all is
+	// missing data, and must not expire every derived alert.
+	"levels-no-data": {err: `the level list holds no reading: missing data, not "no flood"`},
 	"info-empty":     {err: "the station list (waterlevel/info) holds no station"},
 	"both-modes": {fetched: 2, items: []item{
 		{"hrfco:1018683", active, alert.SeveritySevere, "홍수경보", "2023-07-15T14:40:00+09:00", hangang, false},

@@ -89,6 +89,9 @@ func parseCase(m *mapper, info, fldfct, levels []byte) (collectors.Result, []err
 		if err != nil {
 			return collectors.Result{}, nil, err
 		}
+		if len(raws) == 0 { // as collectLevels
+			return collectors.Result{}, nil, errNoReadings
+		}
 		r, _, p := m.levels(raws, stations, nil, testNow)
 		res.Items = append(res.Items, r.Items...)
 		res.Fetched += r.Fetched

@@ -315,7 +315,10 @@ func TestCollectHTTPPartial(t *testing.T) {
 }
 
 // TestCollectHTTPStateAcrossRuns: the stage of a station is remembered from
-// run to run, and a failed run does not forget or change it.
+// run to run, and a failed run does not forget or change it. A level list
+// without any reading (code 990) is such a failure, not "every river is
+// low"; a station whose reading cannot be read keeps its stage, and its
+// alert its last good state (Result.Unreadable).
 func TestCollectHTTPStateAcrossRuns(t *testing.T) {
 	a := &api{}
 	a.set2(t, "fldfct-no-data", "levels-thresholds")
@@ -330,6 +333,9 @@ func TestCollectHTTPStateAcrossRuns(t *testing.T) {
 		{level("202307151500", "6.00"), "hrfco:level:1019630/severe"},
 		{level("202307151510", "5.92"), "hrfco:level:1019630/severe"},
 		{answer{status: http.StatusInternalServerError}, "error"},
+		{ok([]byte(`{"code":"990","message":"자료 없음"}`)), "error"},
+		{ok([]byte(`{"content":[]}`)), "error"},
+		{level("202307151520", "-"), "unreadable hrfco:level:1019630"},
 		{level("202307151530", "5.91"), "hrfco:level:1019630/severe"},
 		{level("202307151540", "5.89"), "hrfco:level:1019630/moderate"},
 		{level("202307151550", "4.95"), "hrfco:level:1019630/moderate"},
@@ -340,6 +346,9 @@ func TestCollectHTTPStateAcrossRuns(t *testing.T) {
 		a.set(pathLevels, r.ans)
 		res, err := c.Collect(context.Background())
 		got := keys(res)
+		if len(res.Unreadable) > 0 {
+			got = strings.TrimSpace(got + " unreadable " + strings.Join(res.Unreadable, " "))
+		}
 		if err != nil {
 			got = "error"
 		}

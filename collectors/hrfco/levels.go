@@ -36,14 +36,35 @@ type stageState struct {
 	since time.Time
 }
 
+// errNoReadings is the answer of a level list without any reading. The list
+// holds the latest reading of every station (over a thousand): empty, or
+// code 990, it is data missing, not "every river is low", and the part
+// fails rather than give an empty snapshot that would expire every derived
+// alert.
+var errNoReadings = errors.New(`the level list holds no reading: missing data, not "no flood"`)
+
 // levels derives alerts from the latest reading of each station: one item
 // per station at or above a threshold, with hysteresis against prev. It
-// returns the state to keep for the next run.
+// returns the state to keep for the next run. A station that was at a
+// stage and whose reading or thresholds cannot be read this time keeps its
+// stage, and names its key in Result.Unreadable: it is still served, so its
+// alert keeps its last good state rather than expire.
 func (m *mapper) levels(raws []json.RawMessage, stations map[string]station, prev map[string]stageState, now time.Time) (
 	res collectors.Result, next map[string]stageState, problems []error) {
 	res = collectors.Result{Snapshot: true, Fetched: len(raws)}
 	next = map[string]stageState{}
-	latest, problems := m.latest(raws, &res)
+	latest, unread, problems := m.latest(raws, &res)
+	unreadable := func(code string) {
+		if was := prev[code]; was.stage > 0 {
+			next[code] = was
+			res.Unreadable = append(res.Unreadable, m.levelKey(code))
+		}
+	}
+	for _, code := range unread {
+		if _, ok := latest[code]; !ok {
+			unreadable(code)
+		}
+	}
 	for _, code := range slices.Sorted(maps.Keys(latest)) {
 		rd := latest[code]
 		st, known := stations[code]
@@ -53,6 +74,7 @@ func (m *mapper) levels(raws []json.RawMessage, stations map[string]station, pre
 		if st.problem != nil {
 			problems = append(problems, fmt.Errorf("station %s: %w", code, st.problem))
 			res.Drop(collectors.DropInvalid)
+			unreadable(code)
 			continue
 		}
 		was := prev[code]
@@ -68,24 +90,32 @@ func (m *mapper) levels(raws []json.RawMessage, stations map[string]station, pre
 		if err != nil {
 			problems = append(problems, fmt.Errorf("station %s: %w", code, err))
 			res.Drop(collectors.DropInvalid)
+			unreadable(code)
 			continue
 		}
 		next[code] = state
 		res.Items = append(res.Items, it)
 	}
+	slices.Sort(res.Unreadable)
+	res.Unreadable = slices.Compact(res.Unreadable)
 	return res, next, problems
 }
 
+// levelKey is the key of a station's derived alert.
+func (m *mapper) levelKey(code string) string { return alert.MakeKey(m.source, "level:"+code) }
+
 // latest returns each station's latest readable reading; unreadable rows
-// are dropped as invalid.
-func (m *mapper) latest(raws []json.RawMessage, res *collectors.Result) (map[string]reading, []error) {
-	latest := map[string]reading{}
-	var problems []error
+// are dropped as invalid, and unread lists the stations they name.
+func (m *mapper) latest(raws []json.RawMessage, res *collectors.Result) (latest map[string]reading, unread []string, problems []error) {
+	latest = map[string]reading{}
 	for i, raw := range raws {
 		code, rd, ok, err := m.reading(raw)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("level row %d: %w", i, err))
 			res.Drop(collectors.DropInvalid)
+			if code != "" {
+				unread = append(unread, code)
+			}
 			continue
 		}
 		if ok {
@@ -94,7 +124,7 @@ func (m *mapper) latest(raws []json.RawMessage, res *collectors.Result) (map[str
 			}
 		}
 	}
-	return latest, problems
+	return latest, unread, problems
 }
 
 // reading reads one row. ok is false for a row that is fine but gives no
@@ -163,7 +193,7 @@ func (m *mapper) derived(st *station, rd reading, state stageState) (collectors.
 	p["hrfco_stage_since"] = []string{state.since.Format(time.RFC3339)}
 	p["hrfco_hysteresis"] = []string{strconv.FormatFloat(float64(m.hysteresis)/1000, 'f', -1, 64)}
 	a := alert.Alert{
-		Key:        alert.MakeKey(m.source, "level:"+st.code),
+		Key:        m.levelKey(st.code),
 		Source:     m.source,
 		SourceKind: kindName,
 		Hazard:     alert.HazardFlood,
