@@ -1,6 +1,7 @@
 package cap
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/hazardwire/hazardwire/collectors"
@@ -103,4 +104,31 @@ func TestCancelWithoutInfoEndsReadStories(t *testing.T) {
 	res := feedtest.MustCollect(t, c)
 	wantEq(t, "cancel", intents(res), map[string]collectors.Intent{keyA1: collectors.IntentCancel})
 	wantEq(t, "unmapped", res.Dropped[collectors.DropUnmapped], 1)
+}
+
+// capDocArea builds a flood CAP message whose one area is areaDesc.
+func capDocArea(id, sent, msgType, refs, areaDesc string) []byte {
+	return bytes.Replace(capDoc(id, sent, msgType, refs), []byte("<areaDesc>River</areaDesc>"), []byte("<areaDesc>"+areaDesc+"</areaDesc>"), 1)
+}
+
+// One product sent as one message per segment (as NWS does through IPAWS):
+// the segments of an Update reference the same earlier messages and are
+// sent at one instant, so they continue one story. Its alert covers every
+// segment's areas, whatever the order of the index, rather than one
+// segment's (a partner filtering by region would miss the others').
+func TestSegmentsOfOneUpdateMerge(t *testing.T) {
+	for _, order := range [][2]string{{"u1", "u2"}, {"u2", "u1"}} {
+		srv := feedtest.NewServer(t)
+		srv.Set("/index", atomIndex([2]string{order[0], t0}, [2]string{order[1], t0}))
+		srv.Set("/d/u1", capDocArea("U1", "2024-01-01T06:00:00+00:00", "Update", refsA1A2, "North bank"))
+		srv.Set("/d/u2", capDocArea("U2", "2024-01-01T06:00:00+00:00", "Update", refsA1A2, "South bank"))
+		c := newCollector(t, srv.URL+"/index", "", nil)
+		res := feedtest.MustCollect(t, c)
+		wantEq(t, "keys", feedtest.Keys(res), []string{keyA1})
+		var areas []string
+		for _, a := range res.Items[0].Alert.Areas {
+			areas = append(areas, a.Description)
+		}
+		wantEq(t, "areas, index order "+order[0]+","+order[1], areas, []string{"North bank", "South bank"})
+	}
 }

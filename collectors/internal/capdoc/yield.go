@@ -2,8 +2,11 @@ package capdoc
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
 )
 
@@ -135,10 +138,15 @@ func Map[C any](a *Alert, r Rules[C]) (y *Yield, blocks []Block) {
 
 // Snapshot gathers the yields of documents into one snapshot Result,
 // keeping at most one item per key: the one sent last (on a tie: a cancel,
-// then the more severe).
+// then the more severe). Items of one key in force that different messages
+// sent at one instant are the segments of one product (NWS sends one message
+// per group of zones, each referencing the same earlier ones): they merge
+// (mergeSegments), so the alert covers every segment's areas.
 type Snapshot struct {
 	Result collectors.Result
 	byKey  map[string]int
+	// segments are the items of a key's merged item, by message.
+	segments map[string][]segment
 	// clone copies the items added, for yields that a cache keeps: nothing
 	// the caller does to a Result then reaches the cache.
 	clone bool
@@ -146,7 +154,13 @@ type Snapshot struct {
 
 // NewSnapshot returns an empty Snapshot; clone copies every item added.
 func NewSnapshot(clone bool) *Snapshot {
-	return &Snapshot{Result: collectors.Result{Snapshot: true}, byKey: map[string]int{}, clone: clone}
+	return &Snapshot{Result: collectors.Result{Snapshot: true}, byKey: map[string]int{}, segments: map[string][]segment{}, clone: clone}
+}
+
+// segment is the item one message gave a key.
+type segment struct {
+	message string
+	item    collectors.Item
 }
 
 // Add adds the counts and items of y.
@@ -162,15 +176,67 @@ func (s *Snapshot) Add(y *Yield) {
 		if s.clone {
 			it.Alert = it.Alert.Clone()
 		}
-		if i, ok := s.byKey[it.Alert.Key]; ok {
-			if Supersedes(it, s.Result.Items[i]) {
-				s.Result.Items[i] = it
-			}
-			continue
+		key := it.Alert.Key
+		i, ok := s.byKey[key]
+		switch {
+		case !ok:
+			s.byKey[key] = len(s.Result.Items)
+			s.Result.Items = append(s.Result.Items, it)
+			s.segments[key] = []segment{{y.Message, it}}
+		case s.segmentOf(key, y.Message, it):
+			s.segments[key] = append(s.segments[key], segment{y.Message, it})
+			s.Result.Items[i] = mergeSegments(s.segments[key])
+		case Supersedes(it, s.Result.Items[i]):
+			s.Result.Items[i] = it
+			s.segments[key] = []segment{{y.Message, it}}
 		}
-		s.byKey[it.Alert.Key] = len(s.Result.Items)
-		s.Result.Items = append(s.Result.Items, it)
 	}
+}
+
+// segmentOf reports whether it, which message gave, is one more segment of
+// the item of key: both in force, sent at one instant, by messages that
+// differ.
+func (s *Snapshot) segmentOf(key, message string, it collectors.Item) bool {
+	segs := s.segments[key]
+	if message == "" || len(segs) == 0 || it.Intent != collectors.IntentActive ||
+		segs[0].item.Intent != collectors.IntentActive || !it.Alert.Sent.Equal(segs[0].item.Alert.Sent) {
+		return false
+	}
+	return !slices.ContainsFunc(segs, func(g segment) bool { return g.message == message })
+}
+
+// mergeSegments makes one item of the segments of one product, as the nws
+// kind does: the content of the most severe segment (on a tie, the first
+// message by id), the areas of every segment in the order of their
+// messages' ids, so the order of the index does not matter, and the latest
+// expiry and end of any. The items merged are not changed.
+func mergeSegments(segs []segment) collectors.Item {
+	slices.SortStableFunc(segs, func(a, b segment) int { return strings.Compare(a.message, b.message) })
+	top := segs[0]
+	for _, g := range segs[1:] {
+		if g.item.Alert.Severity.Rank() > top.item.Alert.Severity.Rank() {
+			top = g
+		}
+	}
+	it := top.item
+	a := &it.Alert
+	a.Areas = nil
+	for _, g := range segs {
+		ga := &g.item.Alert
+		a.Areas = append(a.Areas, ga.Areas...)
+		a.Expires = later(a.Expires, ga.Expires)
+		a.Ends = later(a.Ends, ga.Ends)
+	}
+	a.Geometry = alert.GeometryOf(a.Areas)
+	return it
+}
+
+// later returns the later of two optional times (nil when both are).
+func later(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.After(*a)) {
+		return b
+	}
+	return a
 }
 
 // Put adds item it, as Add adds the items of a yield, without counting it:
@@ -196,6 +262,7 @@ func (s *Snapshot) Remove(key string) {
 	}
 	s.Result.Items = append(s.Result.Items[:i], s.Result.Items[i+1:]...)
 	delete(s.byKey, key)
+	delete(s.segments, key)
 	for k, j := range s.byKey {
 		if j > i {
 			s.byKey[k] = j - 1

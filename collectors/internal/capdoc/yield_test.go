@@ -2,6 +2,7 @@ package capdoc
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +147,54 @@ func TestSnapshotClone(t *testing.T) {
 			t.Errorf("clone %v: the yield changed: %v", clone, changed)
 		}
 		y.Items[0].Alert.Parameters["p"][0] = "v"
+	}
+}
+
+// Segments of one product merge whatever order they come in: the content of
+// the most severe, every segment's areas in the order of their messages, the
+// latest expiry; a cancel at the same instant still wins, and the items
+// merged are left as they were.
+func TestSnapshotMergesSegments(t *testing.T) {
+	sent := time.Date(2024, 1, 1, 6, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { v := sent.Add(time.Duration(h) * time.Hour); return &v }
+	seg := func(msg string, sev alert.Severity, expires int, area string) *Yield {
+		return &Yield{Message: msg, Items: []collectors.Item{{Intent: collectors.IntentActive, Alert: alert.Alert{
+			Key: "k", Sent: sent, Severity: sev, Headline: msg, Expires: at(expires),
+			Areas: []alert.Area{{Description: area}},
+		}}}}
+	}
+	for _, order := range [][]string{{"m1", "m2", "m3"}, {"m3", "m1", "m2"}, {"m2", "m3", "m1"}} {
+		ys := map[string]*Yield{
+			"m1": seg("m1", alert.SeverityModerate, 3, "a1"),
+			"m2": seg("m2", alert.SeveritySevere, 1, "a2"),
+			"m3": seg("m3", alert.SeveritySevere, 2, "a3"),
+		}
+		s := NewSnapshot(false)
+		for _, m := range order {
+			s.Add(ys[m])
+			s.Add(ys[m]) // the same message twice is not two segments
+		}
+		if len(s.Result.Items) != 1 {
+			t.Fatalf("%v: %d items, want 1", order, len(s.Result.Items))
+		}
+		a := s.Result.Items[0].Alert
+		var areas []string
+		for _, ar := range a.Areas {
+			areas = append(areas, ar.Description)
+		}
+		got := fmt.Sprint(a.Headline, " ", areas, " ", a.Expires.Sub(sent))
+		if want := "m2 [a1 a2 a3] 3h0m0s"; got != want {
+			t.Errorf("%v: merged %s, want %s", order, got, want)
+		}
+		if d := ys["m2"].Items[0].Alert; len(d.Areas) != 1 || d.Expires.Sub(sent) != time.Hour {
+			t.Errorf("%v: a segment merged was changed: %v areas, expires %v", order, len(d.Areas), d.Expires)
+		}
+
+		cancel := seg("m4", alert.SeverityMinor, 1, "a4")
+		cancel.Items[0].Intent = collectors.IntentCancel
+		s.Add(cancel)
+		if it := s.Result.Items[0]; it.Intent != collectors.IntentCancel || len(it.Alert.Areas) != 1 {
+			t.Errorf("%v: a cancel at the same instant gave %v with %d areas, want the cancel", order, it.Intent, len(it.Alert.Areas))
+		}
 	}
 }
