@@ -118,6 +118,14 @@ func (a *Alert) End() time.Time {
 	return end
 }
 
+// Later returns the later of two optional times, nil when both are nil.
+func Later(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.After(*a)) {
+		return b
+	}
+	return a
+}
+
 // EffectiveTime returns Effective, defaulting to Sent as CAP does.
 func (a *Alert) EffectiveTime() time.Time {
 	if a.Effective != nil {

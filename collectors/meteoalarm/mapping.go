@@ -119,7 +119,7 @@ func combine(y *capdoc.Yield, cands []capdoc.Block) {
 		}
 		a.Effective = earlier(a.Effective, o.Effective)
 		a.Onset = earlier(a.Onset, o.Onset)
-		a.Expires = later(a.Expires, o.Expires)
+		a.Expires = alert.Later(a.Expires, o.Expires)
 	}
 	a.Geometry = alert.GeometryOf(a.Areas)
 	y.Items = append(y.Items, it)
@@ -127,13 +127,6 @@ func combine(y *capdoc.Yield, cands []capdoc.Block) {
 
 func earlier(a, b *time.Time) *time.Time {
 	if a == nil || (b != nil && b.Before(*a)) {
-		return b
-	}
-	return a
-}
-
-func later(a, b *time.Time) *time.Time {
-	if a == nil || (b != nil && b.After(*a)) {
 		return b
 	}
 	return a

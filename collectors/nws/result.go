@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
@@ -129,17 +128,9 @@ func (b *builder) merge(ps []part) collectors.Item {
 	for _, p := range ps {
 		pa := &b.items[p.item].Alert
 		a.Areas = append(a.Areas, pa.Areas...)
-		a.Expires = later(a.Expires, pa.Expires)
-		a.Ends = later(a.Ends, pa.Ends)
+		a.Expires = alert.Later(a.Expires, pa.Expires)
+		a.Ends = alert.Later(a.Ends, pa.Ends)
 	}
 	a.Geometry = alert.GeometryOf(a.Areas)
 	return it
-}
-
-// later returns the later of two optional times (nil when both are).
-func later(a, b *time.Time) *time.Time {
-	if a == nil || (b != nil && b.After(*a)) {
-		return b
-	}
-	return a
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/collectors"
@@ -224,19 +223,11 @@ func mergeSegments(segs []segment) collectors.Item {
 	for _, g := range segs {
 		ga := &g.item.Alert
 		a.Areas = append(a.Areas, ga.Areas...)
-		a.Expires = later(a.Expires, ga.Expires)
-		a.Ends = later(a.Ends, ga.Ends)
+		a.Expires = alert.Later(a.Expires, ga.Expires)
+		a.Ends = alert.Later(a.Ends, ga.Ends)
 	}
 	a.Geometry = alert.GeometryOf(a.Areas)
 	return it
-}
-
-// later returns the later of two optional times (nil when both are).
-func later(a, b *time.Time) *time.Time {
-	if a == nil || (b != nil && b.After(*a)) {
-		return b
-	}
-	return a
 }
 
 // Put adds item it, as Add adds the items of a yield, without counting it:
