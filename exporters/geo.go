@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/hazardwire/hazardwire/alert"
 )
@@ -28,6 +29,12 @@ func (r *Region) compile() error {
 		if len(r.BBox) != 4 || r.BBox[0] > r.BBox[2] || r.BBox[1] > r.BBox[3] {
 			return errors.New("region.bbox: want [west, south, east, north] with west <= east and south <= north")
 		}
+		if err := checkLonLat(r.BBox[0], r.BBox[1]); err != nil {
+			return fmt.Errorf("region.bbox: %w", err)
+		}
+		if err := checkLonLat(r.BBox[2], r.BBox[3]); err != nil {
+			return fmt.Errorf("region.bbox: %w", err)
+		}
 		w, s, e, n := r.BBox[0], r.BBox[1], r.BBox[2], r.BBox[3]
 		r.polys = [][][2]float64{{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}}
 	case r.GeoJSON != nil:
@@ -45,12 +52,29 @@ func (r *Region) compile() error {
 		if err := json.Unmarshal(b, &g); err != nil {
 			return fmt.Errorf("region.geojson: %w", err)
 		}
+		if len(g.Polygons) == 0 {
+			return errors.New("region.geojson: no polygon: it would match no alert")
+		}
 		for _, p := range g.Polygons {
 			if len(p) == 0 || len(p[0]) < 4 {
 				return errors.New("region.geojson: a polygon needs a ring of at least 4 positions")
 			}
+			for _, pos := range p[0] {
+				if err := checkLonLat(pos[0], pos[1]); err != nil {
+					return fmt.Errorf("region.geojson: %w", err)
+				}
+			}
 			r.polys = append(r.polys, p[0])
 		}
+	}
+	return nil
+}
+
+// checkLonLat rejects a position outside [lon, lat] bounds: most often a
+// region written in [lat, lon] order, which would match nothing it meant.
+func checkLonLat(lon, lat float64) error {
+	if math.IsNaN(lon) || math.IsNaN(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90 {
+		return fmt.Errorf("position [%g, %g] is outside [-180..180, -90..90]: positions are [lon, lat]", lon, lat)
 	}
 	return nil
 }
