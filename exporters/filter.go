@@ -10,10 +10,13 @@ import (
 
 // Filter selects the changes an exporter delivers. Every rule is optional;
 // rules combine with AND, except where: the region and the geocodes both say
-// where the partner is, and an alert matching either is in. The content rules
-// (min_severity, urgency, certainty, events) do not hold back a cancel or an
-// expire: the end of an alert always reaches a partner that takes its hazard,
-// status, source and place.
+// where the partner is, and an alert matching either is in. The content and
+// place rules (min_severity, urgency, certainty, events, geocodes, region) do
+// not hold back a cancel or an expire: the end of an alert always reaches a
+// partner that takes its hazard, status and source, even when the version
+// the partner holds was in its place and the last one (of which the end is
+// built) was not. An update that no longer passes is not sent: the partner
+// keeps the version it has until the end.
 type Filter struct {
 	// Hazards lists the hazards delivered (empty: all).
 	Hazards []alert.Hazard `yaml:"hazards"`
@@ -105,7 +108,10 @@ func (f *Filter) why(a *alert.Alert) (string, bool) {
 	if len(f.Sources) > 0 && !slices.Contains(f.Sources, a.Source) {
 		return "sources", false
 	}
-	if !f.where(a) {
+	// The filter keeps no memory of what it let through: a version moved
+	// out of the partner's place may have followed one inside it, and the
+	// end is built from the last version.
+	if !ending && !f.where(a) {
 		return "where", false
 	}
 	return "", true

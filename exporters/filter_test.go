@@ -93,3 +93,44 @@ func TestFilterValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterEndReachesPartnerThatHadTheAlert: a partner that received an
+// alert hears its end, even when a later version left the partner's place
+// (an NWS product dropping the partner's zone, a polygon moved out of its
+// region) and the end, built from that later version, is elsewhere too.
+func TestFilterEndReachesPartnerThatHadTheAlert(t *testing.T) {
+	busan := &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{129.0, 35.1}, {129.1, 35.1}, {129.1, 35.2}, {129.0, 35.2}, {129.0, 35.1}}}}}
+	zones := func(codes ...string) func(*alert.Alert) {
+		return func(a *alert.Alert) { a.Areas = []alert.Area{{Description: "zones", Geocodes: map[string][]string{"UGC": codes}}} }
+	}
+	at := func(g *alert.Geometry) func(*alert.Alert) { return func(a *alert.Alert) { a.Geometry = g } }
+	change := func(c alert.Change) func(*alert.Alert) { return func(a *alert.Alert) { a.Change = c } }
+	for _, tt := range []struct {
+		name    string
+		f       Filter
+		history []*alert.Alert // versions 1, 2, 3 of one key
+		want    []bool
+	}{
+		{"geocodes: zone dropped, then expired", Filter{Geocodes: map[string][]string{"UGC": {"SCZ050"}}}, []*alert.Alert{
+			filterAlert(change(alert.ChangeNew), zones("SCZ050", "SCZ052")),
+			filterAlert(change(alert.ChangeUpdate), zones("SCZ052")),
+			filterAlert(change(alert.ChangeExpire), zones("SCZ052")),
+		}, []bool{true, false, true}},
+		{"region: polygon moved out, then cancelled", Filter{Region: Region{BBox: []float64{126.8, 37.4, 127.2, 37.7}}}, []*alert.Alert{
+			filterAlert(change(alert.ChangeNew), at(seoul)),
+			filterAlert(change(alert.ChangeUpdate), at(busan)),
+			filterAlert(change(alert.ChangeCancel), at(busan)),
+		}, []bool{true, false, true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.f.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range tt.history {
+				if rule, ok := tt.f.why(a); ok != tt.want[i] {
+					t.Errorf("version %d (%s): match = %v (rule %q), want %v", i+1, a.Change, ok, rule, tt.want[i])
+				}
+			}
+		})
+	}
+}
