@@ -101,7 +101,9 @@ func TestFilterValidate(t *testing.T) {
 func TestFilterEndReachesPartnerThatHadTheAlert(t *testing.T) {
 	busan := &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{129.0, 35.1}, {129.1, 35.1}, {129.1, 35.2}, {129.0, 35.2}, {129.0, 35.1}}}}}
 	zones := func(codes ...string) func(*alert.Alert) {
-		return func(a *alert.Alert) { a.Areas = []alert.Area{{Description: "zones", Geocodes: map[string][]string{"UGC": codes}}} }
+		return func(a *alert.Alert) {
+			a.Areas = []alert.Area{{Description: "zones", Geocodes: map[string][]string{"UGC": codes}}}
+		}
 	}
 	at := func(g *alert.Geometry) func(*alert.Alert) { return func(a *alert.Alert) { a.Geometry = g } }
 	change := func(c alert.Change) func(*alert.Alert) { return func(a *alert.Alert) { a.Change = c } }
