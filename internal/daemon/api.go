@@ -3,6 +3,8 @@ package daemon
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -55,10 +57,38 @@ func (d *Daemon) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// filterParams are the pull API's filter parameters, each true when it may
+// be given more than once.
+var filterParams = map[string]bool{
+	"hazard": true, "min_severity": false, "status": true, "urgency": true, "certainty": true,
+	"event": true, "source": true, "geocode": true, "bbox": false,
+}
+
+// filterFromRequest reads the filter of r's query string; a query that does
+// not parse is an error, not an empty filter.
+func filterFromRequest(r *http.Request) (exporters.Filter, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return exporters.Filter{}, fmt.Errorf("query: %w", err)
+	}
+	return FilterFromQuery(q)
+}
+
 // FilterFromQuery reads the pull API's filter parameters: hazard,
 // min_severity, status, urgency, certainty, event, source (each repeatable or
-// comma-separated), geocode=SYSTEM:PREFIX (repeatable) and bbox=w,s,e,n.
+// comma-separated), geocode=SYSTEM:PREFIX (repeatable) and bbox=w,s,e,n. Any
+// other parameter, or min_severity or bbox given twice, is an error: a
+// mistyped filter must not read as no filter.
 func FilterFromQuery(q url.Values) (exporters.Filter, error) {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		repeatable, known := filterParams[name]
+		switch {
+		case !known:
+			return exporters.Filter{}, fmt.Errorf("unknown parameter %q: want one of hazard, min_severity, status, urgency, certainty, event, source, geocode, bbox", name)
+		case !repeatable && len(q[name]) > 1:
+			return exporters.Filter{}, fmt.Errorf("parameter %q given %d times: want it once", name, len(q[name]))
+		}
+	}
 	list := func(name string) []string {
 		var out []string
 		for _, v := range q[name] {
@@ -100,7 +130,7 @@ func FilterFromQuery(q url.Values) (exporters.Filter, error) {
 		parts := strings.Split(b, ",")
 		for _, p := range parts {
 			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil {
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return f, fmt.Errorf("bbox %q: want west,south,east,north", b)
 			}
 			f.Region.BBox = append(f.Region.BBox, v)
@@ -110,7 +140,7 @@ func FilterFromQuery(q url.Values) (exporters.Filter, error) {
 }
 
 func (d *Daemon) serveAlerts(w http.ResponseWriter, r *http.Request) {
-	f, err := FilterFromQuery(r.URL.Query())
+	f, err := filterFromRequest(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -222,4 +223,49 @@ func active(t *testing.T, d *daemon.Daemon) []alert.Alert {
 		t.Fatal(err)
 	}
 	return as
+}
+
+// TestFilterParametersMistyped: a mistyped, repeated or unreadable filter
+// parameter is a 400 naming it on every endpoint that filters, never the
+// unfiltered list (a partner asking for ?hazards=flood must not receive every
+// heat alert as if they were floods).
+func TestFilterParametersMistyped(t *testing.T) {
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	defer feed.Close()
+	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
+	d := run(t, yaml)
+	base := "http://" + d.Addr().String()
+	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
+
+	for _, path := range []string{"/api/v1/alerts", "/feeds/cap.atom", "/api/v1/stream"} {
+		for q, want := range map[string]string{
+			"hazards=flood":    "hazards",
+			"severity=extreme": "severity",
+			"Hazard=flood":     "Hazard",
+			"hazard=flo%zzod":  "invalid URL escape",
+			"min_severity=minor&min_severity=extreme": "min_severity",
+			"bbox=0,0,1,1&bbox=126,37,128,38":         "bbox",
+			"bbox=NaN,NaN,NaN,NaN":                    "bbox",
+		} {
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path+"?"+q, nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				cancel()
+				t.Fatalf("%s?%s: %v", path, q, err)
+			}
+			var body []byte
+			if res.StatusCode == http.StatusBadRequest {
+				body, _ = io.ReadAll(res.Body)
+			}
+			res.Body.Close()
+			cancel()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
+				t.Errorf("%s?%s: %d %q, want 400 naming %q", path, q, res.StatusCode, body, want)
+			}
+		}
+	}
 }

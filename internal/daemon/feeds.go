@@ -19,7 +19,7 @@ const capSender = "hazardwire@localhost"
 // serveCAPAtom is GET /feeds/cap.atom: an Atom index of the alerts in force,
 // each entry linking its CAP 1.2 document, as CAP aggregators expect.
 func (d *Daemon) serveCAPAtom(w http.ResponseWriter, r *http.Request) {
-	f, err := FilterFromQuery(r.URL.Query())
+	f, err := filterFromRequest(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -48,7 +48,7 @@ func (d *Daemon) serveVersions(w http.ResponseWriter, r *http.Request) {
 // passes the query's filter, each with its stream sequence as id, so that a
 // client reconnecting with Last-Event-ID misses nothing still on the stream.
 func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
-	f, err := FilterFromQuery(r.URL.Query())
+	f, err := filterFromRequest(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
