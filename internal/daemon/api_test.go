@@ -269,3 +269,47 @@ func TestFilterParametersMistyped(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossSiteRequestsRefused: with no http.tokens the operator endpoints
+// trust loopback clients, and a browser on the daemon's host is one; a page
+// from another site it visits must not make it reload the config, poll a
+// feed or replay dead letters to partners. Requests without browser headers
+// (curl, the CLI) and same-origin ones still pass.
+func TestCrossSiteRequestsRefused(t *testing.T) {
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	defer feed.Close()
+	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
+	d := run(t, yaml)
+	base := "http://" + d.Addr().String()
+	post := func(path string, header map[string]string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+path, strings.NewReader("x=1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	crossSite := []map[string]string{
+		{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+		{"Origin": "https://evil.example"}, // an older browser
+	}
+	for _, path := range []string{"/-/reload", "/api/v1/collectors/kma/poll", "/api/v1/dlq/nope/replay?all=true", "/api/v1/exporters/nope/replay?since=1h"} {
+		for _, h := range crossSite {
+			if code := post(path, h); code != http.StatusForbidden {
+				t.Errorf("POST %s from another site (%v): %d, want 403", path, h, code)
+			}
+		}
+	}
+	waitUntil(t, "a poll from curl accepted", func() bool { return post("/api/v1/collectors/kma/poll", nil) == http.StatusAccepted })
+	waitUntil(t, "a same-origin poll accepted", func() bool {
+		return post("/api/v1/collectors/kma/poll", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": base}) == http.StatusAccepted
+	})
+}

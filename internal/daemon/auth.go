@@ -9,10 +9,20 @@ import (
 	"github.com/hazardwire/hazardwire/internal/config"
 )
 
+// crossOrigin refuses the state-changing requests (POST) that a browser sends
+// on behalf of a page from another site: the loopback trust below would let
+// any page the operator opens reload, poll or replay to partners.
+var crossOrigin = http.NewCrossOriginProtection()
+
 // guard lets a request through to h when it carries one of the configured
-// bearer tokens, or, when none is configured, when it comes from loopback.
+// bearer tokens, or, when none is configured, when it comes from loopback;
+// in both cases only when it is not a browser's cross-site POST.
 func (d *Daemon) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := crossOrigin.Check(r); err != nil {
+			http.Error(w, "refused: a cross-origin request from a browser", http.StatusForbidden)
+			return
+		}
 		d.mu.Lock()
 		tokens := d.cfg.HTTP.Tokens
 		d.mu.Unlock()
