@@ -133,6 +133,21 @@ func TestVersionsAndEventStream(t *testing.T) {
 	if err := xml.Unmarshal([]byte(atom), &index); err != nil || len(index.Entries) != 1 {
 		t.Fatalf("cap.atom entries: %v %+v", err, index)
 	}
+	// RFC 4287 4.1.1: a feed has an author unless every entry has one.
+	var authors struct {
+		Feed    []string `xml:"author>name"`
+		Entries []struct {
+			Authors []string `xml:"author>name"`
+		} `xml:"entry"`
+	}
+	err := xml.Unmarshal([]byte(atom), &authors)
+	everyEntry := len(authors.Entries) > 0
+	for _, e := range authors.Entries {
+		everyEntry = everyEntry && len(e.Authors) > 0
+	}
+	if err != nil || len(authors.Feed) == 0 && !everyEntry {
+		t.Errorf("cap.atom has no atom:author, so it is not a valid Atom feed (%v):\n%s", err, atom)
+	}
 	code, doc := get(t, index.Entries[0].Link.Href)
 	var capDoc struct {
 		Identifier string `xml:"identifier"`

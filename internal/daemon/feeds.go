@@ -41,11 +41,12 @@ func (d *Daemon) serveCAPAtom(w http.ResponseWriter, r *http.Request) {
 		ID      string   `xml:"id"`
 		Title   string   `xml:"title"`
 		Updated string   `xml:"updated"`
+		Author  string   `xml:"author>name"` // RFC 4287 4.1.1: required of a feed whose entries have none
 		Link    link     `xml:"link"`
 		Entries []entry  `xml:"entry"`
 	}
 	base := "http://" + r.Host
-	out := feed{ID: base + "/feeds/cap.atom", Title: "hazardwire: flood and heat alerts in force",
+	out := feed{ID: base + "/feeds/cap.atom", Title: "hazardwire: flood and heat alerts in force", Author: "hazardwire",
 		Updated: d.opts.Now().UTC().Format(time.RFC3339), Link: link{Rel: "self", Href: base + r.URL.RequestURI()}}
 	active, err := d.Active(r.Context())
 	if err != nil {
