@@ -14,6 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// idleTimeout closes a keep-alive connection that sends no next request;
+// ReadHeaderTimeout only times a request once its first bytes arrived. A
+// variable for tests.
+var idleTimeout = 2 * time.Minute
+
 // Server is the daemon's HTTP listener.
 type Server struct {
 	srv *http.Server
@@ -53,7 +58,8 @@ func Listen(addr string, o Options, log *slog.Logger) (*Server, error) {
 		mux.Handle(p, h)
 	}
 	s := &Server{
-		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
+		// No ReadTimeout or WriteTimeout: they would cut the event stream.
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 		ln:  ln,
 		log: log,
 	}
