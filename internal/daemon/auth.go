@@ -45,8 +45,9 @@ func allowed(tokens []config.Token, r *http.Request) bool {
 		ip := net.ParseIP(host)
 		return err == nil && ip != nil && ip.IsLoopback()
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || got == "" {
+	// The scheme is case-insensitive (RFC 7235 2.1); the token is not.
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || got == "" {
 		return false
 	}
 	for _, t := range tokens {

@@ -24,6 +24,10 @@ func TestAllowed(t *testing.T) {
 		{"tokens: wrong token", tokens, "192.0.2.7:5000", "Bearer tok-c", false},
 		{"tokens: loopback needs one too", tokens, "127.0.0.1:5000", "", false},
 		{"tokens: not bearer", tokens, "127.0.0.1:5000", "Basic tok-a", false},
+		{"tokens: the scheme in any case (RFC 7235)", tokens, "192.0.2.7:5000", "bearer tok-a", true},
+		{"tokens: the scheme in upper case", tokens, "192.0.2.7:5000", "BEARER tok-b", true},
+		{"tokens: the token's case matters", tokens, "192.0.2.7:5000", "Bearer TOK-A", false},
+		{"tokens: no token", tokens, "192.0.2.7:5000", "Bearer ", false},
 	} {
 		r := httptest.NewRequest("GET", "/api/v1/alerts", nil)
 		r.RemoteAddr = tt.remote
