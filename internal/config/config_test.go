@@ -248,6 +248,32 @@ func TestTokenFile(t *testing.T) {
 	}
 }
 
+// TestTypeErrorsHideSecrets: a secret written with the wrong shape (a token
+// as a bare string, a webhook secret as a list, a service key as a mapping)
+// is an error that names the key and never quotes the value: reload errors
+// are shown on the status page and in /api/v1/status.
+func TestTypeErrorsHideSecrets(t *testing.T) {
+	const secret = "s3cr3t-value-0123456789"
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"tokens as a string", "http:\n  tokens: " + secret + "\n", `for "http.tokens"`},
+		{"a token as a string", "http:\n  tokens: [" + secret + "]\n", `for "http.tokens[0]"`},
+		{"a token as a list", "http:\n  tokens: [{name: a, token: [" + secret + "]}]\n", `token"`},
+		{"a webhook secret as a list", "exporters:\n  - name: p\n    kind: webhook\n    url: http://127.0.0.1:1/\n    secret: [" + secret + "]\n", `secret`},
+		{"a service key as a mapping", "collectors:\n  - name: k\n    kind: kma\n    service_key: {k: " + secret + "}\n", `service_key`},
+		{"a duration, not a secret, is quoted", "bus:\n  duplicates: " + secret + "\n", secret},
+	} {
+		_, _, err := config.Check("c.yaml", []byte(tt.yaml), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+		switch {
+		case err == nil:
+			t.Errorf("%s: no error", tt.name)
+		case !strings.Contains(err.Error(), tt.want):
+			t.Errorf("%s: err = %v, want it to name %q", tt.name, err, tt.want)
+		case tt.want != secret && strings.Contains(err.Error(), secret):
+			t.Errorf("%s: the error shows the secret: %v", tt.name, err)
+		}
+	}
+}
+
 // TestKindErrorsAtTheirKey: a kind's error that names one of its entry's
 // keys points at that key's value, not at the entry.
 func TestKindErrorsAtTheirKey(t *testing.T) {

@@ -256,12 +256,12 @@ func (d *decoder) custom(n *yaml.Node, v reflect.Value, path string) bool {
 		return true
 	case p.Type().Implements(yamlUnmarType):
 		if err := p.Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
-			d.errs.at(n, "cannot use %s%s: %v", describe(n), forPath(path), err)
+			d.errs.at(n, "cannot use %s%s: %v", describe(n, path), forPath(path), err)
 		}
 		return true
 	case p.Type().Implements(textUnmarType):
 		if n.Kind != yaml.ScalarNode {
-			d.errs.at(n, "cannot use %s as %s%s", describe(n), typeName(v.Type()), forPath(path))
+			d.errs.at(n, "cannot use %s as %s%s", describe(n, path), typeName(v.Type()), forPath(path))
 			return true
 		}
 		s, ok := d.text(n)
@@ -269,7 +269,7 @@ func (d *decoder) custom(n *yaml.Node, v reflect.Value, path string) bool {
 			return true
 		}
 		if err := p.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			d.errs.at(n, "cannot use %s as %s%s: %v", shown(n, s), typeName(v.Type()), forPath(path), err)
+			d.errs.at(n, "cannot use %s as %s%s: %v", shown(n, s, path), typeName(v.Type()), forPath(path), err)
 		}
 		return true
 	}

@@ -124,18 +124,42 @@ func sortErrors(es Errors) {
 	})
 }
 
-// describe names what a node holds for messages: the quoted scalar text
-// (shortened) or "a mapping", "a sequence".
-func describe(n *yaml.Node) string {
+// describe names what a node at path holds for messages: the quoted scalar
+// text (shortened; hidden where path may hold a secret) or "a mapping", "a
+// sequence".
+func describe(n *yaml.Node, path string) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a sequence"
 	case yaml.ScalarNode:
+		if secretPath(path) {
+			return hidden
+		}
 		return quote(n.Value)
 	}
 	return "this value"
+}
+
+// hidden stands for the text of a value that may be a secret.
+const hidden = "a value (not shown: it may be a secret)"
+
+// secretPath reports whether the value at path may be a secret or part of
+// one: a token, a secret, a password, a service or auth key, or anything
+// under one (not a *_file path, which names where a secret is). Messages
+// reach logs, the status page and /api/v1/status: they never quote such a
+// value.
+func secretPath(path string) bool {
+	for _, el := range strings.FieldsFunc(strings.ToLower(path), func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
+		if strings.HasSuffix(el, "_file") {
+			continue
+		}
+		if strings.Contains(el, "token") || strings.Contains(el, "secret") || strings.Contains(el, "password") || strings.HasSuffix(el, "_key") {
+			return true
+		}
+	}
+	return false
 }
 
 // quote quotes s for a message, cutting it to a readable length.

@@ -16,7 +16,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, top bool) 
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errs.at(n, "cannot use %s as a mapping%s", describe(n), forPath(path))
+		d.errs.at(n, "cannot use %s as a mapping%s", describe(n, path), forPath(path))
 		return
 	}
 	ps, ok := d.mapPairs(n)
@@ -41,7 +41,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, top bool) 
 // slice decodes the sequence n into a slice, replacing what it held.
 func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.errs.at(n, "cannot use %s as a list%s", describe(n), forPath(path))
+		d.errs.at(n, "cannot use %s as a list%s", describe(n, path), forPath(path))
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -66,7 +66,7 @@ func (d *decoder) generic(n *yaml.Node, path string) (any, bool) {
 		}
 		var x any
 		if err := cp.Decode(&x); err != nil {
-			d.errs.at(n, "cannot use %s%s: %s", shown(n, s), forPath(path), yamlMessage(err))
+			d.errs.at(n, "cannot use %s%s: %s", shown(n, s, path), forPath(path), yamlMessage(err))
 			return nil, false
 		}
 		return x, true
@@ -96,7 +96,7 @@ func (d *decoder) genericMap(n *yaml.Node, path string) (any, bool) {
 	for _, p := range ps {
 		kn := follow(p.k)
 		if kn == nil || kn.Kind != yaml.ScalarNode {
-			d.errs.at(p.k, "mapping keys must be plain values, not %s", describe(p.k))
+			d.errs.at(p.k, "mapping keys must be plain values, not %s", describe(p.k, ""))
 			continue
 		}
 		var k any

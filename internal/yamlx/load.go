@@ -48,7 +48,7 @@ func Load(file string, data []byte) (*yaml.Node, Errors) {
 	case isNull(root):
 		root = emptyMapping(root.Line, root.Column)
 	case root.Kind != yaml.MappingNode:
-		errs.at(root, "the top level must be a mapping of keys to values, not %s", describe(root))
+		errs.at(root, "the top level must be a mapping of keys to values, not %s", describe(root, ""))
 		return nil, errs.result()
 	}
 	return root, errs.result()

@@ -21,9 +21,13 @@ func (d *decoder) text(n *yaml.Node) (string, bool) {
 	return s, problems == nil
 }
 
-// shown describes the scalar n whose expanded text is s for messages,
-// naming both when expansion changed it.
-func shown(n *yaml.Node, s string) string {
+// shown describes the scalar n at path whose expanded text is s for
+// messages, naming both when expansion changed it (neither where path may
+// hold a secret).
+func shown(n *yaml.Node, s, path string) string {
+	if secretPath(path) {
+		return hidden
+	}
 	if s == n.Value {
 		return quote(s)
 	}
@@ -35,7 +39,7 @@ func shown(n *yaml.Node, s string) string {
 // there is nothing to set.
 func (d *decoder) scalarText(n *yaml.Node, what, path string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.errs.at(n, "cannot use %s as %s%s", describe(n), what, forPath(path))
+		d.errs.at(n, "cannot use %s as %s%s", describe(n, path), what, forPath(path))
 		return "", false
 	}
 	s, ok := d.text(n)
@@ -51,7 +55,7 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.errs.at(n, "cannot use %s as a string%s", describe(n), forPath(path))
+			d.errs.at(n, "cannot use %s as a string%s", describe(n, path), forPath(path))
 			return
 		}
 		if s, ok := d.text(n); ok {
@@ -68,7 +72,7 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 		case "false", "no", "off":
 			v.SetBool(false)
 		default:
-			d.errs.at(n, "cannot use %s as a boolean%s; use true or false", shown(n, s), forPath(path))
+			d.errs.at(n, "cannot use %s as a boolean%s; use true or false", shown(n, s, path), forPath(path))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		s, ok := d.scalarText(n, "an integer", path)
@@ -112,9 +116,9 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 		x, err := parseFloat(s, v.Type().Bits())
 		switch {
 		case errors.Is(err, strconv.ErrRange):
-			d.errs.at(n, "value %s is out of range%s (%s)", shown(n, s), forPath(path), v.Kind())
+			d.errs.at(n, "value %s is out of range%s (%s)", shown(n, s, path), forPath(path), v.Kind())
 		case err != nil:
-			d.errs.at(n, "cannot use %s as a number%s", shown(n, s), forPath(path))
+			d.errs.at(n, "cannot use %s as a number%s", shown(n, s, path), forPath(path))
 		default:
 			v.SetFloat(x)
 		}
@@ -127,10 +131,10 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 // nil (overflow of the target kind) or a range error, else a syntax error.
 func (d *decoder) intError(n *yaml.Node, s, path string, err error, lo, hi string) {
 	if err == nil || errors.Is(err, strconv.ErrRange) {
-		d.errs.at(n, "value %s is out of range%s (must be between %s and %s)", shown(n, s), forPath(path), lo, hi)
+		d.errs.at(n, "value %s is out of range%s (must be between %s and %s)", shown(n, s, path), forPath(path), lo, hi)
 		return
 	}
-	d.errs.at(n, "cannot use %s as an integer%s", shown(n, s), forPath(path))
+	d.errs.at(n, "cannot use %s as an integer%s", shown(n, s, path), forPath(path))
 }
 
 // intBase is 0 (Go prefix rules) for 0x, 0o and 0b numbers, else 10, so
@@ -171,8 +175,8 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if _, e := strconv.ParseFloat(s, 64); e == nil {
-		d.errs.at(n, "cannot use %s as a duration%s: add a unit, e.g. \"%ss\"", shown(n, s), forPath(path), s)
+		d.errs.at(n, "cannot use %s as a duration%s: add a unit, e.g. \"%ss\"", shown(n, s, path), forPath(path), s)
 		return
 	}
-	d.errs.at(n, "cannot use %s as a duration%s; use e.g. \"30s\", \"5m\" or \"1h30m\"", shown(n, s), forPath(path))
+	d.errs.at(n, "cannot use %s as a duration%s; use e.g. \"30s\", \"5m\" or \"1h30m\"", shown(n, s, path), forPath(path))
 }

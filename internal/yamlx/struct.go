@@ -88,7 +88,7 @@ func KeysOf(v any) []string {
 // structure decodes the mapping n into the struct v.
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, top bool) {
 	if n.Kind != yaml.MappingNode {
-		d.errs.at(n, "cannot use %s as a mapping%s", describe(n), forPath(path))
+		d.errs.at(n, "cannot use %s as a mapping%s", describe(n, path), forPath(path))
 		return
 	}
 	si := d.st.info(v.Type())
@@ -124,7 +124,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, top bool
 func (d *decoder) key(k *yaml.Node) (string, bool) {
 	t := follow(k)
 	if t == nil || t.Kind != yaml.ScalarNode {
-		d.errs.at(k, "mapping keys must be plain values, not %s", describe(k))
+		d.errs.at(k, "mapping keys must be plain values, not %s", describe(k, ""))
 		return "", false
 	}
 	return t.Value, true
