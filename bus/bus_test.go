@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hazardwire/hazardwire/alert"
@@ -110,18 +109,8 @@ func TestOpenIsIdempotentAcrossRestarts(t *testing.T) {
 // that runs apart from the daemon (here a second in-process server listening
 // on a loopback port).
 func TestExternalServer(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{URL: ns.ClientURL(), MaxBytes: 256 << 20}, testbus.Logger(t))
+	b, err := bus.Open(ctx, bus.Config{URL: testbus.External(t), MaxBytes: 256 << 20}, testbus.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/hazardwire/hazardwire/bus"
 )
+
+// External starts a NATS server with JetStream on t.TempDir(), apart from
+// any daemon's (in this process, on a loopback port), as an external
+// cluster would be, and returns its client URL. It stops at cleanup.
+func External(t testing.TB) string {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns.ClientURL()
+}
 
 // Open starts an embedded bus on t.TempDir() and closes it at cleanup.
 func Open(t testing.TB) *bus.Bus {
