@@ -97,6 +97,12 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 	if c.Bus.URL != "" && c.Bus.Listen != "" {
 		at(c.node("bus.listen"), "bus: set url (an external NATS) or listen (the embedded server's client port), not both")
 	}
+	if d := c.Bus.LeaseTTL; d != 0 && (d < MinLeaseTTL || d > MaxLeaseTTL) {
+		at(c.node("bus.lease_ttl"), "bus.lease_ttl %s is outside [%s, %s]", d, MinLeaseTTL, MaxLeaseTTL)
+	}
+	if c.Bus.LeaseTTL != 0 && c.Bus.URL == "" {
+		at(c.node("bus.lease_ttl"), "bus.lease_ttl is for an external cluster (bus.url): the embedded server's store has one daemon")
+	}
 	// A change published again after a crash between its publish and its
 	// record is dropped only inside the window; a restart can take a while.
 	if d := c.Bus.Duplicates; d != 0 && d < MinDuplicates {

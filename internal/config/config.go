@@ -78,6 +78,11 @@ type Bus struct {
 	MaxBytes    ByteSize      `yaml:"max_bytes"`
 	Duplicates  time.Duration `yaml:"duplicates"`
 	Replicas    int           `yaml:"replicas"`
+	// LeaseTTL is how long the lease on an external cluster's streams
+	// outlives its holder's last renewal (default DefaultLeaseTTL): a
+	// second daemon on the same streams waits as a standby, and takes over
+	// within about this long after the first is lost.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // HTTP configures the daemon's listener.
@@ -147,6 +152,10 @@ const (
 	// MinDuplicates is the shortest bus.duplicates allowed (DESIGN: the
 	// duplicate window is at least an hour).
 	MinDuplicates = time.Hour
+	// DefaultLeaseTTL, MinLeaseTTL and MaxLeaseTTL bound bus.lease_ttl.
+	DefaultLeaseTTL = 30 * time.Second
+	MinLeaseTTL     = 3 * time.Second
+	MaxLeaseTTL     = 10 * time.Minute
 )
 
 // namePattern is what collector and exporter names must match: they appear in

@@ -161,6 +161,18 @@ func TestBusChecks(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "b.yaml:3:11: bus: set url") {
 		t.Errorf("url and listen: err = %v", err)
 	}
+	if err := check("  url: nats://127.0.0.1:4222\n  lease_ttl: 1m\n"); err != nil {
+		t.Errorf("lease_ttl: 1m with url: %v", err)
+	}
+	for bus, want := range map[string]string{
+		"  url: nats://127.0.0.1:4222\n  lease_ttl: 1s\n":  "b.yaml:3:14: bus.lease_ttl 1s is outside [3s, 10m0s]",
+		"  url: nats://127.0.0.1:4222\n  lease_ttl: 11m\n": "b.yaml:3:14: bus.lease_ttl 11m0s is outside [3s, 10m0s]",
+		"  lease_ttl: 1m\n": "b.yaml:2:14: bus.lease_ttl is for an external cluster",
+	} {
+		if err := check(bus); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", bus, err, want)
+		}
+	}
 }
 
 // TestPathsBesideTheConfig: relative file paths are read beside the config
