@@ -6,6 +6,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -86,6 +87,8 @@ type Daemon struct {
 	engine     *lifecycle.Engine
 	sched      *hwcollectors.Scheduler
 	stopSweep  func()
+
+	lease leaseState // on an external cluster (lease.go)
 }
 
 type runningExporter struct {
@@ -158,6 +161,15 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		}
 		return 0
 	})
+	f.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hazardwire_bus_lease_held",
+		Help: "On an external cluster: 1 while this daemon holds the lease on the streams and acts on them, 0 while it waits as a standby (or has lost it). Always 1 on the embedded bus.",
+	}, func() float64 {
+		if cfg.Bus.URL == "" {
+			return 1
+		}
+		return d.leaseHeld()
+	})
 	d.reloadOK.Set(1)
 	d.reloadTS.Set(float64(opts.Now().UnixNano()) / 1e9)
 	d.reload = ReloadStatus{Successful: true, LastSuccess: opts.Now()}
@@ -210,6 +222,12 @@ func (d *Daemon) Active(ctx context.Context) ([]alert.Alert, error) {
 }
 
 func (d *Daemon) readiness() (bool, string) {
+	if waiting, h := d.standby(); waiting {
+		if h.Instance == "" {
+			return false, "standby: waiting for the lease on the streams"
+		}
+		return false, "standby: the streams are held by " + h.String()
+	}
 	if !d.ready.Load() {
 		return false, "starting"
 	}
@@ -251,8 +269,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 				req.reply <- d.apply(ctx, req.cfg, req.err)
 			case <-d.busRestarts:
 				d.restartExporters(ctx)
+			case lost := <-d.leaseLost():
+				err = fmt.Errorf("%w: %w", errLeaseLost, lost)
+				d.log.Error("lease lost: stopping", "err", lost)
+				break loop
 			}
 		}
+	}
+	if errors.Is(err, errStoppedWaiting) {
+		err = nil // stopped as a standby: a clean stop
 	}
 	d.ready.Store(false)
 	d.cancelStreams()
@@ -277,6 +302,13 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.bus = b
 	d.decoded = exporters.NewDecoded(8192)
 	d.mu.Unlock()
+	if c.URL != "" {
+		// Before anything reads the state: the standby reads it once it
+		// holds the lease, after the last holder's final changes.
+		if err := d.acquireLease(ctx, b, c.LeaseTTL); err != nil {
+			return err
+		}
+	}
 	b.OnServerRestart(func() {
 		select {
 		case d.busRestarts <- struct{}{}:
@@ -424,6 +456,7 @@ func (d *Daemon) stopAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
 	defer cancel()
 	stopRunners(ctx, runners)
+	d.stopLease() // after the last delivery, before the connection closes
 	if b != nil {
 		b.Close()
 	}

@@ -85,6 +85,13 @@ func run(t *testing.T, yaml string) *daemon.Daemon {
 // ends, without waiting for it to start; done has Run's result.
 func runAsync(t *testing.T, yaml string) (*daemon.Daemon, chan error) {
 	t.Helper()
+	d, _, done := runCancel(t, yaml)
+	return d, done
+}
+
+// runCancel is runAsync that also returns the cancel that stops the daemon.
+func runCancel(t *testing.T, yaml string) (*daemon.Daemon, context.CancelFunc, chan error) {
+	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +104,7 @@ func runAsync(t *testing.T, yaml string) (*daemon.Daemon, chan error) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return d, done
+	return d, cancel, done
 }
 
 func get(t *testing.T, url string) (int, string) {

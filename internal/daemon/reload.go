@@ -20,6 +20,10 @@ type reloadRequest struct {
 	reply chan error
 }
 
+// errStandbyReload refuses a reload while the daemon waits for the lease:
+// it runs nothing a reload could change.
+var errStandbyReload = errors.New("this daemon is a standby, waiting for the lease on the streams: it starts with the config it was started with; restart it to read the file again")
+
 // ErrNoConfigFile is returned by ReloadFile when the daemon was not started
 // from a file.
 var ErrNoConfigFile = errors.New("the daemon was not started from a config file: nothing to reload")
@@ -45,6 +49,9 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 
 func (d *Daemon) send(ctx context.Context, req reloadRequest) error {
 	req.reply = make(chan error, 1)
+	if waiting, _ := d.standby(); waiting {
+		return errStandbyReload
+	}
 	select {
 	case <-d.up:
 	case <-ctx.Done():

@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/config"
+)
+
+// On an external cluster one daemon at a time acts on the streams: it holds
+// the lease in bus.BucketLeases (bus.Lease). Another started on the same
+// streams waits as a standby, not ready, trying the lease every sixth of its
+// TTL; it starts (loads the state, reads the exporters' positions) once the
+// holder releases it on a clean stop, or once the TTL has ended the lease
+// of a holder that stopped renewing it. A holder that cannot renew for two
+// thirds of the TTL, or that finds another holding it, stops, and Run
+// returns errLeaseLost: a service manager restarts it as a standby.
+
+// errStoppedWaiting ends a start that was still waiting for the lease.
+var errStoppedWaiting = errors.New("stopped while waiting for the lease")
+
+// errLeaseLost ends Run when the lease was lost.
+var errLeaseLost = errors.New("lease lost: another daemon may act on the streams; stopped")
+
+// leaseState is the daemon's side of the lease: the standby's view of the
+// holder, the holder's renewer.
+type leaseState struct {
+	mu      sync.Mutex
+	waiting bool
+	holder  bus.Holder // while waiting: who holds it, if known
+	held    bool
+
+	lost chan error // the renewer's end, to Run
+	stop func()     // stops the renewer and waits for it
+}
+
+// acquireLease takes the lease on b's streams, waiting as a standby while
+// another daemon holds it, until ctx ends (errStoppedWaiting). With the
+// lease held, a renewer runs until stopLease.
+func (d *Daemon) acquireLease(ctx context.Context, b *bus.Bus, ttl time.Duration) error {
+	l, err := b.Lease(ctx, cmp.Or(ttl, config.DefaultLeaseTTL))
+	if err != nil {
+		return err
+	}
+	var last bus.Holder
+	for {
+		ok, h, err := l.TryAcquire(ctx)
+		switch {
+		case ok:
+			d.lease.mu.Lock()
+			d.lease.waiting, d.lease.held = false, true
+			d.lease.mu.Unlock()
+			d.log.Info("lease taken: this daemon acts on the streams", "bucket", bus.BucketLeases, "ttl", cmp.Or(ttl, config.DefaultLeaseTTL))
+			d.renew(l)
+			return nil
+		case err != nil:
+			d.log.Warn("lease: cannot try it; trying again", "err", err)
+		case h.Instance != last.Instance:
+			d.log.Warn("standby: another daemon acts on these streams; waiting for its lease to end", "holder", h.String())
+			last = h
+		}
+		d.lease.mu.Lock()
+		d.lease.waiting, d.lease.holder = true, h
+		d.lease.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return errStoppedWaiting
+		case <-time.After(l.Every()):
+		}
+	}
+}
+
+// renew starts the goroutine that renews l until stopLease. When the lease
+// is lost it says so on d.lease.lost and ends.
+func (d *Daemon) renew(l *bus.Lease) {
+	done := make(chan struct{})
+	quit := make(chan struct{})
+	d.lease.lost = make(chan error, 1)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(l.Every())
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := l.Release(ctx); err != nil {
+					d.log.Warn("lease: not released; a standby takes over when it ends", "err", err)
+				}
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), l.Every())
+			err := l.Renew(ctx)
+			cancel()
+			switch {
+			case errors.Is(err, bus.ErrLeaseLost):
+				d.lease.mu.Lock()
+				d.lease.held = false
+				d.lease.mu.Unlock()
+				d.lease.lost <- err
+				<-quit
+				return
+			case err != nil:
+				d.log.Warn("lease: not renewed; trying again", "err", err)
+			}
+		}
+	}()
+	d.lease.stop = sync.OnceFunc(func() { close(quit); <-done })
+}
+
+// stopLease stops the renewer, releasing the lease if still held.
+func (d *Daemon) stopLease() {
+	if d.lease.stop != nil {
+		d.lease.stop()
+	}
+}
+
+// leaseLost is the renewer's report of a lost lease (nil channel, never
+// ready, without a lease).
+func (d *Daemon) leaseLost() <-chan error { return d.lease.lost }
+
+// standby says whether the daemon waits for the lease, and who holds it.
+func (d *Daemon) standby() (bool, bus.Holder) {
+	d.lease.mu.Lock()
+	defer d.lease.mu.Unlock()
+	return d.lease.waiting, d.lease.holder
+}
+
+// leaseHeld is 1 while this daemon holds the lease.
+func (d *Daemon) leaseHeld() float64 {
+	d.lease.mu.Lock()
+	defer d.lease.mu.Unlock()
+	if d.lease.held {
+		return 1
+	}
+	return 0
+}

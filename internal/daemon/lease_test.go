@@ -1,0 +1,185 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/daemon"
+	"github.com/hazardwire/hazardwire/internal/testbus"
+)
+
+// awaitBody polls url until its body contains want.
+func awaitBody(t *testing.T, url, want string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		_, body := get(t, url)
+		if strings.Contains(body, want) {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never had %q; last: %s", url, want, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStandbyTakesOverOnAnExternalCluster: two daemons on one external
+// cluster. The second waits as a standby, not ready and polling nothing,
+// while the first holds the lease; when the first stops, the second takes
+// over and carries on from the first's state: no change is made twice.
+func TestStandbyTakesOverOnAnExternalCluster(t *testing.T) {
+	url := testbus.External(t)
+	now := time.Now()
+	var hits [2]atomic.Int64
+	feed := func(i int) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			hits[i].Add(1)
+			fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("webhook-id"))
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	delivered := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
+	config := func(feedURL string) string {
+		return fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: kma, kind: cap, schedule: "@every 1s", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, url, feedURL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
+	}
+	const id = "kma:kma@example,KMA-1/ko-KR#1"
+
+	first, stopFirst, firstDone := runCancel(t, config(feed(0).URL))
+	awaitStart(t, first, firstDone)
+	awaitDeliveries(t, delivered, 1)
+	firstBase := "http://" + first.Addr().String()
+	awaitBody(t, firstBase+"/metrics", "hazardwire_bus_lease_held 1", 10*time.Second)
+
+	second, secondDone := runAsync(t, config(feed(1).URL))
+	secondBase := "http://" + second.Addr().String()
+	awaitBody(t, secondBase+"/readyz", "standby: the streams are held by", 30*time.Second)
+	if code, _ := get(t, secondBase+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("a standby's /readyz answers %d", code)
+	}
+	_, metrics := get(t, secondBase+"/metrics")
+	if !strings.Contains(metrics, "hazardwire_bus_lease_held 0") {
+		t.Error("a standby's hazardwire_bus_lease_held is not 0")
+	}
+	if err := second.Reload(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "standby") {
+		t.Errorf("a reload of a standby: %v, want it refused as a standby's", err)
+	}
+	time.Sleep(2 * time.Second) // two of the collector's schedules
+	if n := hits[1].Load(); n != 0 {
+		t.Fatalf("the standby polled its feed %d times", n)
+	}
+
+	stop(t, stopFirst, firstDone)
+	select {
+	case <-second.Started():
+	case err := <-secondDone:
+		t.Fatalf("the standby stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the standby did not take over within 30s of the first's stop")
+	}
+	awaitBody(t, secondBase+"/metrics", "hazardwire_bus_lease_held 1", 10*time.Second)
+	for hits[1].Load() < 3 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, d := range delivered() {
+		if d != id {
+			t.Errorf("delivered %q after the hand-over: the new holder made a change the first had made", d)
+		}
+	}
+}
+
+// awaitStart waits until d has started.
+func awaitStart(t *testing.T, d *daemon.Daemon, done chan error) {
+	t.Helper()
+	select {
+	case <-d.Started():
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("daemon stopped at start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon not started after 30s")
+	}
+}
+
+// awaitDeliveries waits until delivered has at least n ids.
+func awaitDeliveries(t *testing.T, delivered func() []string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(delivered()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries after 30s, want %d", len(delivered()), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop ends a daemon that runCancel runs, and checks it stopped cleanly.
+func stop(t *testing.T, cancel context.CancelFunc, done chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		done <- nil // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("daemon did not stop")
+	}
+}
+
+// TestLostLeaseStops: a daemon that finds another holding its lease (here
+// written over it) stops at once, and says why.
+func TestLostLeaseStops(t *testing.T) {
+	url := testbus.External(t)
+	d, done := runAsync(t, fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+`, url))
+	awaitStart(t, d, done)
+	ctx := context.Background()
+	b, err := bus.Open(ctx, bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	kv, err := b.JetStream().KeyValue(ctx, bus.BucketLeases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "lease lost") || !strings.Contains(err.Error(), "elsewhere") {
+			t.Errorf("Run returned %v, want the lease lost to elsewhere", err)
+		}
+		done <- nil // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("a daemon whose lease another holds did not stop")
+	}
+}
