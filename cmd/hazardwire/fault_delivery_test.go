@@ -267,6 +267,65 @@ func TestFaultExternalNATS(t *testing.T) {
 		d.metric(`hazardwire_exporter_repeats_skipped_total{exporter="partner"}`))
 }
 
+// TestFaultStandbyTakesOver runs two daemons on one external nats-server:
+// one acts, the other waits as a standby. At each stage, mid-burst, the one
+// acting is SIGKILLed; the standby takes over within about the lease's TTL
+// and delivers every change, and the killed one, started again, is the new
+// standby. Nothing is lost across three such hand-overs.
+func TestFaultStandbyTakesOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test runs the binary and nats-server")
+	}
+	bin := fkBuildNATS(t)
+	port := fkFreePort(t)
+	fkStartNATS(t, bin, t.TempDir(), port)
+
+	b := fkNewBurst(200)
+	p := fkStartPartner(t)
+	p.setDelay(20 * time.Millisecond) // keep deliveries in flight long enough to be cut
+	config := fkConfig(t, t.TempDir(), fkOptions{busURL: fmt.Sprintf("nats://127.0.0.1:%d", port), busExtra: "  lease_ttl: 3s\n",
+		feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4})
+
+	active := fkStart(t, config)
+	fkWait(t, active, 30*time.Second, "the first daemon ready", func() bool { return active.readyz() == http.StatusOK })
+	standby := fkStart(t, config)
+	fkWait(t, standby, 30*time.Second, "the second daemon a standby", func() bool {
+		return standby.metric("hazardwire_bus_lease_held") == 0 && standby.readyz() == http.StatusServiceUnavailable
+	})
+	for s := range fkStages {
+		if s > 0 {
+			fkWait(t, active, 30*time.Second, "the previous stage landed after the hand-over", func() bool { return active.landed(b, s-1) })
+		}
+		before := len(p.got())
+		b.setStage(s)
+		fresh := b.want(s)
+		for id := range b.want(s - 1) {
+			delete(fresh, id)
+		}
+		fkWait(t, active, 30*time.Second, "deliveries of stage in flight", func() bool {
+			for _, dl := range p.got()[before:] {
+				if _, ok := fresh[dl.id]; ok {
+					return true
+				}
+			}
+			return false
+		})
+		active.kill()
+		t.Logf("stage %d: the daemon acting killed with %d of %d changes of the stage delivered", s, len(fresh)-p.missing(fresh), len(fresh))
+		killed := time.Now()
+		fkWait(t, standby, 30*time.Second, "the standby taking over", func() bool { return standby.readyz() == http.StatusOK })
+		t.Logf("stage %d: the standby ready %v after the kill", s, time.Since(killed).Round(100*time.Millisecond))
+		active, standby = standby, fkStart(t, config)
+	}
+	want := b.want(fkStages - 1)
+	fkWaitAll(t, active, p, "every change delivered after the last hand-over", want)
+	rep := fkCheck(t, p, want)
+	if standby.metric("hazardwire_bus_lease_held") != 0 {
+		t.Error("the daemon started last is not a standby")
+	}
+	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
+}
+
 // TestFaultReload sends a bad config (SIGHUP, then POST /-/reload) while a
 // burst is being delivered: it is rejected, the reload gauge says so, and
 // deliveries go on with no repeat at all; then a good config that changes
