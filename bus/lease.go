@@ -53,9 +53,14 @@ type Lease struct {
 	renewed time.Time // when the last write that holds it began
 }
 
-// Lease opens the lease bucket (its TTL is ttl) for this process.
+// Lease opens the lease bucket for this process, creating it with ttl as
+// its TTL if it does not exist. The TTL is the bucket's, one for every
+// daemon on the streams: a bucket that exists keeps its TTL, and the lease
+// follows it whatever ttl says (changing it under a holder would end the
+// holder's lease between two of its renewals, and let a standby act beside
+// it). To change it, stop every daemon and remove the bucket.
 func (b *Bus) Lease(ctx context.Context, ttl time.Duration) (*Lease, error) {
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := b.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      BucketLeases,
 		Description: "the hazardwire daemon acting on these streams",
 		History:     1,
@@ -63,8 +68,23 @@ func (b *Bus) Lease(ctx context.Context, ttl time.Duration) (*Lease, error) {
 		Storage:     jetstream.FileStorage,
 		Replicas:    b.cfg.Replicas,
 	})
+	if errors.Is(err, jetstream.ErrBucketExists) { // with another config
+		kv, err = b.js.KeyValue(ctx, BucketLeases)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", BucketLeases, err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", BucketLeases, err)
+	}
+	if st.TTL() <= 0 {
+		return nil, fmt.Errorf("bucket %s has no TTL: a lease in it would never end; remove it (nats kv rm %s) with every daemon stopped", BucketLeases, BucketLeases)
+	}
+	if st.TTL() != ttl {
+		b.log.Warn("lease: the bucket's TTL is not bus.lease_ttl; the lease follows the bucket's (to change it, stop every daemon and remove the bucket)",
+			"bucket", BucketLeases, "bucket_ttl", st.TTL(), "lease_ttl", ttl)
+		ttl = st.TTL()
 	}
 	host, _ := os.Hostname()
 	id := make([]byte, 8)
@@ -169,6 +189,9 @@ func (l *Lease) Renew(ctx context.Context) error {
 func (l *Lease) Valid(now time.Time) bool {
 	return l.rev != 0 && now.Sub(l.renewed) < l.ttl*2/3
 }
+
+// TTL is the lease's TTL: the bucket's.
+func (l *Lease) TTL() time.Duration { return l.ttl }
 
 // Every is how often a holder renews the lease, and a standby tries it.
 func (l *Lease) Every() time.Duration { return l.ttl / 6 }

@@ -96,3 +96,40 @@ func TestLease(t *testing.T) {
 		t.Errorf("renew by the new holder: %v", err)
 	}
 }
+
+// TestLeaseTTLOfAnotherDaemon: the TTL is the bucket's, one for every
+// daemon on the streams. A second daemon started with a shorter
+// bus.lease_ttl (an operator editing it on one machine) must not shorten the
+// lease the first holds under its own TTL: the entry would end between the
+// holder's renewals, and the second take it while the first still acts.
+func TestLeaseTTLOfAnotherDaemon(t *testing.T) {
+	ctx := context.Background()
+	url := testbus.External(t)
+	a := openLease(t, url, 30*time.Second)
+	if ok, _, err := a.TryAcquire(ctx); !ok || err != nil {
+		t.Fatalf("first daemon: acquired %v, %v", ok, err)
+	}
+	b := openLease(t, url, 3*time.Second)
+	// Longer than b's TTL, well within a's renewal period (5 s) and its
+	// validity (20 s).
+	deadline := time.Now().Add(4 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, h, err := b.TryAcquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			t.Fatalf("second daemon took the lease while the first still holds it (valid %v)", a.Valid(time.Now()))
+		}
+		if h.Instance == "" {
+			t.Fatal("no holder seen")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !a.Valid(time.Now()) {
+		t.Fatal("first daemon's lease not valid")
+	}
+	if err := a.Renew(ctx); err != nil {
+		t.Fatalf("first daemon's renewal: %v", err)
+	}
+}

@@ -26,7 +26,7 @@ var descriptions = map[string]string{
 	"bus.max_bytes":          "Alert stream size limit.",
 	"bus.duplicates":         "Duplicate window for Nats-Msg-Id (at least 1h).",
 	"bus.replicas":           "Replicas of the streams and bucket on an external cluster.",
-	"bus.lease_ttl":          "External cluster only: how long the lease on the streams outlives its holder's last renewal (3s to 10m, default 30s). A second daemon on the same streams waits as a standby and takes over within about this long.",
+	"bus.lease_ttl":          "External cluster only: how long the lease on the streams outlives its holder's last renewal (3s to 10m, default 30s). A second daemon on the same streams waits as a standby and takes over within about this long. It is the lease bucket's TTL, set by the daemon that creates the bucket: a bucket that exists keeps its own (to change it, stop every daemon and remove the bucket hazardwire_leases).",
 	"http":                   "The daemon's HTTP listener: metrics, health, status page, API.",
 	"http.listen":            "host:port, default 127.0.0.1:9750.",
 	"http.tokens":            "Bearer tokens that open the pull API and operator endpoints to other hosts; without any they answer loopback only.",

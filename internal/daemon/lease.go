@@ -54,7 +54,7 @@ func (d *Daemon) acquireLease(ctx context.Context, b *bus.Bus, ttl time.Duration
 			d.lease.mu.Lock()
 			d.lease.waiting, d.lease.held = false, true
 			d.lease.mu.Unlock()
-			d.log.Info("lease taken: this daemon acts on the streams", "bucket", bus.BucketLeases, "ttl", cmp.Or(ttl, config.DefaultLeaseTTL))
+			d.log.Info("lease taken: this daemon acts on the streams", "bucket", bus.BucketLeases, "ttl", l.TTL())
 			d.renew(l)
 			return nil
 		case err != nil:
