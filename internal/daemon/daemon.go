@@ -245,14 +245,20 @@ func (d *Daemon) readiness() (bool, string) {
 
 // Run starts every component, serves until ctx is done, then stops them in
 // reverse order: collectors first (their runs finish), then exporters
-// (deliveries in flight finish), then HTTP, then the bus. Reloads are
-// applied here, one at a time.
+// (deliveries in flight finish, unless the lease was lost), then HTTP, then
+// the bus. Reloads are applied here, one at a time.
 func (d *Daemon) Run(ctx context.Context) error {
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- d.http.Serve() }()
 	d.log.Info("http listening", "addr", d.http.Addr().String())
 
-	err := d.start(ctx)
+	// act is the context of everything that acts on the streams (polls,
+	// decisions, the sweeper): the renewer ends it the moment the lease is
+	// lost, without waiting for this loop (lease.go).
+	act, stopActing := context.WithCancel(ctx)
+	defer stopActing()
+	d.lease.stopActing = stopActing
+	err := d.start(act)
 	if err == nil {
 		d.ready.Store(true)
 		close(d.up)
@@ -266,9 +272,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 				err = fmt.Errorf("http: %w", err)
 				break loop
 			case req := <-d.reloads:
-				req.reply <- d.apply(ctx, req.cfg, req.err)
+				req.reply <- d.apply(act, req.cfg, req.err)
 			case <-d.busRestarts:
-				d.restartExporters(ctx)
+				d.restartExporters(act)
 			case lost := <-d.leaseLost():
 				err = fmt.Errorf("%w: %w", errLeaseLost, lost)
 				d.log.Error("lease lost: stopping", "err", lost)
@@ -281,7 +287,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.ready.Store(false)
 	d.cancelStreams()
-	d.stopAll()
+	// A lost lease leaves no time to let deliveries in flight end: another
+	// daemon may deliver them already.
+	d.stopAll(!errors.Is(err, errLeaseLost))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = d.http.Shutdown(sctx)
@@ -437,7 +445,10 @@ func stopRunners(ctx context.Context, runners []*exporters.Runner) {
 	wg.Wait()
 }
 
-func (d *Daemon) stopAll() {
+// stopAll stops every component; with drain, exporters let their
+// deliveries in flight end until ShutdownTimeout, else they are cancelled
+// at once (left unacknowledged on the bus for whoever acts next).
+func (d *Daemon) stopAll(drain bool) {
 	d.mu.Lock()
 	sched, stopSweep, b := d.sched, d.stopSweep, d.bus
 	var runners []*exporters.Runner
@@ -455,6 +466,9 @@ func (d *Daemon) stopAll() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
 	defer cancel()
+	if !drain {
+		cancel()
+	}
 	stopRunners(ctx, runners)
 	d.stopLease() // after the last delivery, before the connection closes
 	if b != nil {

@@ -34,8 +34,9 @@ type leaseState struct {
 	holder  bus.Holder // while waiting: who holds it, if known
 	held    bool
 
-	lost chan error // the renewer's end, to Run
-	stop func()     // stops the renewer and waits for it
+	lost       chan error // the renewer's end, to Run
+	stop       func()     // stops the renewer and waits for it
+	stopActing func()     // ends Run's context of collectors and decisions
 }
 
 // acquireLease takes the lease on b's streams, waiting as a standby while
@@ -100,6 +101,9 @@ func (d *Daemon) renew(l *bus.Lease) {
 			cancel()
 			switch {
 			case errors.Is(err, bus.ErrLeaseLost):
+				// At once, not once Run's loop sees it: polls in flight
+				// end, and nothing more is decided or published.
+				d.lease.stopActing()
 				d.lease.mu.Lock()
 				d.lease.held = false
 				d.lease.mu.Unlock()

@@ -4,15 +4,20 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/internal/config"
 	"github.com/hazardwire/hazardwire/internal/daemon"
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
@@ -182,4 +187,146 @@ http: {listen: "127.0.0.1:0"}
 	case <-time.After(30 * time.Second):
 		t.Fatal("a daemon whose lease another holds did not stop")
 	}
+}
+
+// TestLostLeaseStopsActingAtOnce: a daemon that lost its lease has a third
+// of the TTL, at most, before another takes it; it must not finish a poll
+// in flight (publishing what it decided from its own state beside the new
+// holder) nor a delivery in flight, however long its stop could otherwise
+// wait for them (ShutdownTimeout, the collector's timeout).
+func TestLostLeaseStopsActingAtOnce(t *testing.T) {
+	url := testbus.External(t)
+	now := time.Now()
+	release := make(chan struct{})
+	var polls, posts atomic.Int64
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := fmt.Sprintf(capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+		if polls.Add(1) > 1 { // every later poll waits, then brings a new alert
+			select {
+			case <-r.Context().Done():
+				return
+			case <-release:
+			}
+			body = strings.Replace(body, "KMA-1", "KMA-2", 1)
+		}
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(feed.Close)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		select { // the partner answers once released
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hook.Close)
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: kma, kind: cap, schedule: "@every 1s", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, url, feed.URL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: reg, ShutdownTimeout: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	awaitStart(t, d, done)
+	deadline := time.Now().Add(30 * time.Second)
+	for polls.Load() < 2 || posts.Load() < 1 { // a poll and a delivery in flight
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s: %d polls, %d deliveries", polls.Load(), posts.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	b, err := bus.Open(context.Background(), bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	kv, err := b.JetStream().KeyValue(context.Background(), bus.BucketLeases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(context.Background(), "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
+		t.Fatal(err)
+	}
+	// Once the daemon knows it lost the lease (or has stopped), another may
+	// act: the feed and the partner answer what was in flight.
+	var stopped error
+	for deadline := time.Now().Add(30 * time.Second); stopped == nil; {
+		select {
+		case err := <-done:
+			stopped = fmt.Errorf("stopped: %w", err)
+			done <- err
+			continue
+		default:
+		}
+		if resp, err := http.Get("http://" + d.Addr().String() + "/metrics"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "hazardwire_bus_lease_held 0") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon did not see its lease lost within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	free()
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		if err == nil || !strings.Contains(err.Error(), "lease lost") {
+			t.Errorf("Run returned %v, want the lease lost", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("a daemon that lost its lease had not stopped 60s later")
+	}
+	info, err := b.JetStream().Stream(context.Background(), bus.StreamAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.CachedInfo().State.Msgs; n != 1 {
+		t.Errorf("%d changes on the stream, want 1: the poll in flight was published after the lease was lost", n)
+	}
+	if n := counted(t, reg, "hazardwire_exporter_deliveries_total", "success"); n != 0 {
+		t.Errorf("%v deliveries succeeded after the lease was lost: the delivery in flight went on", n)
+	}
+}
+
+// counted is the value of the counter name whose result label is result.
+func counted(t *testing.T, reg *prometheus.Registry, name, result string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
