@@ -464,7 +464,13 @@ func (d *Daemon) stopAll(drain bool) {
 	if stopSweep != nil {
 		stopSweep()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
+	// Deliveries in flight may end until ShutdownTimeout, or until the
+	// lease is lost (another daemon may deliver them then).
+	parent := context.Background()
+	if d.lease.gone != nil {
+		parent = d.lease.gone
+	}
+	ctx, cancel := context.WithTimeout(parent, d.opts.ShutdownTimeout)
 	defer cancel()
 	if !drain {
 		cancel()

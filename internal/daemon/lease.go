@@ -37,6 +37,9 @@ type leaseState struct {
 	lost       chan error // the renewer's end, to Run
 	stop       func()     // stops the renewer and waits for it
 	stopActing func()     // ends Run's context of collectors and decisions
+	// gone ends when the lease is lost, even during a clean stop: the
+	// exporters' drain ends with it (stopAll).
+	gone context.Context
 }
 
 // acquireLease takes the lease on b's streams, waiting as a standby while
@@ -81,8 +84,11 @@ func (d *Daemon) renew(l *bus.Lease) {
 	done := make(chan struct{})
 	quit := make(chan struct{})
 	d.lease.lost = make(chan error, 1)
+	gone, lose := context.WithCancel(context.Background())
+	d.lease.gone = gone
 	go func() {
 		defer close(done)
+		defer lose()
 		t := time.NewTicker(l.Every())
 		defer t.Stop()
 		for {
@@ -104,6 +110,7 @@ func (d *Daemon) renew(l *bus.Lease) {
 				// At once, not once Run's loop sees it: polls in flight
 				// end, and nothing more is decided or published.
 				d.lease.stopActing()
+				lose()
 				d.lease.mu.Lock()
 				d.lease.held = false
 				d.lease.mu.Unlock()

@@ -330,3 +330,72 @@ func counted(t *testing.T, reg *prometheus.Registry, name, result string) float6
 	}
 	return n
 }
+
+// TestLeaseLostWhileDrainingStopsDeliveries: a clean stop lets deliveries in
+// flight end, up to ShutdownTimeout, while the renewer keeps the lease. If
+// the lease is lost meanwhile (renewals failing, another daemon holding it),
+// another daemon may deliver the same changes: the drain ends at once.
+func TestLeaseLostWhileDrainingStopsDeliveries(t *testing.T) {
+	url := testbus.External(t)
+	now := time.Now()
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	var posts atomic.Int64
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	t.Cleanup(feed.Close)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		select { // a partner that answers only once released
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hook.Close)
+	t.Cleanup(free) // before the partner closes
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: kma, kind: cap, schedule: "@every 1h", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: %q, timeout: 10m, secret: "whsec_%s"}
+`, url, feed.URL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry(), ShutdownTimeout: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	awaitStart(t, d, done)
+	for deadline := time.Now().Add(30 * time.Second); posts.Load() < 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery after 30s")
+		}
+	}
+	cancel() // a clean stop: the delivery in flight may end
+	b, err := bus.Open(context.Background(), bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	kv, err := b.JetStream().KeyValue(context.Background(), bus.BucketLeases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(context.Background(), "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+	case <-time.After(60 * time.Second):
+		t.Error("a daemon stopping cleanly kept delivering 60s after its lease was lost")
+	}
+}
