@@ -161,9 +161,14 @@ func (l *Lease) Renew(ctx context.Context) error {
 		switch {
 		case herr != nil:
 			err = herr
-		case mine: // our write landed and its answer was lost
+		case mine && h.rev > l.rev: // our write landed and its answer was lost
 			l.rev, l.renewed = h.rev, start
 			return nil
+		case mine:
+			// Our entry as it was before the write failed: a replica behind
+			// the others (direct gets) may say so while another daemon holds
+			// it. Not ours for sure: tried again at the next renewal.
+			err = errors.New("the lease entry read back is older than this daemon's last write")
 		case h.Instance != "":
 			l.rev = 0
 			return fmt.Errorf("%w: held by %s", ErrLeaseLost, h.Holder)
