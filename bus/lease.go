@@ -192,8 +192,11 @@ func (l *Lease) Renew(ctx context.Context) error {
 // the TTL ago. The last third is its time to stop before another daemon
 // can take the lease.
 func (l *Lease) Valid(now time.Time) bool {
-	return l.rev != 0 && now.Sub(l.renewed) < l.ttl*2/3
+	return l.rev != 0 && now.Before(l.ValidUntil())
 }
+
+// ValidUntil is when the lease stops being valid (Valid) unless renewed.
+func (l *Lease) ValidUntil() time.Time { return l.renewed.Add(l.ttl * 2 / 3) }
 
 // TTL is the lease's TTL: the bucket's.
 func (l *Lease) TTL() time.Duration { return l.ttl }

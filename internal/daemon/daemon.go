@@ -324,7 +324,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		}
 	})
 
-	engine := lifecycle.NewEngine(b, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
+	engine := lifecycle.NewEngine(gatedPublisher{b, d.acting}, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
 	engine.OnPublish(func(c bus.Encoded) { d.decoded.Put(c.Alert.ID, c.Data, c.Alert) }) // exporters need not decode it
 	if err := engine.Load(ctx); err != nil {
 		return err

@@ -33,6 +33,11 @@ type leaseState struct {
 	waiting bool
 	holder  bus.Holder // while waiting: who holds it, if known
 	held    bool
+	// used is set once the daemon takes part in the lease (an external
+	// cluster); until is when the lease held stops being valid unless
+	// renewed (bus.Lease.ValidUntil).
+	used  bool
+	until time.Time
 
 	lost       chan error // the renewer's end, to Run
 	stop       func()     // stops the renewer and waits for it
@@ -50,13 +55,16 @@ func (d *Daemon) acquireLease(ctx context.Context, b *bus.Bus, ttl time.Duration
 	if err != nil {
 		return err
 	}
+	d.lease.mu.Lock()
+	d.lease.used = true
+	d.lease.mu.Unlock()
 	var last bus.Holder
 	for {
 		ok, h, err := l.TryAcquire(ctx)
 		switch {
 		case ok:
 			d.lease.mu.Lock()
-			d.lease.waiting, d.lease.held = false, true
+			d.lease.waiting, d.lease.held, d.lease.until = false, true, l.ValidUntil()
 			d.lease.mu.Unlock()
 			d.log.Info("lease taken: this daemon acts on the streams", "bucket", bus.BucketLeases, "ttl", l.TTL())
 			d.renew(l)
@@ -119,6 +127,10 @@ func (d *Daemon) renew(l *bus.Lease) {
 				return
 			case err != nil:
 				d.log.Warn("lease: not renewed; trying again", "err", err)
+			default:
+				d.lease.mu.Lock()
+				d.lease.until = l.ValidUntil()
+				d.lease.mu.Unlock()
 			}
 		}
 	}()
@@ -151,4 +163,40 @@ func (d *Daemon) leaseHeld() float64 {
 		return 1
 	}
 	return 0
+}
+
+// errNotActing refuses a publish while this daemon's lease is not valid.
+var errNotActing = errors.New("not published: this daemon's lease on the streams is not valid (not renewed in time, or lost)")
+
+// acting returns nil while this daemon may act on the streams: on the
+// embedded bus always; on an external cluster while its lease is valid.
+// The renewer finds a lease lost only at its next renewal: this is the
+// check that holds between, for instance after the process was paused for
+// longer than the TTL.
+func (d *Daemon) acting() error {
+	d.lease.mu.Lock()
+	defer d.lease.mu.Unlock()
+	if !d.lease.used || (d.lease.held && time.Now().Before(d.lease.until)) {
+		return nil
+	}
+	return errNotActing
+}
+
+// gatedPublisher is the lifecycle's publisher: the bus, refusing every
+// change while the daemon is not acting (acting). A refused change fails as
+// one the bus could not take: counted, and tried again at the next poll.
+type gatedPublisher struct {
+	*bus.Bus
+	acting func() error
+}
+
+func (g gatedPublisher) PublishAll(ctx context.Context, cs []bus.Encoded) ([]bus.Stored, []error) {
+	if err := g.acting(); err != nil {
+		errs := make([]error, len(cs))
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]bus.Stored, len(cs)), errs
+	}
+	return g.Bus.PublishAll(ctx, cs)
 }
