@@ -259,6 +259,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer stopActing()
 	d.lease.stopActing = stopActing
 	err := d.start(act)
+	if err != nil && act.Err() != nil && ctx.Err() == nil {
+		// act ended under the start, ctx did not: only the renewer ends it
+		// so, having found the lease lost (and saying so next).
+		lost := <-d.leaseLost()
+		err = fmt.Errorf("%w: %w", errLeaseLost, lost)
+		d.log.Error("lease lost while starting: stopping", "err", lost)
+	}
 	if err == nil {
 		d.ready.Store(true)
 		close(d.up)

@@ -3,8 +3,10 @@ package daemon_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -397,5 +399,97 @@ exporters:
 		done <- err // for the cleanup
 	case <-time.After(60 * time.Second):
 		t.Error("a daemon stopping cleanly kept delivering 60s after its lease was lost")
+	}
+}
+
+// stallOn is a log handler that holds the goroutine logging msg, the first
+// time, until release is closed: a start that takes that long there.
+type stallOn struct {
+	slog.Handler
+	msg     string
+	reached chan struct{}
+	release chan struct{}
+	once    *sync.Once
+}
+
+func (s stallOn) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == s.msg {
+		s.once.Do(func() { close(s.reached); <-s.release })
+	}
+	return s.Handler.Handle(ctx, r)
+}
+
+func (s stallOn) WithAttrs(as []slog.Attr) slog.Handler {
+	s.Handler = s.Handler.WithAttrs(as)
+	return s
+}
+
+func (s stallOn) WithGroup(name string) slog.Handler {
+	s.Handler = s.Handler.WithGroup(name)
+	return s
+}
+
+// TestLeaseLostDuringStart: a daemon that loses its lease while it starts
+// (loading the state, starting the exporters) stops with the lease lost,
+// like one that loses it running: not with the context its start was
+// cancelled by, which `hazardwire run` takes for a clean stop (exit 0, and
+// a service manager does not start it again as a standby).
+func TestLeaseLostDuringStart(t *testing.T) {
+	url := testbus.External(t)
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(hook.Close)
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, url, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state loaded, the exporters not started yet: the start stalls.
+	stall := stallOn{Handler: testbus.Logger(t).Handler(), msg: "lifecycle state loaded",
+		reached: make(chan struct{}), release: make(chan struct{}), once: new(sync.Once)}
+	var freed sync.Once
+	free := func() { freed.Do(func() { close(stall.release) }) }
+	t.Cleanup(free)
+	d, err := daemon.New(cfg, daemon.Options{Logger: slog.New(stall), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { free(); cancel(); <-done })
+	select {
+	case <-stall.reached:
+	case err := <-done:
+		done <- err
+		t.Fatalf("stopped before loading the state: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the state not loaded after 30s")
+	}
+
+	b, err := bus.Open(context.Background(), bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	kv, err := b.JetStream().KeyValue(context.Background(), bus.BucketLeases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(context.Background(), "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
+		t.Fatal(err)
+	}
+	awaitBody(t, "http://"+d.Addr().String()+"/metrics", "hazardwire_bus_lease_held 0", 30*time.Second)
+	free()
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		if err == nil || errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "lease lost") {
+			t.Errorf("Run returned %v, want the lease lost (and not context.Canceled, a clean stop to the CLI)", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("a daemon that lost its lease while starting had not stopped 60s later")
 	}
 }
