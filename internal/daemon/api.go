@@ -43,6 +43,9 @@ func (d *Daemon) PollNow(name string) bool {
 // servePoll is POST /api/v1/collectors/{name}/poll: 202 when a run started,
 // 404 for an unknown collector, 409 while one is in progress.
 func (d *Daemon) servePoll(w http.ResponseWriter, r *http.Request) {
+	if d.refuseUnlessActing(w) {
+		return
+	}
 	name := r.PathValue("name")
 	d.mu.Lock()
 	_, known := d.collectors[name]
@@ -143,6 +146,14 @@ func (d *Daemon) serveAlerts(w http.ResponseWriter, r *http.Request) {
 	f, err := filterFromRequest(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	loaded := d.engine != nil
+	d.mu.Unlock()
+	if !loaded { // no state to answer from: not "no alerts"
+		_, why := d.readiness()
+		http.Error(w, "the alerts in force are not known here: "+why, http.StatusServiceUnavailable)
 		return
 	}
 	active, err := d.Active(r.Context())

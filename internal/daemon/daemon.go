@@ -122,6 +122,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	stopping, cancelStreams := context.WithCancel(context.Background())
 	d := &Daemon{stopping: stopping, cancelStreams: cancelStreams, opts: opts, log: opts.Logger, reg: opts.Registry, up: make(chan struct{}), reloads: make(chan reloadRequest), busRestarts: make(chan struct{}, 1),
 		cfg: cfg, collectors: map[string]config.BuiltCollector{}, exporters: map[string]*runningExporter{}}
+	d.lease.used = cfg.Bus.URL != "" // acting before it holds the lease
 	f := promauto.With(d.reg)
 	d.colMetrics = hwcollectors.NewMetrics(d.reg)
 	d.lcMetrics = lifecycle.NewMetrics(d.reg)

@@ -53,6 +53,9 @@ func (d *Daemon) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
 // of a key that has had a newer version published since is not sent unless
 // ?force=true: the partner would get an older version after a newer one.
 func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
+	if d.refuseUnlessActing(w) {
+		return
+	}
 	e, b, ok := d.exporterFor(w, r)
 	if !ok {
 		return
@@ -76,6 +79,11 @@ func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 	for _, dl := range dls {
 		if !all && dl.Alert.ID != id {
 			continue
+		}
+		if err := d.acting(); err != nil { // the lease lost meanwhile
+			res["failed"]++
+			errs = append(errs, fmt.Sprintf("%s: %v", dl.Alert.ID, err))
+			break
 		}
 		if engine != nil && !force {
 			if v := engine.Version(dl.Alert.Key); v > dl.Alert.Version {
@@ -106,6 +114,9 @@ func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 // that passes the exporter's filter, with the original ids, for a partner
 // restoring its database. Progress is written as the replay goes.
 func (d *Daemon) serveReplaySince(w http.ResponseWriter, r *http.Request) {
+	if d.refuseUnlessActing(w) {
+		return
+	}
 	e, b, ok := d.exporterFor(w, r)
 	if !ok {
 		return
@@ -131,6 +142,11 @@ func (d *Daemon) serveReplaySince(w http.ResponseWriter, r *http.Request) {
 		_ = b.Follow(ctx, first, func(c bus.Change) error {
 			if c.Seq > last {
 				cancel() // caught up with the stream as it was when the replay began
+				return context.Canceled
+			}
+			if err := d.acting(); err != nil { // the lease lost meanwhile
+				fmt.Fprintf(w, "stopped before %s: %v\n", c.Alert.ID, err)
+				cancel()
 				return context.Canceled
 			}
 			if f.Match(&c.Alert) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -33,8 +34,8 @@ type leaseState struct {
 	waiting bool
 	holder  bus.Holder // while waiting: who holds it, if known
 	held    bool
-	// used is set once the daemon takes part in the lease (an external
-	// cluster); until is when the lease held stops being valid unless
+	// used is set (by New) when the daemon takes part in the lease (an
+	// external cluster); until is when the lease held stops being valid unless
 	// renewed (bus.Lease.ValidUntil).
 	used  bool
 	until time.Time
@@ -55,9 +56,6 @@ func (d *Daemon) acquireLease(ctx context.Context, b *bus.Bus, ttl time.Duration
 	if err != nil {
 		return err
 	}
-	d.lease.mu.Lock()
-	d.lease.used = true
-	d.lease.mu.Unlock()
 	var last bus.Holder
 	for {
 		ok, h, err := l.TryAcquire(ctx)
@@ -199,4 +197,21 @@ func (g gatedPublisher) PublishAll(ctx context.Context, cs []bus.Encoded) ([]bus
 		return make([]bus.Stored, len(cs)), errs
 	}
 	return g.Bus.PublishAll(ctx, cs)
+}
+
+// refuseUnlessActing answers 503 to an operator's request that would act
+// on the streams (a replay to partners, a poll) while this daemon does not
+// (acting): a standby, naming the holder to ask instead, or a holder whose
+// lease is not valid. It reports whether it refused.
+func (d *Daemon) refuseUnlessActing(w http.ResponseWriter) bool {
+	if d.acting() == nil {
+		return false
+	}
+	why := "this daemon does not act on the streams: its lease on them is not valid (lost, or not renewed in time)"
+	if waiting, _ := d.standby(); waiting {
+		_, why = d.readiness()
+		why += "; ask the daemon that holds the lease"
+	}
+	http.Error(w, why, http.StatusServiceUnavailable)
+	return true
 }

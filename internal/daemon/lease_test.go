@@ -493,3 +493,64 @@ exporters:
 		t.Fatal("a daemon that lost its lease while starting had not stopped 60s later")
 	}
 }
+
+// TestStandbyActsOnNothingThroughItsAPI: a standby's operator endpoints
+// (hazardwire dlq replay and replay ask whichever daemon --config names)
+// must not deliver to partners nor poll beside the daemon holding the
+// lease, and its pull API must not answer "no alerts in force" from the
+// state it has not loaded; its status page and status API still answer.
+func TestStandbyActsOnNothingThroughItsAPI(t *testing.T) {
+	url := testbus.External(t)
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	t.Cleanup(feed.Close)
+	var posts atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { posts.Add(1) }))
+	t.Cleanup(hook.Close)
+	yaml := fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+collectors:
+  - {name: kma, kind: cap, schedule: "@every 1h", url: %q}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, url, feed.URL, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))
+	first, firstDone := runAsync(t, yaml)
+	awaitStart(t, first, firstDone)
+	for deadline := time.Now().Add(30 * time.Second); posts.Load() < 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery after 30s")
+		}
+	}
+	second, _ := runAsync(t, yaml)
+	base := "http://" + second.Addr().String()
+	awaitBody(t, base+"/readyz", "standby: the streams are held by", 30*time.Second)
+
+	for _, path := range []string{"/api/v1/exporters/portal/replay?since=1h", "/api/v1/dlq/portal/replay?all=true", "/api/v1/collectors/kma/poll"} {
+		res, err := http.Post(base+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "standby") {
+			t.Errorf("POST %s on a standby: %d %s, want 503 naming it a standby", path, res.StatusCode, body)
+		}
+	}
+	if code, body := get(t, base+"/api/v1/alerts"); code != http.StatusServiceUnavailable {
+		t.Errorf("GET /api/v1/alerts on a standby: %d %s, want 503 (the holder has an alert in force)", code, body)
+	}
+	if code, _ := get(t, base+"/api/v1/dlq/portal"); code != http.StatusOK {
+		t.Errorf("GET /api/v1/dlq/portal on a standby (it only reads): %d", code)
+	}
+	for _, path := range []string{"/", "/api/v1/status"} {
+		if code, body := get(t, base+path); code != http.StatusOK {
+			t.Errorf("GET %s on a standby: %d %s", path, code, body)
+		}
+	}
+	time.Sleep(time.Second) // a replay's deliveries are made as it answers; give any late one time
+	if n := posts.Load(); n != 1 {
+		t.Errorf("%d deliveries, want the holder's 1: the standby delivered", n)
+	}
+}
