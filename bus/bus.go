@@ -5,6 +5,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -57,6 +58,11 @@ type Config struct {
 	Duplicates time.Duration
 	// Replicas of the streams and bucket (external clusters only).
 	Replicas int
+	// KeepExisting makes Open create the streams and buckets that are
+	// missing but leave those that exist as they are, for a daemon that may
+	// not act on them yet (a standby: its settings would change them under
+	// the lease's holder); Ensure applies the settings once it may.
+	KeepExisting bool
 }
 
 // Defaults fills zero fields with the defaults.
@@ -142,12 +148,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		}
 		b.cjs = append(b.cjs, js)
 	}
-	if err := b.ensure(ctx); err != nil {
+	if err := b.ensure(ctx, !cfg.KeepExisting); err != nil {
 		b.Close()
 		return nil, err
 	}
 	return b, nil
 }
+
+// Ensure applies the config's settings to the streams and buckets, which
+// Open left as they were with KeepExisting.
+func (b *Bus) Ensure(ctx context.Context) error { return b.ensure(ctx, true) }
 
 func (b *Bus) startEmbedded() error {
 	dir, err := filepath.Abs(b.cfg.StoreDir)
@@ -268,9 +278,31 @@ func (b *Bus) connect(name string) (*nats.Conn, error) {
 	return nats.Connect(b.cfg.URL, opts...)
 }
 
-// ensure creates or updates the streams and bucket.
-func (b *Bus) ensure(ctx context.Context) error {
-	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+// ensure creates the streams and buckets, and with update applies the
+// config to those that exist.
+func (b *Bus) ensure(ctx context.Context, update bool) error {
+	stream := func(c jetstream.StreamConfig) error {
+		if update {
+			_, err := b.js.CreateOrUpdateStream(ctx, c)
+			return err
+		}
+		_, err := b.js.CreateStream(ctx, c)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // with other settings
+			_, err = b.js.Stream(ctx, c.Name)
+		}
+		return err
+	}
+	bucket := func(c jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+		if update {
+			return b.js.CreateOrUpdateKeyValue(ctx, c)
+		}
+		kv, err := b.js.CreateKeyValue(ctx, c)
+		if errors.Is(err, jetstream.ErrBucketExists) { // with other settings
+			kv, err = b.js.KeyValue(ctx, c.Bucket)
+		}
+		return kv, err
+	}
+	err := stream(jetstream.StreamConfig{
 		Name:        StreamAlerts,
 		Description: "hazardwire alert lifecycle changes",
 		Subjects:    []string{SubjectAlerts + ".>"},
@@ -285,7 +317,7 @@ func (b *Bus) ensure(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", StreamAlerts, err)
 	}
-	_, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	err = stream(jetstream.StreamConfig{
 		Name:        StreamDeadLetter,
 		Description: "hazardwire deliveries that failed for good",
 		Subjects:    []string{SubjectDeadLetter + ".>"},
@@ -297,7 +329,7 @@ func (b *Bus) ensure(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", StreamDeadLetter, err)
 	}
-	b.kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b.kv, err = bucket(jetstream.KeyValueConfig{
 		Bucket:       BucketState,
 		Description:  "hazardwire lifecycle state per alert key",
 		History:      1,
@@ -311,7 +343,7 @@ func (b *Bus) ensure(ctx context.Context) error {
 	if b.ns == nil {
 		return nil
 	}
-	b.ckv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b.ckv, err = bucket(jetstream.KeyValueConfig{
 		Bucket:      BucketExporters,
 		Description: "hazardwire exporters' positions on " + StreamAlerts,
 		History:     1,

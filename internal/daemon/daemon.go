@@ -310,6 +310,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		StoreDir: c.StoreDir, URL: c.URL, Listen: c.Listen, Credentials: c.Credentials,
 		MaxMemory: int64(c.MaxMemory), MaxStore: int64(c.MaxStore), MaxAge: c.MaxAge,
 		MaxBytes: int64(c.MaxBytes), Duplicates: c.Duplicates, Replicas: c.Replicas,
+		KeepExisting: c.URL != "", // until this daemon holds the lease
 	}, d.log.With("component", "bus"))
 	if err != nil {
 		return err
@@ -322,6 +323,9 @@ func (d *Daemon) start(ctx context.Context) error {
 		// Before anything reads the state: the standby reads it once it
 		// holds the lease, after the last holder's final changes.
 		if err := d.acquireLease(ctx, b, c.LeaseTTL); err != nil {
+			return err
+		}
+		if err := b.Ensure(ctx); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hazardwire/hazardwire/bus"
@@ -552,5 +554,46 @@ exporters:
 	time.Sleep(time.Second) // a replay's deliveries are made as it answers; give any late one time
 	if n := posts.Load(); n != 1 {
 		t.Errorf("%d deliveries, want the holder's 1: the standby delivered", n)
+	}
+}
+
+// TestStandbyLeavesTheStreamsAlone: a standby started with other stream
+// settings (max_bytes here, as an operator editing one machine's config
+// would) must not apply them under the daemon holding the lease: a smaller
+// max_bytes drops, at once, changes the holder has not delivered yet. The
+// daemon applies its settings once it holds the lease.
+func TestStandbyLeavesTheStreamsAlone(t *testing.T) {
+	url := testbus.External(t)
+	yaml := func(maxBytes string) string {
+		return fmt.Sprintf("bus: {url: %q, lease_ttl: 3s, max_bytes: %s}\nhttp: {listen: \"127.0.0.1:0\"}\n", url, maxBytes)
+	}
+	first, stopFirst, firstDone := runCancel(t, yaml("64MiB"))
+	awaitStart(t, first, firstDone)
+	second, secondDone := runAsync(t, yaml("32MiB"))
+	awaitBody(t, "http://"+second.Addr().String()+"/readyz", "standby: the streams are held by", 30*time.Second)
+
+	nc, err := nats.Connect(url) // not bus.Open: it would apply its own settings
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxBytes := func() int64 {
+		s, err := js.Stream(context.Background(), bus.StreamAlerts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().Config.MaxBytes
+	}
+	if n := maxBytes(); n != 64<<20 {
+		t.Errorf("the stream's max_bytes is %d while the first daemon holds the lease, want its 64MiB", n)
+	}
+	stop(t, stopFirst, firstDone)
+	awaitStart(t, second, secondDone)
+	if n := maxBytes(); n != 32<<20 {
+		t.Errorf("the stream's max_bytes is %d once the second daemon holds the lease, want its 32MiB", n)
 	}
 }
