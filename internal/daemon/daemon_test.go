@@ -70,6 +70,13 @@ exporters:
 func run(t *testing.T, yaml string) *daemon.Daemon {
 	t.Helper()
 	d, done := runAsync(t, yaml)
+	awaitStart(t, d, done)
+	return d
+}
+
+// awaitStart waits until d has started.
+func awaitStart(t *testing.T, d *daemon.Daemon, done chan error) {
+	t.Helper()
 	select {
 	case <-d.Started():
 	case err := <-done:
@@ -78,7 +85,29 @@ func run(t *testing.T, yaml string) *daemon.Daemon {
 	case <-time.After(30 * time.Second):
 		t.Fatal("daemon not started after 30s")
 	}
-	return d
+}
+
+// awaitExit waits for Run's result on done (what names the daemon in the
+// failure), and puts nil back for the cleanup.
+func awaitExit(t *testing.T, done chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		done <- nil
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop within 30s", what)
+		return nil
+	}
+}
+
+// stop ends a daemon that runCancel runs, and checks it stopped cleanly.
+func stop(t *testing.T, cancel context.CancelFunc, done chan error) {
+	t.Helper()
+	cancel()
+	if err := awaitExit(t, done, "the daemon"); err != nil {
+		t.Errorf("stop: %v", err)
+	}
 }
 
 // runAsync builds a daemon from yaml and starts running it until the test
@@ -184,16 +213,7 @@ func TestDaemonServesMetricsAndHealth(t *testing.T) {
 		t.Errorf("metric lint: %s: %s", p.Metric, p.Text)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run returned %v after cancel", err)
-		}
-		done <- nil // for the cleanup
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop")
-	}
+	stop(t, cancel, done)
 }
 
 // TestStatusDuringStart: the status page is served before the exporters

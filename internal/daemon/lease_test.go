@@ -121,19 +121,6 @@ exporters:
 	}
 }
 
-// awaitStart waits until d has started.
-func awaitStart(t *testing.T, d *daemon.Daemon, done chan error) {
-	t.Helper()
-	select {
-	case <-d.Started():
-	case err := <-done:
-		done <- err // for the cleanup
-		t.Fatalf("daemon stopped at start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon not started after 30s")
-	}
-}
-
 // awaitDeliveries waits until delivered has at least n ids.
 func awaitDeliveries(t *testing.T, delivered func() []string, n int) {
 	t.Helper()
@@ -143,21 +130,6 @@ func awaitDeliveries(t *testing.T, delivered func() []string, n int) {
 			t.Fatalf("%d deliveries after 30s, want %d", len(delivered()), n)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop ends a daemon that runCancel runs, and checks it stopped cleanly.
-func stop(t *testing.T, cancel context.CancelFunc, done chan error) {
-	t.Helper()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		done <- nil // for the cleanup
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not stop")
 	}
 }
 
@@ -182,14 +154,8 @@ http: {listen: "127.0.0.1:0"}
 	if _, err := kv.Put(ctx, "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "lease lost") || !strings.Contains(err.Error(), "elsewhere") {
-			t.Errorf("Run returned %v, want the lease lost to elsewhere", err)
-		}
-		done <- nil // for the cleanup
-	case <-time.After(30 * time.Second):
-		t.Fatal("a daemon whose lease another holds did not stop")
+	if err := awaitExit(t, done, "a daemon whose lease another holds"); err == nil || !strings.Contains(err.Error(), "lease lost") || !strings.Contains(err.Error(), "elsewhere") {
+		t.Errorf("Run returned %v, want the lease lost to elsewhere", err)
 	}
 }
 
