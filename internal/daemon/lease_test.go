@@ -133,6 +133,27 @@ func awaitDeliveries(t *testing.T, delivered func() []string, n int) {
 	}
 }
 
+// takeLease writes another daemon ("elsewhere") over the lease on the
+// streams at url, as if it had taken it, through a bus it returns (open
+// until the test ends).
+func takeLease(t *testing.T, url string) *bus.Bus {
+	t.Helper()
+	ctx := context.Background()
+	b, err := bus.Open(ctx, bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	kv, err := b.JetStream().KeyValue(ctx, bus.BucketLeases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestLostLeaseStops: a daemon that finds another holding its lease (here
 // written over it) stops at once, and says why.
 func TestLostLeaseStops(t *testing.T) {
@@ -141,19 +162,7 @@ func TestLostLeaseStops(t *testing.T) {
 http: {listen: "127.0.0.1:0"}
 `, url))
 	awaitStart(t, d, done)
-	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	kv, err := b.JetStream().KeyValue(ctx, bus.BucketLeases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Put(ctx, "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
-		t.Fatal(err)
-	}
+	takeLease(t, url)
 	if err := awaitExit(t, done, "a daemon whose lease another holds"); err == nil || !strings.Contains(err.Error(), "lease lost") || !strings.Contains(err.Error(), "elsewhere") {
 		t.Errorf("Run returned %v, want the lease lost to elsewhere", err)
 	}
@@ -221,18 +230,7 @@ exporters:
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	b, err := bus.Open(context.Background(), bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	kv, err := b.JetStream().KeyValue(context.Background(), bus.BucketLeases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Put(context.Background(), "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
-		t.Fatal(err)
-	}
+	b := takeLease(t, url)
 	// Once the daemon knows it lost the lease (or has stopped), another may
 	// act: the feed and the partner answer what was in flight.
 	var stopped error
@@ -350,18 +348,7 @@ exporters:
 		}
 	}
 	cancel() // a clean stop: the delivery in flight may end
-	b, err := bus.Open(context.Background(), bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	kv, err := b.JetStream().KeyValue(context.Background(), bus.BucketLeases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Put(context.Background(), "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
-		t.Fatal(err)
-	}
+	takeLease(t, url)
 	select {
 	case err := <-done:
 		done <- err // for the cleanup
@@ -437,18 +424,7 @@ exporters:
 		t.Fatal("the state not loaded after 30s")
 	}
 
-	b, err := bus.Open(context.Background(), bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	kv, err := b.JetStream().KeyValue(context.Background(), bus.BucketLeases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Put(context.Background(), "daemon", []byte(`{"host":"elsewhere","pid":1,"instance":"other"}`)); err != nil {
-		t.Fatal(err)
-	}
+	takeLease(t, url)
 	awaitBody(t, "http://"+d.Addr().String()+"/metrics", "hazardwire_bus_lease_held 0", 30*time.Second)
 	free()
 	select {
