@@ -89,25 +89,7 @@ func TestFaultKill(t *testing.T) {
 
 	d := fkStart(t, config)
 	for s := range fkStages {
-		// The changes of the previous stage are on the bus before the feed
-		// moves on, so the versions the feed makes are known.
-		if s > 0 {
-			fkWait(t, d, 30*time.Second, "the previous stage landed after a restart", func() bool { return d.landed(b, s-1) })
-		}
-		before := len(p.got())
-		b.setStage(s)
-		fresh := b.want(s)
-		for id := range b.want(s - 1) {
-			delete(fresh, id)
-		}
-		fkWait(t, d, 30*time.Second, "deliveries of stage in flight", func() bool {
-			for _, dl := range p.got()[before:] {
-				if _, ok := fresh[dl.id]; ok {
-					return true
-				}
-			}
-			return false
-		})
+		fresh := fkStageInFlight(t, d, b, p, s)
 		d.kill()
 		t.Logf("stage %d: killed with %d of %d changes of the stage delivered", s, len(fresh)-p.missing(fresh), len(fresh))
 		d = fkStart(t, config)
@@ -116,6 +98,32 @@ func TestFaultKill(t *testing.T) {
 	fkWaitAll(t, d, p, "every change delivered after the last restart", want)
 	rep := fkCheck(t, p, want)
 	t.Logf("%d changes, %d deliveries (%d repeats)", len(want), rep.deliveries, rep.duplicates)
+}
+
+// fkStageInFlight moves the feed to stage s once d has every change of the
+// stage before on the bus (so the versions the feed makes are known), and
+// waits until the partner has some of the stage's new changes: the rest are
+// in flight. It returns the stage's new changes.
+func fkStageInFlight(t *testing.T, d *fkDaemon, b *fkBurst, p *fkPartner, s int) map[string]fkWant {
+	t.Helper()
+	if s > 0 {
+		fkWait(t, d, 30*time.Second, "the previous stage landed", func() bool { return d.landed(b, s-1) })
+	}
+	before := len(p.got())
+	b.setStage(s)
+	fresh := b.want(s)
+	for id := range b.want(s - 1) {
+		delete(fresh, id)
+	}
+	fkWait(t, d, 30*time.Second, "deliveries of stage in flight", func() bool {
+		for _, dl := range p.got()[before:] {
+			if _, ok := fresh[dl.id]; ok {
+				return true
+			}
+		}
+		return false
+	})
+	return fresh
 }
 
 // TestFaultCleanStop sends SIGTERM in the middle of a burst to a partner
@@ -293,23 +301,7 @@ func TestFaultStandbyTakesOver(t *testing.T) {
 		return standby.metric("hazardwire_bus_lease_held") == 0 && standby.readyz() == http.StatusServiceUnavailable
 	})
 	for s := range fkStages {
-		if s > 0 {
-			fkWait(t, active, 30*time.Second, "the previous stage landed after the hand-over", func() bool { return active.landed(b, s-1) })
-		}
-		before := len(p.got())
-		b.setStage(s)
-		fresh := b.want(s)
-		for id := range b.want(s - 1) {
-			delete(fresh, id)
-		}
-		fkWait(t, active, 30*time.Second, "deliveries of stage in flight", func() bool {
-			for _, dl := range p.got()[before:] {
-				if _, ok := fresh[dl.id]; ok {
-					return true
-				}
-			}
-			return false
-		})
+		fresh := fkStageInFlight(t, active, b, p, s)
 		active.kill()
 		t.Logf("stage %d: the daemon acting killed with %d of %d changes of the stage delivered", s, len(fresh)-p.missing(fresh), len(fresh))
 		killed := time.Now()
