@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
@@ -18,18 +17,7 @@ import (
 func TestNoPublishWithoutAValidLease(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
-	change := func(v int) []bus.Encoded {
-		a := &alert.Alert{Key: "nws:KCHS.HT.Y.0007", Version: v, Change: alert.ChangeNew, State: alert.StateActive,
-			Source: "nws", SourceKind: "nws", Hazard: alert.HazardHeat, Event: "Heat Advisory", Status: alert.StatusActual,
-			Severity: alert.SeverityModerate, Urgency: alert.UrgencyExpected, Certainty: alert.CertaintyLikely,
-			Sent: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
-		a.ID = alert.MakeID(a.Key, v)
-		c, err := bus.Encode(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return []bus.Encoded{c}
-	}
+	change := func(v int) []bus.Encoded { return []bus.Encoded{testChange(t, "nws:KCHS.HT.Y.0007", v)} }
 	d := &Daemon{}
 	g := gatedPublisher{b, d.acting}
 	if _, errs := g.PublishAll(ctx, change(1)); errs[0] != nil {

@@ -44,6 +44,9 @@ func (d *Daemon) serveVersions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"key": key, "versions": versions})
 }
 
+// streamWriteTimeout bounds each write of an event stream.
+var streamWriteTimeout = 30 * time.Second
+
 // serveStream is GET /api/v1/stream: server-sent events of every change that
 // passes the query's filter, each with its stream sequence as id, so that a
 // client reconnecting with Last-Event-ID misses nothing still on the stream.
@@ -65,21 +68,33 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	b := d.bus
 	d.mu.Unlock()
-	flusher, ok := w.(http.Flusher)
-	if b == nil || !ok {
+	if b == nil {
 		http.Error(w, "streaming unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = fmt.Fprint(w, "retry: 2000\n\n")
-	flusher.Flush()
+	// send writes and flushes one event or comment within
+	// streamWriteTimeout: a client that stops reading ends its stream then,
+	// instead of holding this goroutine and its consumer until shutdown.
+	rc := http.NewResponseController(w)
+	send := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send("retry: 2000\n\n") {
+		return
+	}
 
-	// The stream ends when the client goes or the daemon stops.
+	// The stream ends when the client goes, stops reading, or the daemon
+	// stops (a write in progress then ends at once).
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	stop := context.AfterFunc(d.stopping, cancel)
+	stop := context.AfterFunc(d.stopping, func() { cancel(); _ = rc.SetWriteDeadline(time.Now()) })
 	defer stop()
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
@@ -102,8 +117,9 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		case <-ping.C:
-			_, _ = fmt.Fprint(w, ": ping\n\n")
-			flusher.Flush()
+			if !send(": ping\n\n") {
+				cancel()
+			}
 		case c, ok := <-events:
 			if !ok {
 				return
@@ -115,11 +131,9 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", c.Seq, c.Alert.Change, data); err != nil {
+			if !send("id: %d\nevent: %s\ndata: %s\n\n", c.Seq, c.Alert.Change, data) {
 				cancel()
-				continue
 			}
-			flusher.Flush()
 		}
 	}
 }
