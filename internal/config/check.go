@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -72,6 +73,12 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 		}
 	}
 	names := map[string]bool{}
+	if raw := c.HTTP.PublicURL; raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			at(c.node("http.public_url"), "http.public_url %q: want an absolute http(s) URL without user, query or fragment, e.g. https://alerts.example.org", raw)
+		}
+	}
 	for i := range c.HTTP.Tokens {
 		tok := &c.HTTP.Tokens[i]
 		n := c.node(fmt.Sprintf("http.tokens[%d]", i))

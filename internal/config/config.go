@@ -88,6 +88,10 @@ type Bus struct {
 // HTTP configures the daemon's listener.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// PublicURL is the base URL partners reach the daemon at (behind a
+	// proxy that ends TLS, say): the links and ids of /feeds/cap.atom are
+	// made from it rather than from each request's Host.
+	PublicURL string `yaml:"public_url"`
 	// Tokens are the bearer tokens that open the pull API (/api/v1, /feeds)
 	// and the operator endpoints to other hosts; without any, those answer
 	// only to loopback clients. /metrics, /healthz, /readyz and the status

@@ -175,6 +175,25 @@ func TestBusChecks(t *testing.T) {
 	}
 }
 
+// TestPublicURLChecked: http.public_url must be an absolute http(s) URL
+// without user, query or fragment.
+func TestPublicURLChecked(t *testing.T) {
+	check := func(u string) error {
+		_, _, err := config.Check("h.yaml", []byte("http:\n  public_url: "+u+"\n"), env(nil), collectors.NewClient(collectors.ClientOptions{}))
+		return err
+	}
+	for _, ok := range []string{"https://alerts.example.org", "http://10.0.0.1:9750/hw/"} {
+		if err := check(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"alerts.example.org", "ftp://a.example", "https://a.example/?x=1", "https://u:p@a.example"} {
+		if err := check(bad); err == nil || !strings.Contains(err.Error(), "h.yaml:2:15: http.public_url") {
+			t.Errorf("%s: err = %v", bad, err)
+		}
+	}
+}
+
 // TestPathsBesideTheConfig: relative file paths are read beside the config
 // file, not in the working directory (a service manager starts the daemon
 // in /).

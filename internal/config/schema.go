@@ -29,6 +29,7 @@ var descriptions = map[string]string{
 	"bus.lease_ttl":          "External cluster only: how long the lease on the streams outlives its holder's last renewal (3s to 10m, default 30s). A second daemon on the same streams waits as a standby and takes over within about this long. It is the lease bucket's TTL, set by the daemon that creates the bucket: a bucket that exists keeps its own (to change it, stop every daemon and remove the bucket hazardwire_leases).",
 	"http":                   "The daemon's HTTP listener: metrics, health, status page, API.",
 	"http.listen":            "host:port, default 127.0.0.1:9750.",
+	"http.public_url":        "The base URL partners reach the daemon at (e.g. https://alerts.example.org behind a TLS proxy): the links and ids of /feeds/cap.atom are made from it. Default: from each request's Host, over http.",
 	"http.tokens":            "Bearer tokens that open the pull API and operator endpoints to other hosts; without any they answer loopback only.",
 	"http.tokens.name":       "The client's name, unique.",
 	"http.tokens.token":      "The token, 16 characters or more; give it with ${ENV}.",

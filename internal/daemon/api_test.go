@@ -93,6 +93,39 @@ exporters:
 	}
 }
 
+// TestAtomLinksFromPublicURL: behind a proxy that ends TLS, the Atom feed's
+// id and links are made from http.public_url, not from the request's Host
+// over http (which a partner reaching https://… could not follow).
+func TestAtomLinksFromPublicURL(t *testing.T) {
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	defer feed.Close()
+	d := run(t, fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\", public_url: \"https://alerts.example.org/hw/\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL))
+	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
+	code, atom := get(t, "http://"+d.Addr().String()+"/feeds/cap.atom?hazard=heat")
+	var f struct {
+		ID   string `xml:"id"`
+		Link struct {
+			Href string `xml:"href,attr"`
+		} `xml:"link"`
+		Entries []struct {
+			Link struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(atom), &f); code != 200 || err != nil || len(f.Entries) != 1 {
+		t.Fatalf("cap.atom %d (%v):\n%s", code, err, atom)
+	}
+	const base = "https://alerts.example.org/hw"
+	if f.ID != base+"/feeds/cap.atom" || f.Link.Href != base+"/feeds/cap.atom?hazard=heat" ||
+		!strings.HasPrefix(f.Entries[0].Link.Href, base+"/feeds/alerts/") {
+		t.Errorf("id %q, self %q, entry %q: want them under %s", f.ID, f.Link.Href, f.Entries[0].Link.Href, base)
+	}
+}
+
 func TestVersionsAndEventStream(t *testing.T) {
 	now := time.Now()
 	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,23 @@ import (
 // it re-publishes, the agency stays in senderName and the source fields.
 const capSender = "hazardwire@localhost"
 
+// publicBase is the base of the absolute URLs the daemon serves: the
+// configured http.public_url, else http:// and the request's Host (or the
+// listener's address, for a request without one).
+func (d *Daemon) publicBase(r *http.Request) string {
+	d.mu.Lock()
+	public := d.cfg.HTTP.PublicURL
+	d.mu.Unlock()
+	if public != "" {
+		return strings.TrimRight(public, "/")
+	}
+	host := r.Host
+	if host == "" {
+		host = d.Addr().String()
+	}
+	return "http://" + host
+}
+
 // serveCAPAtom is GET /feeds/cap.atom: an Atom index of the alerts in force,
 // each entry linking its CAP 1.2 document, as CAP aggregators expect.
 func (d *Daemon) serveCAPAtom(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +62,7 @@ func (d *Daemon) serveCAPAtom(w http.ResponseWriter, r *http.Request) {
 		Link    link     `xml:"link"`
 		Entries []entry  `xml:"entry"`
 	}
-	base := "http://" + r.Host
+	base := d.publicBase(r)
 	out := feed{ID: base + "/feeds/cap.atom", Title: "hazardwire: flood and heat alerts in force", Author: "hazardwire",
 		Updated: d.opts.Now().UTC().Format(time.RFC3339), Link: link{Rel: "self", Href: base + r.URL.RequestURI()}}
 	active, err := d.Active(r.Context())
