@@ -34,7 +34,7 @@ type Filter struct {
 	Sources []string `yaml:"sources"`
 	// Geocodes maps a code system to code prefixes: an alert with an area
 	// code starting with one of them is in ("KMA_REG": ["L11"] takes every
-	// Seoul zone; "UGC": ["TXZ"] every Texas zone).
+	// Seoul zone; "UGC": ["TXZ"] every Texas zone). Any case.
 	Geocodes map[string][]string `yaml:"geocodes"`
 	// Region takes alerts whose geometry touches it. An alert known only by
 	// geocodes is matched by Geocodes; with no Geocodes rule it is delivered
@@ -133,14 +133,22 @@ func (f *Filter) where(a *alert.Alert) bool {
 	return false
 }
 
+// geocodeMatch reports whether an area code of a starts with one of the
+// filter's prefixes for its code system. Systems and codes compare in any
+// case: an operator's {ugc: [txz]} means what {UGC: [TXZ]} does, rather
+// than silently nothing.
 func (f *Filter) geocodeMatch(a *alert.Alert) bool {
 	for _, ar := range a.Areas {
 		for system, values := range ar.Geocodes {
-			prefixes := f.Geocodes[system]
-			for _, v := range values {
-				for _, p := range prefixes {
-					if strings.HasPrefix(v, p) {
-						return true
+			for fs, prefixes := range f.Geocodes {
+				if !strings.EqualFold(fs, system) {
+					continue
+				}
+				for _, v := range values {
+					for _, p := range prefixes {
+						if len(v) >= len(p) && strings.EqualFold(v[:len(p)], p) {
+							return true
+						}
 					}
 				}
 			}

@@ -52,6 +52,8 @@ func TestFilterRules(t *testing.T) {
 		{"geocode prefix", Filter{Geocodes: map[string][]string{"KMA_REG": {"L11"}}}, filterAlert(), true, ""},
 		{"geocode other prefix", Filter{Geocodes: map[string][]string{"KMA_REG": {"L12"}}}, filterAlert(), false, "where"},
 		{"geocode other system", Filter{Geocodes: map[string][]string{"UGC": {"L11"}}}, filterAlert(), false, "where"},
+		{"geocode in another case", Filter{Geocodes: map[string][]string{"kma_reg": {"l11"}}}, filterAlert(), true, ""},
+		{"geocode prefix longer than the code", Filter{Geocodes: map[string][]string{"KMA_REG": {"L11000000000"}}}, filterAlert(), false, "where"},
 		{"bbox touches", Filter{Region: Region{BBox: []float64{127.0, 37.55, 127.5, 38}}}, filterAlert(withGeom(seoul)), true, ""},
 		{"bbox apart", Filter{Region: Region{BBox: []float64{128, 36, 129, 37}}}, filterAlert(withGeom(seoul)), false, "where"},
 		{"polygon contains the alert", Filter{Region: Region{GeoJSON: `{"type":"Polygon","coordinates":[[[126.95,37.52],[127.05,37.52],[127.05,37.58],[126.95,37.58],[126.95,37.52]]]}`}}, filterAlert(withGeom(around)), true, ""},
