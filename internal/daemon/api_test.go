@@ -93,17 +93,25 @@ exporters:
 	}
 }
 
+// runWithAlert runs a daemon whose one collector polls capFeed hourly, with
+// more http keys when httpKeys is not empty, and waits until its alert is
+// in force.
+func runWithAlert(t *testing.T, httpKeys string) *daemon.Daemon {
+	t.Helper()
+	if httpKeys != "" {
+		httpKeys = ", " + httpKeys
+	}
+	d := run(t, fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"%s}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n",
+		t.TempDir(), httpKeys, capFeed(t).URL))
+	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
+	return d
+}
+
 // TestAtomLinksFromPublicURL: behind a proxy that ends TLS, the Atom feed's
 // id and links are made from http.public_url, not from the request's Host
 // over http (which a partner reaching https://… could not follow).
 func TestAtomLinksFromPublicURL(t *testing.T) {
-	now := time.Now()
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	}))
-	defer feed.Close()
-	d := run(t, fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\", public_url: \"https://alerts.example.org/hw/\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL))
-	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
+	d := runWithAlert(t, `public_url: "https://alerts.example.org/hw/"`)
 	code, atom := get(t, "http://"+d.Addr().String()+"/feeds/cap.atom?hazard=heat")
 	var f struct {
 		ID   string `xml:"id"`
@@ -127,15 +135,8 @@ func TestAtomLinksFromPublicURL(t *testing.T) {
 }
 
 func TestVersionsAndEventStream(t *testing.T) {
-	now := time.Now()
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	}))
-	defer feed.Close()
-	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
-	d := run(t, yaml)
+	d := runWithAlert(t, "")
 	base := "http://" + d.Addr().String()
-	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
 
 	key := "kma:kma@example,KMA-1/ko-KR"
 	var v struct {
@@ -278,15 +279,8 @@ func active(t *testing.T, d *daemon.Daemon) []alert.Alert {
 // unfiltered list (a partner asking for ?hazards=flood must not receive every
 // heat alert as if they were floods).
 func TestFilterParametersMistyped(t *testing.T) {
-	now := time.Now()
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	}))
-	defer feed.Close()
-	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
-	d := run(t, yaml)
+	d := runWithAlert(t, "")
 	base := "http://" + d.Addr().String()
-	waitUntil(t, "the alert", func() bool { return len(active(t, d)) == 1 })
 
 	for _, path := range []string{"/api/v1/alerts", "/feeds/cap.atom", "/api/v1/stream"} {
 		for q, want := range map[string]string{
@@ -324,11 +318,7 @@ func TestFilterParametersMistyped(t *testing.T) {
 // feed or replay dead letters to partners. Requests without browser headers
 // (curl, the CLI) and same-origin ones still pass.
 func TestCrossSiteRequestsRefused(t *testing.T) {
-	now := time.Now()
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	}))
-	defer feed.Close()
+	feed := capFeed(t)
 	yaml := fmt.Sprintf("bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\ncollectors:\n  - {name: kma, kind: cap, schedule: \"@every 1h\", url: %q}\n", t.TempDir(), feed.URL)
 	d := run(t, yaml)
 	base := "http://" + d.Addr().String()

@@ -33,6 +33,18 @@ const capAlert = `<?xml version="1.0" encoding="UTF-8"?>
   </info>
 </alert>`
 
+// capFeed serves capAlert, one heat advisory in force sent now, until the
+// test ends.
+func capFeed(t *testing.T) *httptest.Server {
+	t.Helper()
+	now := time.Now()
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	}))
+	t.Cleanup(feed.Close)
+	return feed
+}
+
 // start runs a daemon on a feed served by srv and returns it with its address.
 func start(t *testing.T, feedURL, hookURL string) (*daemon.Daemon, context.CancelFunc, chan error) {
 	t.Helper()
@@ -148,11 +160,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestDaemonServesMetricsAndHealth(t *testing.T) {
-	now := time.Now()
-	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, capAlert, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	}))
-	defer feed.Close()
+	feed := capFeed(t)
 	delivered := make(chan string, 10)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		delivered <- r.Header.Get("webhook-id")
