@@ -82,17 +82,17 @@ func (m *memory) endReferenced(current []*capdoc.Yield, s *capdoc.Snapshot) {
 					continue
 				}
 				own[key] = true // once per key
-				if m.referencedLast(key, h.Sent, refs) {
-					m.end(s, r, key, h.Sent, h.Cancel || allClear)
+				if last := m.referencedLast(key, h.Sent, refs); last != nil {
+					m.end(s, last, key, h.Sent, h.Cancel || allClear)
 				}
 			}
 		}
 	}
 }
 
-// referencedLast reports whether every message remembered last on key, sent
-// at or before until, is in refs.
-func (m *memory) referencedLast(key string, until time.Time, refs map[string]bool) bool {
+// referencedLast returns the messages remembered last on key, sent at or
+// before until, when every one of them is in refs, else nil.
+func (m *memory) referencedLast(key string, until time.Time, refs map[string]bool) []*capdoc.Yield {
 	var last time.Time
 	var ids []string
 	for id, y := range m.byID {
@@ -105,18 +105,26 @@ func (m *memory) referencedLast(key string, until time.Time, refs map[string]boo
 		}
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
+	var latest []*capdoc.Yield
 	for _, id := range ids {
 		if !refs[id] {
-			return false
+			return nil
 		}
+		latest = append(latest, m.byID[id])
 	}
-	return len(ids) > 0
+	return latest
 }
 
-// end ends key, whose alert r gave, for a message sent at sent that
-// references r: with a cancel when cancel is set, else by taking its alert
-// out of s. A message on key sent after sent decides instead.
-func (m *memory) end(s *capdoc.Snapshot, r *capdoc.Yield, key string, sent time.Time, cancel bool) {
+// end ends key, whose latest messages are last, for a message sent at sent
+// that references them: with a cancel when cancel is set, else by taking its
+// alert out of s. A message on key sent after sent decides instead. The
+// cancel is the alert as the latest message gave it, at that message's sent
+// time, so that it supersedes the key's item in s (that message's, or an
+// earlier one's) rather than lose to it as an older word: a Cancel that
+// references a story's first message before its Update ended nothing while
+// the Update was served.
+func (m *memory) end(s *capdoc.Snapshot, last []*capdoc.Yield, key string, sent time.Time, cancel bool) {
 	if cur, ok := s.Item(key); ok && cur.Alert.Sent.After(sent) {
 		return
 	}
@@ -124,12 +132,14 @@ func (m *memory) end(s *capdoc.Snapshot, r *capdoc.Yield, key string, sent time.
 		s.Remove(key)
 		return
 	}
-	for _, it := range r.Items {
-		if it.Alert.Key == key {
-			it.Alert = it.Alert.Clone()
-			it.Intent = collectors.IntentCancel
-			s.Put(it)
-			return
+	for _, y := range last {
+		for _, it := range y.Items {
+			if it.Alert.Key == key {
+				it.Alert = it.Alert.Clone()
+				it.Intent = collectors.IntentCancel
+				s.Put(it)
+				return
+			}
 		}
 	}
 }
