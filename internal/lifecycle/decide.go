@@ -89,7 +89,7 @@ func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
 		}
 		return Decision{Why: "older message than the one published"}
 	}
-	hash := a.ContentHash()
+	hash := contentHash(&a, prev)
 	if !prev.Active {
 		if hash == prev.Hash || over {
 			return Decision{Why: "ended, still served"}
@@ -107,6 +107,25 @@ func Decide(prev *Record, it collectors.Item, now time.Time) Decision {
 		return Decision{Record: &r, Why: "back in the feed"}
 	}
 	return Decision{Why: "unchanged"}
+}
+
+// contentHash is the content hash of a, compared with prev's: an effective
+// time equal to the sent time of prev's content is the effective time prev
+// said too (effective defaults to sent, and one equal to sent is not hashed),
+// so content restated at a later sent with that effective time (a KMA issue
+// restated as of a withdrawn change) hashes as prev's did: sent alone is not
+// a change.
+func contentHash(a *alert.Alert, prev *Record) string {
+	hash := a.ContentHash()
+	if hash == prev.Hash || a.Effective == nil || !a.Effective.Equal(prev.Sent) || a.Sent.Equal(prev.Sent) {
+		return hash
+	}
+	b := *a
+	b.Sent = prev.Sent
+	if h := b.ContentHash(); h == prev.Hash {
+		return h
+	}
+	return hash
 }
 
 // Vanished decides for an active key that a successful snapshot poll of its

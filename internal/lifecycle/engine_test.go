@@ -426,3 +426,26 @@ func TestEngineOlderMessageBreaksMisses(t *testing.T) {
 		t.Errorf("published %v: a expired after missing, served, missing (grace 2)", got)
 	}
 }
+
+// Content restated at a later sent time, with its effective time the sent
+// time it was published with, is the same content: effective defaults to
+// sent, and sent alone is not a change. An effective time that moves is.
+func TestRestatedAtALaterSentIsNoChange(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	e, _ := newEngine(t, b, &clock{t0})
+	snap := func(it collectors.Item) collectors.Result { return collectors.Result{Items: []collectors.Item{it}} }
+	it := heat("a", alert.SeverityModerate)
+	e.Handle(ctx, info, snap(it), nil)
+	restated := it
+	restated.Alert.Sent, restated.Alert.Effective = t0.Add(time.Hour), alert.TimePtr(t0)
+	e.Handle(ctx, info, snap(restated), nil)
+	e.Handle(ctx, info, snap(restated), nil)
+	moved := restated
+	moved.Alert.Effective = alert.TimePtr(t0.Add(30 * time.Minute))
+	e.Handle(ctx, info, snap(moved), nil)
+	got, want := changes(published(t, b)), []string{"new kma:a#1", "update kma:a#2"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("published %v, want %v", got, want)
+	}
+}
