@@ -186,14 +186,23 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 	for _, key := range res.Unreadable {
 		unreadable[key] = true
 	}
-	for _, i := range bySent(res.Items) {
-		it := res.Items[i]
+	// Every item is validated before any is decided, so that an alert in
+	// force that fails holds a cancel of its key whatever their order.
+	invalid := map[int]bool{}
+	for i := range res.Items {
+		it := &res.Items[i]
 		if err := it.Alert.Validate(); err != nil {
+			invalid[i] = true
 			e.metrics.Dropped.WithLabelValues(info.Name, collectors.DropInvalid).Inc()
 			e.log.Warn("invalid item dropped", "collector", info.Name, "key", it.Alert.Key, "err", err)
 			if it.Intent == collectors.IntentActive && it.Alert.Key != "" {
 				unreadable[it.Alert.Key] = true // a cancel or expiry unread ends nothing, nor keeps it
 			}
+		}
+	}
+	for _, i := range bySent(res.Items) {
+		it := res.Items[i]
+		if invalid[i] {
 			continue
 		}
 		if it.Intent != collectors.IntentActive && unreadable[it.Alert.Key] {

@@ -449,3 +449,20 @@ func TestRestatedAtALaterSentIsNoChange(t *testing.T) {
 		t.Fatalf("published %v, want %v", got, want)
 	}
 }
+
+// TestEngineCancelBesideInvalidIsHeld: the same when the alert in force
+// beside the cancel is an item that fails Validate, whatever the order of
+// their sent times.
+func TestEngineCancelBesideInvalidIsHeld(t *testing.T) {
+	b, poll := amongOthers(t)
+	poll([]collectors.Item{heat("a", alert.SeverityModerate)})
+	cancel := heat("a", alert.SeverityModerate)
+	cancel.Intent = collectors.IntentCancel
+	bad := heat("a", "") // fails Validate: no severity
+	bad.Alert.Sent = t0.Add(time.Minute)
+	poll([]collectors.Item{cancel, bad})
+	poll([]collectors.Item{bad, cancel})
+	if got := changes(published(t, b)); len(got) != 4 {
+		t.Fatalf("published %v: a key still served in force (unreadably) was ended", got)
+	}
+}
