@@ -223,17 +223,21 @@ func (e *Engine) Handle(ctx context.Context, info collectors.Info, res collector
 		e.apply(ctx, info.Name, Decide(e.recs[it.Alert.Key].record(it.Alert.Key), it, now))
 	}
 	e.flush(ctx)
-	if runErr == nil && res.Snapshot && !e.failed {
+	if !e.failed {
+		// Served, though unreadable, also in a partial run: as a readable
+		// item of one does, it breaks a row of misses.
 		e.keepUnreadable(ctx, info, unreadable, seen)
+	}
+	if runErr == nil && res.Snapshot && !e.failed {
 		e.vanish(ctx, info, seen, now)
 	}
 	e.updateActive()
 }
 
-// keepUnreadable takes the keys of a successful snapshot that the feed
-// still serves but that could not be read, and that no readable item of the
-// poll decided, as seen: an active one missing before starts its count of
-// misses again (Unreadable).
+// keepUnreadable takes the keys of a run (successful or partial) that the
+// feed still serves but that could not be read, and that no readable item
+// of the poll decided, as seen: an active one missing before starts its
+// count of misses again (Unreadable).
 func (e *Engine) keepUnreadable(ctx context.Context, info collectors.Info, unreadable, seen map[string]bool) {
 	for _, key := range slices.Sorted(maps.Keys(unreadable)) {
 		if seen[key] {

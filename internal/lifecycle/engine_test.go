@@ -466,3 +466,25 @@ func TestEngineCancelBesideInvalidIsHeld(t *testing.T) {
 		t.Fatalf("published %v: a key still served in force (unreadably) was ended", got)
 	}
 }
+
+// TestEnginePartialRunUnreadable: a partial run (an error beside its items)
+// that names a key unreadable ends nothing, and, as a readable item of a
+// partial run does, it breaks a row of misses: the alert was served.
+func TestEnginePartialRunUnreadable(t *testing.T) {
+	b := testbus.Open(t)
+	e, _ := newEngine(t, b, &clock{t0})
+	others := []collectors.Item{heat("x", alert.SeverityModerate), heat("y", alert.SeverityModerate), heat("z", alert.SeverityModerate)}
+	poll := func(items []collectors.Item, runErr error, unreadable ...string) {
+		e.Handle(context.Background(), info, collectors.Result{Snapshot: true, Items: append(slices.Clone(items), others...), Unreadable: unreadable}, runErr)
+	}
+	poll([]collectors.Item{heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)}, nil)
+	poll(nil, nil) // a and b missing: one miss each
+	partial := errors.New("1 of 3 documents failed")
+	for range 3 {
+		poll(nil, partial, "kma:a", "kma:b") // served, unreadable, in a partial run
+	}
+	poll(nil, nil) // one miss again, within grace 2
+	if got := changes(published(t, b)); len(got) != 5 {
+		t.Fatalf("published %v: an alert expired without two misses in a row", got)
+	}
+}
