@@ -46,3 +46,27 @@ func TestRestatedIssueIsNoChange(t *testing.T) {
 		t.Errorf("after the withdrawn change, restated: version %d, want 1 (the same warning)", v)
 	}
 }
+
+// A withdrawn issue never seen is a cancel on every poll while it stays in
+// the window: the lifecycle publishes it once (version 1), and a cancel of a
+// key whose last version is a cancel is no change.
+func TestWithdrawnIssueCancelledOnce(t *testing.T) {
+	m := newTestCollector(t, "", "", nil, time.Now()).mapper
+	b := testbus.Open(t)
+	now := time.Date(2026, 8, 1, 18, 0, 0, 0, alert.KST)
+	e := lifecycle.NewEngine(b, b.States(), testbus.Logger(t), lifecycle.NewMetrics(prometheus.NewRegistry()), func() time.Time { return now })
+	if err := e.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const key = "kma:L1050100/12"
+	for range 3 {
+		res, _, err := m.parse(pwnRows(t, "L1050100 0 1 1 202608011100 10"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Handle(context.Background(), collectors.Info{Name: "kma", Kind: "kma", Grace: 2}, res, nil)
+	}
+	if v := e.Version(key); v != 1 {
+		t.Errorf("version %d after three polls of the withdrawn issue, want 1 (one cancel)", v)
+	}
+}
