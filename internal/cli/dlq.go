@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,42 +26,62 @@ type daemonFlags struct {
 
 func addDaemonFlags(fs *flag.FlagSet) daemonFlags {
 	return daemonFlags{
-		config:   fs.String("config", "", "config file, to find the daemon's http.listen"),
+		config:   fs.String("config", "", "config file, to find the daemon's http.listen and the token to send (the first of http.tokens)"),
 		addr:     fs.String("addr", "", "the daemon's HTTP address (default: http.listen of --config, else 127.0.0.1:9750)"),
 		exporter: fs.String("exporter", "", "exporter name"),
 	}
 }
 
-// base returns the daemon's base URL.
-func (f daemonFlags) base() (string, error) {
+// daemonAPI is where the running daemon answers, and the bearer token to
+// send it (the first of the config's http.tokens; none without --config).
+type daemonAPI struct {
+	base, token string
+}
+
+// target finds the daemon: at --addr, else at the http.listen of --config,
+// else at the default address. The token comes from --config, with or
+// without --addr: once http.tokens are configured the daemon answers the
+// operator endpoints only to one of them, loopback included.
+func (f daemonFlags) target() (daemonAPI, error) {
+	var api daemonAPI
 	addr := *f.addr
-	if addr == "" && *f.config != "" {
+	if *f.config != "" {
 		cfg, _, err := config.Load(*f.config, collectors.NewClient(collectors.ClientOptions{}))
 		if err != nil {
-			return "", err
+			return api, err
 		}
-		addr = cfg.HTTP.Listen
+		if addr == "" {
+			addr = cfg.HTTP.Listen
+		}
+		if len(cfg.HTTP.Tokens) > 0 {
+			api.token = cfg.HTTP.Tokens[0].Token
+		}
 	}
 	if addr == "" {
 		addr = config.DefaultListen
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("address %q: %w", addr, err)
+		return api, fmt.Errorf("address %q: %w", addr, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port), nil
+	api.base = "http://" + net.JoinHostPort(host, port)
+	return api, nil
 }
 
 var apiClient = &http.Client{Timeout: 10 * time.Minute}
 
-// call sends a request to the daemon and returns the body of a 2xx answer.
-func call(method, u string) ([]byte, error) {
-	req, err := http.NewRequest(method, u, nil)
+// call sends a request to the daemon at path and returns the body of a 2xx
+// answer.
+func (api daemonAPI) call(method, path string) ([]byte, error) {
+	req, err := http.NewRequest(method, api.base+path, nil)
 	if err != nil {
 		return nil, err
+	}
+	if api.token != "" {
+		req.Header.Set("Authorization", "Bearer "+api.token)
 	}
 	res, err := apiClient.Do(req)
 	if err != nil {
@@ -72,7 +93,11 @@ func call(method, u string) ([]byte, error) {
 		return nil, err
 	}
 	if res.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(body)))
+		msg := fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(body)))
+		if res.StatusCode == http.StatusUnauthorized && api.token == "" {
+			msg += " (give --config FILE: the first of its http.tokens is sent)"
+		}
+		return nil, errors.New(msg)
 	}
 	return body, nil
 }
@@ -95,14 +120,14 @@ func dlqCmd(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "dlq: --exporter NAME is required")
 		return 2
 	}
-	base, err := df.base()
+	api, err := df.target()
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
-	path := base + "/api/v1/dlq/" + url.PathEscape(*df.exporter)
+	path := "/api/v1/dlq/" + url.PathEscape(*df.exporter)
 	if args[0] == "list" {
-		return dlqList(path, stdio)
+		return dlqList(api, path, stdio)
 	}
 	if (*id == "") == !*all {
 		fmt.Fprintln(stdio.Stderr, "dlq replay: give --id ID or --all")
@@ -117,7 +142,7 @@ func dlqCmd(args []string, stdio IO) int {
 	if *force {
 		q.Set("force", "true")
 	}
-	body, err := call(http.MethodPost, path+"/replay?"+q.Encode())
+	body, err := api.call(http.MethodPost, path+"/replay?"+q.Encode())
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "dlq replay:", err)
 		return 1
@@ -144,8 +169,8 @@ func dlqCmd(args []string, stdio IO) int {
 	return 0
 }
 
-func dlqList(path string, stdio IO) int {
-	body, err := call(http.MethodGet, path)
+func dlqList(api daemonAPI, path string, stdio IO) int {
+	body, err := api.call(http.MethodGet, path)
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "dlq list:", err)
 		return 1
@@ -186,12 +211,12 @@ func replayCmd(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, "usage: hazardwire replay --exporter NAME --since 2h [--config FILE | --addr HOST:PORT]")
 		return 2
 	}
-	base, err := df.base()
+	api, err := df.target()
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
-	body, err := call(http.MethodPost, base+"/api/v1/exporters/"+url.PathEscape(*df.exporter)+"/replay?since="+url.QueryEscape(since.String()))
+	body, err := api.call(http.MethodPost, "/api/v1/exporters/"+url.PathEscape(*df.exporter)+"/replay?since="+url.QueryEscape(since.String()))
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "replay:", err)
 		return 1
