@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -64,5 +65,42 @@ exporters:
 	// Without the config, the 401 says how to send a token.
 	if code, _, errs := run(t, "dlq", "list", "--addr", addr, "--exporter", "portal"); code != 1 || !strings.Contains(errs, "401") || !strings.Contains(errs, "--config") {
 		t.Errorf("dlq list without a token: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestStrayArgumentsAreUsageErrors: an argument a command does not take is
+// named and refused (exit 2), not silently ignored: check --config a.yaml
+// b.yaml must not say ok having read only a.yaml.
+func TestStrayArgumentsAreUsageErrors(t *testing.T) {
+	good := writeConfig(t, "collectors: []\n")
+	for _, args := range [][]string{
+		{"check", "--config", good, "other.yaml"},
+		{"run", "--config", good, "other.yaml"},
+		{"dlq", "list", "--exporter", "portal", "--addr", "127.0.0.1:1", "extra"},
+		{"dlq", "replay", "--exporter", "portal", "--addr", "127.0.0.1:1", "--all", "extra"},
+		{"replay", "--exporter", "portal", "--addr", "127.0.0.1:1", "--since", "1h", "extra"},
+	} {
+		// The context is ended: a run that ignored the stray argument
+		// stops at once instead of running the daemon.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var outb, errb bytes.Buffer
+		code := Main(ctx, args, IO{Stdout: &outb, Stderr: &errb})
+		out, errs := outb.String(), errb.String()
+		if code != 2 || !strings.Contains(errs, `"`+args[len(args)-1]+`"`) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 naming the stray argument", args, code, out, errs)
+		}
+	}
+}
+
+// TestCollectTakesFlagsAfterTheName: collect NAME --config FILE works as
+// collect --config FILE NAME does.
+func TestCollectTakesFlagsAfterTheName(t *testing.T) {
+	cfg := writeConfig(t, "collectors:\n  - {name: a, kind: cap, url: \"https://example.org/cap.xml\"}\n")
+	if code, _, errs := run(t, "collect", "zzz", "--config", cfg); code != 1 || !strings.Contains(errs, `no collector "zzz"`) {
+		t.Errorf("collect zzz --config: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := run(t, "collect", "--config", cfg, "a", "b"); code != 2 || !strings.Contains(errs, `"b"`) {
+		t.Errorf("collect with two names: exit %d, stderr %q", code, errs)
 	}
 }

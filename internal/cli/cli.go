@@ -104,3 +104,13 @@ func logFlags(fs *flag.FlagSet, w io.Writer) func() (*slog.Logger, error) {
 func parse(fs *flag.FlagSet, args []string) bool {
 	return fs.Parse(args) == nil
 }
+
+// noArgs reports whether fs was given no argument beside its flags, and
+// names the first one otherwise: a command must not ignore what it was told.
+func noArgs(fs *flag.FlagSet, stdio IO) bool {
+	if fs.NArg() == 0 {
+		return true
+	}
+	fmt.Fprintf(stdio.Stderr, "%s: unexpected argument %q (it takes flags only)\n", fs.Name(), fs.Arg(0))
+	return false
+}

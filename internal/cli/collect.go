@@ -30,16 +30,24 @@ func collectCmd(ctx context.Context, args []string, stdio IO) int {
 	if !parse(fs, args) {
 		return 2
 	}
+	// NAME may come before the flags, too.
+	name := fs.Arg(0)
+	if fs.NArg() > 0 && !parse(fs, fs.Args()[1:]) {
+		return 2
+	}
 	log, err := logger()
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 2
 	}
-	if *file == "" || fs.NArg() != 1 {
+	if name != "" && fs.NArg() > 0 {
+		fmt.Fprintf(stdio.Stderr, "collect: unexpected argument %q (it takes one collector NAME)\n", fs.Arg(0))
+		return 2
+	}
+	if *file == "" || name == "" {
 		fmt.Fprintln(stdio.Stderr, "usage: hazardwire collect --config FILE NAME")
 		return 2
 	}
-	name := fs.Arg(0)
 	built, err := loadAndBuild(*file)
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, err)

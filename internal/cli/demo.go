@@ -17,7 +17,7 @@ func demoCmd(ctx context.Context, args []string, stdio IO) int {
 	if err := fs.Set("log-level", "warn"); err != nil {
 		return 2
 	}
-	if !parse(fs, args) {
+	if !parse(fs, args) || !noArgs(fs, stdio) {
 		return 2
 	}
 	log, err := logger()

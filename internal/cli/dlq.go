@@ -113,7 +113,7 @@ func dlqCmd(args []string, stdio IO) int {
 	id := fs.String("id", "", "replay: the alert id of one dead letter")
 	all := fs.Bool("all", false, "replay: every dead letter of the exporter")
 	force := fs.Bool("force", false, "replay: also those whose key has had a newer version published since")
-	if !parse(fs, args[1:]) {
+	if !parse(fs, args[1:]) || !noArgs(fs, stdio) {
 		return 2
 	}
 	if *df.exporter == "" {
@@ -204,7 +204,7 @@ func replayCmd(args []string, stdio IO) int {
 	fs.SetOutput(stdio.Stderr)
 	df := addDaemonFlags(fs)
 	since := fs.Duration("since", 0, "resend what the stream holds since this long ago (e.g. 2h)")
-	if !parse(fs, args) {
+	if !parse(fs, args) || !noArgs(fs, stdio) {
 		return 2
 	}
 	if *df.exporter == "" || *since <= 0 {

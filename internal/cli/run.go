@@ -16,7 +16,7 @@ func runCmd(ctx context.Context, args []string, stdio IO) int {
 	fs.SetOutput(stdio.Stderr)
 	file := fs.String("config", "", "config file (YAML)")
 	logger := logFlags(fs, stdio.Stderr)
-	if !parse(fs, args) {
+	if !parse(fs, args) || !noArgs(fs, stdio) {
 		return 2
 	}
 	log, err := logger()
@@ -70,7 +70,7 @@ func checkCmd(args []string, stdio IO) int {
 	fs.SetOutput(stdio.Stderr)
 	file := fs.String("config", "", "config file (YAML)")
 	fetch := fs.Bool("fetch", false, "also fetch every collector once and print what it would publish")
-	if !parse(fs, args) {
+	if !parse(fs, args) || !noArgs(fs, stdio) {
 		return 2
 	}
 	if *file == "" {
