@@ -104,3 +104,21 @@ func TestCollectTakesFlagsAfterTheName(t *testing.T) {
 		t.Errorf("collect with two names: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestUsageNamesEveryFlag: the usage (hazardwire --help) names every flag
+// each command takes.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	_, usageText, _ := run(t, "--help")
+	for _, cmd := range [][]string{{"run"}, {"check"}, {"collect"}, {"demo"}, {"dlq", "list"}, {"dlq", "replay"}, {"replay"}} {
+		_, _, errs := run(t, append(cmd, "-h")...)
+		for _, line := range strings.Split(errs, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || !strings.HasPrefix(line, "  -") {
+				continue
+			}
+			if name := "-" + f[0]; !strings.Contains(usageText, name) {
+				t.Errorf("%s takes %s; the usage does not say so", strings.Join(cmd, " "), name)
+			}
+		}
+	}
+}

@@ -33,7 +33,9 @@ Usage:
                                             validate the config; exit 1 with file:line:col errors;
                                             --fetch also polls every collector once and says what it would publish
   hazardwire collect --config FILE NAME     fetch and normalize one collector once; print alerts as JSON lines
-  hazardwire demo    [--duration D]         everything in one process on bundled recorded feeds
+  hazardwire demo    [--duration D] [--listen ADDR]
+                                            everything in one process on bundled recorded feeds;
+                                            metrics and health at ADDR (default 127.0.0.1:9750)
   hazardwire config  sample [KIND]          print the sample config of a kind (all kinds without KIND)
   hazardwire config  schema                 print the config's JSON Schema (configs/hazardwire.schema.json)
   hazardwire dlq     list --exporter NAME   list an exporter's dead letters (asks the running daemon)
@@ -44,6 +46,8 @@ Usage:
   hazardwire version                        print the version
 
 run, collect and demo also take --log-format text|json and --log-level debug|info|warn|error
+dlq and replay ask the daemon at --addr HOST:PORT, else at the http.listen of --config FILE
+(whose first http.tokens entry they send), else at 127.0.0.1:9750
 `
 
 // Main runs the subcommand in args and returns the exit code.
