@@ -122,3 +122,20 @@ func TestUsageNamesEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaySaysWhatIsMissing: replay names the flag that is missing or
+// wrong, as dlq does.
+func TestReplaySaysWhatIsMissing(t *testing.T) {
+	if code, _, errs := run(t, "replay", "--since", "2h"); code != 2 || !strings.Contains(errs, "--exporter NAME is required") {
+		t.Errorf("replay without --exporter: exit %d, stderr %q", code, errs)
+	}
+	for _, since := range []string{"", "--since=0s", "--since=-1h"} {
+		args := []string{"replay", "--exporter", "portal"}
+		if since != "" {
+			args = append(args, since)
+		}
+		if code, _, errs := run(t, args...); code != 2 || !strings.Contains(errs, "--since") || !strings.Contains(errs, "above 0") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}

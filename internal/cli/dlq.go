@@ -207,8 +207,13 @@ func replayCmd(args []string, stdio IO) int {
 	if !parse(fs, args) || !noArgs(fs, stdio) {
 		return 2
 	}
-	if *df.exporter == "" || *since <= 0 {
-		fmt.Fprintln(stdio.Stderr, "usage: hazardwire replay --exporter NAME --since 2h [--config FILE | --addr HOST:PORT]")
+	const use = "usage: hazardwire replay --exporter NAME --since 2h [--config FILE | --addr HOST:PORT]"
+	if *df.exporter == "" {
+		fmt.Fprintln(stdio.Stderr, "replay: --exporter NAME is required\n"+use)
+		return 2
+	}
+	if *since <= 0 {
+		fmt.Fprintf(stdio.Stderr, "replay: --since %s: want a duration above 0, such as 2h\n%s\n", *since, use)
 		return 2
 	}
 	api, err := df.target()
