@@ -139,3 +139,12 @@ func TestReplaySaysWhatIsMissing(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownSubcommandIsNamed: dlq and config name an unknown subcommand.
+func TestUnknownSubcommandIsNamed(t *testing.T) {
+	for _, args := range [][]string{{"dlq", "lst"}, {"config", "sampel"}, {"config", "schema", "webhook"}} {
+		if code, _, errs := run(t, args...); code != 2 || !strings.Contains(errs, `"`+args[len(args)-1]+`"`) || !strings.Contains(errs, "usage:") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}

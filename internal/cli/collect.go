@@ -105,6 +105,13 @@ func configCmd(args []string, stdio IO) int {
 		return 0
 	}
 	if len(args) == 0 || args[0] != "sample" || len(args) > 2 {
+		switch {
+		case len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
+		case args[0] != "sample" && args[0] != "schema":
+			fmt.Fprintf(stdio.Stderr, "config: unknown subcommand %q\n", args[0])
+		default:
+			fmt.Fprintf(stdio.Stderr, "config %s: unexpected argument %q\n", args[0], args[len(args)-1])
+		}
 		fmt.Fprintln(stdio.Stderr, "usage: hazardwire config sample [KIND] | hazardwire config schema")
 		return 2
 	}

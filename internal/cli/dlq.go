@@ -104,6 +104,9 @@ func (api daemonAPI) call(method, path string) ([]byte, error) {
 
 func dlqCmd(args []string, stdio IO) int {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
+		if len(args) > 0 && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+			fmt.Fprintf(stdio.Stderr, "dlq: unknown subcommand %q\n", args[0])
+		}
 		fmt.Fprintln(stdio.Stderr, "usage: hazardwire dlq list|replay --exporter NAME [--config FILE | --addr HOST:PORT] [--id ID | --all] [--force]")
 		return 2
 	}
