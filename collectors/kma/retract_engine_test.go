@@ -14,18 +14,26 @@ import (
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
-// A change that comes already withdrawn leaves the issue before it in
-// force, restated as of the withdrawal: the same warning, whose effective
-// time is its own sent time as published. Through the lifecycle engine on a
-// real bus that is no change: `sent` alone is not material (DESIGN.md §3).
-func TestRestatedIssueIsNoChange(t *testing.T) {
-	m := newTestCollector(t, "", "", nil, time.Now()).mapper
+// newEngine is a lifecycle engine on a fresh bus, its clock at 18:00 KST on
+// the day of the test rows.
+func newEngine(t *testing.T) *lifecycle.Engine {
+	t.Helper()
 	b := testbus.Open(t)
 	now := time.Date(2026, 8, 1, 18, 0, 0, 0, alert.KST)
 	e := lifecycle.NewEngine(b, b.States(), testbus.Logger(t), lifecycle.NewMetrics(prometheus.NewRegistry()), func() time.Time { return now })
 	if err := e.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+// A change that comes already withdrawn leaves the issue before it in
+// force, restated as of the withdrawal: the same warning, whose effective
+// time is its own sent time as published. Through the lifecycle engine on a
+// real bus that is no change: `sent` alone is not material (DESIGN.md §3).
+func TestRestatedIssueIsNoChange(t *testing.T) {
+	m := newTestCollector(t, "", "", nil, time.Now()).mapper
+	e := newEngine(t)
 	const key = "kma:L1050100/12"
 	poll := func(rows ...string) {
 		t.Helper()
@@ -52,12 +60,7 @@ func TestRestatedIssueIsNoChange(t *testing.T) {
 // key whose last version is a cancel is no change.
 func TestWithdrawnIssueCancelledOnce(t *testing.T) {
 	m := newTestCollector(t, "", "", nil, time.Now()).mapper
-	b := testbus.Open(t)
-	now := time.Date(2026, 8, 1, 18, 0, 0, 0, alert.KST)
-	e := lifecycle.NewEngine(b, b.States(), testbus.Logger(t), lifecycle.NewMetrics(prometheus.NewRegistry()), func() time.Time { return now })
-	if err := e.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e := newEngine(t)
 	const key = "kma:L1050100/12"
 	for range 3 {
 		res, _, err := m.parse(pwnRows(t, "L1050100 0 1 1 202608011100 10"), nil)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -133,11 +134,17 @@ func runAsync(t *testing.T, yaml string) (*daemon.Daemon, chan error) {
 // runCancel is runAsync that also returns the cancel that stops the daemon.
 func runCancel(t *testing.T, yaml string) (*daemon.Daemon, context.CancelFunc, chan error) {
 	t.Helper()
+	return runLogged(t, yaml, testbus.Logger(t))
+}
+
+// runLogged is runCancel with the daemon's logger.
+func runLogged(t *testing.T, yaml string, log *slog.Logger) (*daemon.Daemon, context.CancelFunc, chan error) {
+	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml), os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Registry: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -393,28 +393,17 @@ func TestLeaseLostDuringStart(t *testing.T) {
 	url := testbus.External(t)
 	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(hook.Close)
-	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
-http: {listen: "127.0.0.1:0"}
-exporters:
-  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
-`, url, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")))), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The state loaded, the exporters not started yet: the start stalls.
 	stall := stallOn{Handler: testbus.Logger(t).Handler(), msg: "lifecycle state loaded",
 		reached: make(chan struct{}), release: make(chan struct{}), once: new(sync.Once)}
 	var freed sync.Once
 	free := func() { freed.Do(func() { close(stall.release) }) }
-	t.Cleanup(free)
-	d, err := daemon.New(cfg, daemon.Options{Logger: slog.New(stall), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { free(); cancel(); <-done })
+	d, _, done := runLogged(t, fmt.Sprintf(`bus: {url: %q, lease_ttl: 3s, max_bytes: 64MiB}
+http: {listen: "127.0.0.1:0"}
+exporters:
+  - {name: portal, kind: webhook, url: %q, secret: "whsec_%s"}
+`, url, hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))), slog.New(stall))
+	t.Cleanup(free) // before the daemon's cleanup, which waits for its stop
 	select {
 	case <-stall.reached:
 	case err := <-done:
