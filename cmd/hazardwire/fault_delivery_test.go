@@ -22,7 +22,7 @@ func TestFaultPartner(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test runs the binary")
 	}
-	b := fkNewBurst(200)
+	b := fkNewBurst(*fkAlerts)
 	p := fkStartPartner(t)
 	p.setMode(fk500)
 	dir := t.TempDir()
@@ -81,9 +81,9 @@ func TestFaultKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test runs the binary")
 	}
-	b := fkNewBurst(200)
+	b := fkNewBurst(*fkAlerts)
 	p := fkStartPartner(t)
-	p.setDelay(20 * time.Millisecond) // keep deliveries in flight long enough to be cut
+	p.setDelay(*fkDelay) // keep deliveries in flight long enough to be cut
 	dir := t.TempDir()
 	config := fkConfig(t, dir, fkOptions{feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4})
 
@@ -227,9 +227,9 @@ func TestFaultExternalNATS(t *testing.T) {
 	port := fkFreePort(t)
 	n := fkStartNATS(t, bin, store, port)
 
-	b := fkNewBurst(200)
+	b := fkNewBurst(*fkAlerts)
 	p := fkStartPartner(t)
-	p.setDelay(20 * time.Millisecond)
+	p.setDelay(*fkDelay)
 	dir := t.TempDir()
 	config := fkConfig(t, dir, fkOptions{busURL: fmt.Sprintf("nats://127.0.0.1:%d", port),
 		feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4})
@@ -288,9 +288,9 @@ func TestFaultStandbyTakesOver(t *testing.T) {
 	port := fkFreePort(t)
 	fkStartNATS(t, bin, t.TempDir(), port)
 
-	b := fkNewBurst(200)
+	b := fkNewBurst(*fkAlerts)
 	p := fkStartPartner(t)
-	p.setDelay(20 * time.Millisecond) // keep deliveries in flight long enough to be cut
+	p.setDelay(*fkDelay) // keep deliveries in flight long enough to be cut
 	config := fkConfig(t, t.TempDir(), fkOptions{busURL: fmt.Sprintf("nats://127.0.0.1:%d", port), busExtra: "  lease_ttl: 3s\n",
 		feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4})
 
@@ -327,9 +327,9 @@ func TestFaultReload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test runs the binary")
 	}
-	b := fkNewBurst(200)
+	b := fkNewBurst(*fkAlerts)
 	p := fkStartPartner(t)
-	p.setDelay(20 * time.Millisecond)
+	p.setDelay(*fkDelay)
 	dir := t.TempDir()
 	// A long attempt timeout: a retry after a slow answer (a loaded
 	// machine) would be a repeat, and this test allows none.

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,18 @@ import (
 	"github.com/hazardwire/hazardwire/exporters/webhook"
 )
 
+// The suite's sizes and timings, so that it can be run again with others
+// without editing it, e.g.
+//
+//	go test -run Fault -v ./cmd/hazardwire -args -fault.alerts=2000 -fault.delay=5ms -fault.kills=6
+var (
+	fkAlerts = flag.Int("fault.alerts", 200, "alerts in the burst of each delivery fault test")
+	fkDelay  = flag.Duration("fault.delay", 20*time.Millisecond,
+		"the partner's delay before each answer, in the tests that keep deliveries in flight to cut them")
+	fkKills = flag.Int("fault.kills", 3, "SIGKILLs at random moments in each stage of TestFaultKillAnywhere (of the daemon) and TestFaultNATSKillAnywhere (of nats-server)")
+	fkSeed  = flag.Uint64("fault.seed", 0, "seed of TestFaultKillAnywhere's kill moments (0: from the clock; the test logs the one it used)")
+)
+
 // fkSecretKey signs every fault-suite delivery.
 var fkSecretKey = []byte("fault-suite-key-0123456789abcdef")
 
@@ -48,9 +61,10 @@ type fkBurst struct {
 	n  int
 	t0 time.Time
 
-	mu    sync.Mutex
-	stage int
-	polls int
+	mu      sync.Mutex
+	stage   int
+	polls   int // requests
+	answers int // answers written in full
 }
 
 func fkNewBurst(n int) *fkBurst {
@@ -137,6 +151,28 @@ func (b *fkBurst) pollCount() int {
 	return b.polls
 }
 
+// awaitPoll waits until the feed has answered more than polls polls,
+// looking every millisecond (fkWait's 50 ms would blur a kill's moment).
+func (b *fkBurst) awaitPoll(t *testing.T, d *fkDaemon, polls int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for b.answered() <= polls {
+		if d.exited() {
+			t.Fatalf("daemon exited (%v) while waiting for a poll", d.cmd.ProcessState)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out after 30s waiting for a poll")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (b *fkBurst) answered() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.answers
+}
+
 func (b *fkBurst) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	b.mu.Lock()
 	stage := b.stage
@@ -154,6 +190,9 @@ func (b *fkBurst) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	_, _ = io.WriteString(w, `{"type":"FeatureCollection","features":[`+strings.Join(features, ",")+`]}`)
+	b.mu.Lock()
+	b.answers++
+	b.mu.Unlock()
 }
 
 // feature is item i as of stage s: NEW, then CON (a new headline), then CAN.
