@@ -286,3 +286,10 @@ func (a *Alert) EventType() string {
 
 // EventSource is the CloudEvents source of the changes of a collector.
 func EventSource(source string) string { return "/hazardwire/collectors/" + source }
+
+// PreviousSeqHeader is the bus header of an update: the stream sequence of
+// its key's version before it. An exporter whose filter the update fails
+// reads that version, and sends the update anyway when that version passed:
+// the partner holds it, and must hear that the alert left its place or fell
+// below its severity rather than keep it until the end.
+const PreviousSeqHeader = "Hazardwire-Previous-Seq"

@@ -15,8 +15,8 @@ import (
 // not hold back a cancel or an expire: the end of an alert always reaches a
 // partner that takes its hazard, status and source, even when the version
 // the partner holds was in its place and the last one (of which the end is
-// built) was not. An update that no longer passes is not sent: the partner
-// keeps the version it has until the end.
+// built) was not. An update that no longer passes is sent when the version
+// before it passed (Runner.leaving), which the filter alone cannot know.
 type Filter struct {
 	// Hazards lists the hazards delivered (empty: all).
 	Hazards []alert.Hazard `yaml:"hazards"`
@@ -109,8 +109,9 @@ func (f *Filter) why(a *alert.Alert) (string, bool) {
 		return "sources", false
 	}
 	// The filter keeps no memory of what it let through: a version moved
-	// out of the partner's place may have followed one inside it, and the
-	// end is built from the last version.
+	// out of the partner's place may have followed one inside it (the
+	// runner sends that update, Runner.leaving), and the end is built from
+	// the last version.
 	if !ending && !f.where(a) {
 		return "where", false
 	}

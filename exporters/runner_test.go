@@ -646,3 +646,60 @@ func TestMaxAttempts(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateLeavingTheFilterIsSent: an update that fails the filter is sent
+// when the version before it passed (the partner holds that one: the alert
+// fell below its severity, or left its place), and not otherwise; an update
+// whose previous version is no longer on the stream is sent, one published
+// without the header (before updates carried it) is not.
+func TestUpdateLeavingTheFilterIsSent(t *testing.T) {
+	forModes(t, func(t *testing.T, md mode) {
+		p := &partner{tries: map[string]int{}}
+		r := start(t, md, p, exporters.Filter{MinSeverity: alert.SeveritySevere, Geocodes: map[string][]string{"UGC": {"TXZ"}}})
+		in := func(zone string) func(*alert.Alert) {
+			return func(a *alert.Alert) {
+				a.Areas = []alert.Area{{Description: zone, Geocodes: map[string][]string{"UGC": {zone}}}}
+			}
+		}
+		moderate := func(a *alert.Alert) { a.Severity = alert.SeverityModerate }
+		seq := map[string]uint64{}
+		publish := func(a *alert.Alert, previous string) {
+			t.Helper()
+			c, err := bus.Encode(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Previous = seq[previous]
+			if previous == "gone" {
+				c.Previous = 1 << 40
+			}
+			stored, errs := r.b.PublishAll(context.Background(), []bus.Encoded{c})
+			if errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+			seq[a.ID] = stored[0].Seq
+		}
+		publish(change("a", 1, alert.ChangeNew, in("TXZ001")), "")
+		publish(change("a", 2, alert.ChangeUpdate, in("TXZ001"), moderate), "a#1") // falls below: sent
+		publish(change("a", 3, alert.ChangeUpdate, in("TXZ001"), moderate), "a#2") // still below: not
+		publish(change("a", 4, alert.ChangeCancel, in("TXZ001"), moderate), "")    // the end: sent
+		publish(change("b", 1, alert.ChangeNew, in("OKZ001")), "")
+		publish(change("b", 2, alert.ChangeUpdate, in("OKZ001")), "b#1") // never in: not
+		publish(change("b", 3, alert.ChangeUpdate, in("TXZ002")), "b#2") // comes in: sent
+		publish(change("c", 2, alert.ChangeUpdate, in("TXZ001"), moderate), "")
+		publish(change("d", 2, alert.ChangeUpdate, in("TXZ001"), moderate), "gone")
+		publish(change("e", 1, alert.ChangeNew, in("TXZ003")), "")
+		publish(change("e", 2, alert.ChangeUpdate, in("OKZ003")), "e#1") // leaves the place: sent
+
+		want := []string{"a#1", "a#2", "a#4", "b#3", "d#2", "e#1", "e#2"}
+		waitFor(t, "the deliveries", func() bool { return len(p.ids()) >= len(want) })
+		waitFor(t, "four filtered", func() bool {
+			return testutil.ToFloat64(r.metrics.Deliveries.WithLabelValues("p1", exporters.ResultFiltered)) == 4
+		})
+		got := p.ids()
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("delivered %v, want %v", got, want)
+		}
+	})
+}

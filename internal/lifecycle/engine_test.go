@@ -488,3 +488,38 @@ func TestEnginePartialRunUnreadable(t *testing.T) {
 		t.Fatalf("published %v: an alert expired without two misses in a row", got)
 	}
 }
+
+// TestEngineUpdateNamesItsPrevious: an update carries the stream sequence
+// of its key's version before it (alert.PreviousSeqHeader), across a
+// restart too, so that an exporter can tell whether its partner holds that
+// version; a new alert and an end carry none.
+func TestEngineUpdateNamesItsPrevious(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	c := &clock{t0}
+	e, _ := newEngine(t, b, c)
+	snap := func(items ...collectors.Item) collectors.Result {
+		return collectors.Result{Snapshot: true, Items: items}
+	}
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate)), nil)
+	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere)), nil)
+	e, _ = newEngine(t, b, c) // a restart: the sequence comes from the record
+	e.Handle(ctx, info, snap(heat("a", alert.SeverityExtreme)), nil)
+	c.t = t0.Add(4 * time.Hour)
+	e.Sweep(ctx)
+
+	st, err := b.JetStream().Stream(ctx, bus.StreamAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "1", "2", ""} // new, update, update, expire
+	for i, w := range want {
+		m, err := st.GetMsg(ctx, uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get(alert.PreviousSeqHeader); got != w {
+			t.Errorf("change %d (%s): %s = %q, want %q", i+1, m.Header.Get("ce-type"), alert.PreviousSeqHeader, got, w)
+		}
+	}
+}

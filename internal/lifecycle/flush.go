@@ -252,6 +252,9 @@ func (e *Engine) encode(p *pending) {
 			e.fail(p, i, "publish", err)
 			continue
 		}
+		if q.d.Publish.Change == alert.ChangeUpdate && q.d.Record != nil && len(q.d.Record.Seqs) > 0 {
+			c.Previous = q.d.Record.Seqs[len(q.d.Record.Seqs)-1] // not yet appended to: acknowledged does that
+		}
 		p.changes = append(p.changes, c)
 		p.pubIndex = append(p.pubIndex, i)
 		p.encoded[i] = c.Data
