@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -42,6 +43,9 @@ type Change struct {
 	Alert alert.Alert
 	// Body is the change exactly as published.
 	Body []byte
+	// Previous, on an update, is the sequence of its key's version before
+	// it (alert.PreviousSeqHeader); 0 when not known.
+	Previous uint64
 }
 
 // Follow calls fn for every change on the alert stream from sequence from
@@ -80,7 +84,8 @@ func (b *Bus) Follow(ctx context.Context, from uint64, fn func(Change) error) er
 		if err := json.Unmarshal(m.Data(), &a); err != nil {
 			continue
 		}
-		if err := fn(Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a, Body: m.Data()}); err != nil {
+		previous, _ := strconv.ParseUint(m.Headers().Get(alert.PreviousSeqHeader), 10, 64)
+		if err := fn(Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a, Body: m.Data(), Previous: previous}); err != nil {
 			return err
 		}
 	}

@@ -16,7 +16,7 @@ import (
 // partner that takes its hazard, status and source, even when the version
 // the partner holds was in its place and the last one (of which the end is
 // built) was not. An update that no longer passes is sent when the version
-// before it passed (Runner.leaving), which the filter alone cannot know.
+// before it passed (Leaving).
 type Filter struct {
 	// Hazards lists the hazards delivered (empty: all).
 	Hazards []alert.Hazard `yaml:"hazards"`
@@ -109,13 +109,34 @@ func (f *Filter) why(a *alert.Alert) (string, bool) {
 		return "sources", false
 	}
 	// The filter keeps no memory of what it let through: a version moved
-	// out of the partner's place may have followed one inside it (the
-	// runner sends that update, Runner.leaving), and the end is built from
-	// the last version.
+	// out of the partner's place may have followed one inside it (that
+	// update is sent, Leaving), and the end is built from the last version.
 	if !ending && !f.where(a) {
 		return "where", false
 	}
 	return "", true
+}
+
+// Leaving reports whether update a, which fails the filter, is sent anyway
+// because the version before it passed: the partner holds that version,
+// and must hear that the alert moved out of its place or fell below its
+// severity rather than keep it until the end. Later updates outside the
+// filter are not sent; the end always is. previous is the stream sequence
+// of that version (alert.PreviousSeqHeader; 0: not known, as for changes
+// published before updates carried it), and read reads it (nil, nil when it
+// is no longer on the stream). A version that cannot be read counts as
+// having passed: a partner may be told of an alert it never had, as with
+// ends, but is never left holding one. An error from read is returned with
+// true, for the caller to log (or, when stopping, to leave the change).
+func (f *Filter) Leaving(a *alert.Alert, previous uint64, read func(seq uint64) (*alert.Alert, error)) (bool, error) {
+	if a.Change != alert.ChangeUpdate || previous == 0 {
+		return false, nil
+	}
+	p, err := read(previous)
+	if err != nil || p == nil || p.Key != a.Key {
+		return true, err
+	}
+	return f.Match(p), nil
 }
 
 // where applies the region and geocode rules.

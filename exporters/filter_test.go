@@ -1,6 +1,7 @@
 package exporters
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -134,6 +135,54 @@ func TestFilterEndReachesPartnerThatHadTheAlert(t *testing.T) {
 				if rule, ok := tt.f.why(a); ok != tt.want[i] {
 					t.Errorf("version %d (%s): match = %v (rule %q), want %v", i+1, a.Change, ok, rule, tt.want[i])
 				}
+			}
+		})
+	}
+}
+
+// TestFilterLeaving: an update failing the filter is sent when the version
+// it names passed, or cannot be read (gone, another key's, or a read
+// error, which is returned for the caller to log); not when that version
+// failed too, when it names none, or when the change is not an update.
+func TestFilterLeaving(t *testing.T) {
+	f := Filter{Region: Region{BBox: []float64{126.8, 37.4, 127.2, 37.7}}}
+	if err := f.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	busan := &alert.Geometry{Type: "Polygon", Polygons: [][][][2]float64{{{{129.0, 35.1}, {129.1, 35.1}, {129.1, 35.2}, {129.0, 35.2}, {129.0, 35.1}}}}}
+	update := func() *alert.Alert { // outside the region
+		return filterAlert(func(a *alert.Alert) { a.Change = alert.ChangeUpdate; a.Geometry = busan })
+	}
+	if f.Match(update()) {
+		t.Fatal("the update passes the filter")
+	}
+	in := filterAlert(func(a *alert.Alert) { a.Geometry = seoul })
+	out := filterAlert(func(a *alert.Alert) { a.Geometry = busan })
+	other := filterAlert(func(a *alert.Alert) { a.Key = "kma:other"; a.Geometry = seoul })
+	broken := errors.New("bus down")
+	reads := func(a *alert.Alert, err error) func(uint64) (*alert.Alert, error) {
+		return func(uint64) (*alert.Alert, error) { return a, err }
+	}
+	for _, tt := range []struct {
+		name     string
+		a        *alert.Alert
+		previous uint64
+		read     func(uint64) (*alert.Alert, error)
+		want     bool
+		wantErr  error
+	}{
+		{"previous passed", update(), 7, reads(in, nil), true, nil},
+		{"previous failed too", update(), 7, reads(out, nil), false, nil},
+		{"previous gone", update(), 7, reads(nil, nil), true, nil},
+		{"previous another key's", update(), 7, reads(other, nil), true, nil},
+		{"read failed", update(), 7, reads(nil, broken), true, broken},
+		{"no previous named", update(), 0, reads(in, nil), false, nil},
+		{"a new alert", filterAlert(func(a *alert.Alert) { a.Change = alert.ChangeNew }), 7, reads(in, nil), false, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := f.Leaving(tt.a, tt.previous, tt.read)
+			if got != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("Leaving = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}

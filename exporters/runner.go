@@ -446,56 +446,35 @@ func (r *Runner) receive(m jetstream.Msg) bool {
 	return true
 }
 
-// leaving reports whether an update that fails the filter follows a version
-// that passed it (alert.PreviousSeqHeader): the partner holds that version,
-// and must hear that the alert moved out of its place or fell below its
-// severity, rather than keep it until the end. Later updates outside the
-// filter are not sent; the end always is (Filter). When the previous
-// version cannot be read (aged out of the stream, or the bus failing) the
-// update is sent: a partner may be told of an alert it never had, as with
-// ends, but is never left holding one. An error means the runner is
-// stopping and the change is left for the next start.
+// leaving reports whether an update that fails the filter is sent anyway
+// (Filter.Leaving), reading its previous version from the stream. An error
+// means the runner is stopping and the change is left for the next start.
 func (r *Runner) leaving(m jetstream.Msg, a *alert.Alert) (bool, error) {
-	if a.Change != alert.ChangeUpdate {
-		return false, nil
-	}
-	v := m.Headers().Get(alert.PreviousSeqHeader)
-	if v == "" {
-		return false, nil // published before updates carried it
-	}
-	prev, err := strconv.ParseUint(v, 10, 64)
-	if err != nil || prev == 0 {
-		r.log.Warn("an update's previous sequence is not a number; it is sent", "id", a.ID, alert.PreviousSeqHeader, v)
-		return true, nil
-	}
-	ctx, cancel := context.WithTimeout(r.reading, 10*time.Second)
-	defer cancel()
-	if r.stream == nil {
-		if r.stream, err = r.js.Stream(ctx, r.cfg.Stream); err != nil {
-			r.stream = nil
-			return r.unknownPrevious(a, prev, err)
+	previous, _ := strconv.ParseUint(m.Headers().Get(alert.PreviousSeqHeader), 10, 64)
+	leaving, err := r.cfg.Filter.Leaving(a, previous, func(seq uint64) (*alert.Alert, error) {
+		ctx, cancel := context.WithTimeout(r.reading, 10*time.Second)
+		defer cancel()
+		if r.stream == nil {
+			s, err := r.js.Stream(ctx, r.cfg.Stream)
+			if err != nil {
+				return nil, err
+			}
+			r.stream = s
 		}
-	}
-	msg, err := r.stream.GetMsg(ctx, prev)
+		msg, err := r.stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return r.cfg.Decoded.Get(msg.Header.Get(jetstream.MsgIDHeader), msg.Data)
+	})
 	if err != nil {
-		return r.unknownPrevious(a, prev, err)
+		if r.reading.Err() != nil {
+			return false, r.reading.Err()
+		}
+		r.log.Warn("reading an update's previous version failed; the update is sent", "id", a.ID, "previous_seq", previous, "err", err)
 	}
-	p, err := r.cfg.Decoded.Get(msg.Header.Get(jetstream.MsgIDHeader), msg.Data)
-	if err != nil || p.Key != a.Key {
-		r.log.Warn("an update's previous version is not the key's; it is sent", "id", a.ID, "previous_seq", prev)
-		return true, nil
-	}
-	return r.cfg.Filter.Match(p), nil
-}
-
-// unknownPrevious decides an update whose previous version could not be
-// read: sent, unless the runner is stopping.
-func (r *Runner) unknownPrevious(a *alert.Alert, prev uint64, err error) (bool, error) {
-	if r.reading.Err() != nil {
-		return false, r.reading.Err()
-	}
-	if !errors.Is(err, jetstream.ErrMsgNotFound) {
-		r.log.Warn("reading an update's previous version failed; the update is sent", "id", a.ID, "previous_seq", prev, "err", err)
-	}
-	return true, nil
+	return leaving, nil
 }

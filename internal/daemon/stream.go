@@ -11,6 +11,7 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/exporters"
 )
 
 // serveVersions is GET /api/v1/alerts/{key}: every version of one alert
@@ -124,7 +125,7 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if !f.Match(&c.Alert) {
+			if !f.Match(&c.Alert) && !leaving(ctx, b, &f, c) {
 				continue
 			}
 			data, err := json.Marshal(c.Alert)
@@ -136,4 +137,17 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// leaving reports whether change c, which fails the stream's filter, is an
+// update leaving it (exporters.Filter.Leaving): sent, as to a partner.
+func leaving(ctx context.Context, b *bus.Bus, f *exporters.Filter, c bus.Change) bool {
+	ok, _ := f.Leaving(&c.Alert, c.Previous, func(seq uint64) (*alert.Alert, error) {
+		a, err := b.AlertAt(ctx, seq)
+		if errors.Is(err, bus.ErrGone) {
+			return nil, nil
+		}
+		return a, err
+	})
+	return ok
 }

@@ -3,17 +3,20 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
 	"github.com/hazardwire/hazardwire/internal/config"
 	"github.com/hazardwire/hazardwire/internal/testbus"
@@ -26,43 +29,9 @@ import (
 func TestStreamEndsForAClientThatStopsReading(t *testing.T) {
 	defer func(old time.Duration) { streamWriteTimeout = old }(streamWriteTimeout)
 	streamWriteTimeout = 300 * time.Millisecond
-	cfg, err := config.Parse("t.yaml", fmt.Appendf(nil, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n", t.TempDir()), os.LookupEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := New(cfg, Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-d.Started():
-	case err := <-done:
-		done <- err
-		t.Fatalf("daemon stopped at start: %v", err)
-	}
-
-	conn, err := net.Dial("tcp", d.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := fmt.Fprintf(conn, "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	r := bufio.NewReader(conn)
-	for { // up to the stream's first line: it follows the bus from now on
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("reading the stream's head: %v", err)
-		}
-		if strings.HasPrefix(line, "retry:") {
-			break
-		}
-	}
+	d := startBare(t)
+	ctx := t.Context()
+	conn, r := openStream(t, d, "/api/v1/stream", "")
 
 	// More than the sockets hold (20 MB of events), while the client reads
 	// nothing.
@@ -85,4 +54,103 @@ func TestStreamEndsForAClientThatStopsReading(t *testing.T) {
 		t.Fatalf("the stream was still open 30s after the client read again (%d bytes read): its stalled write never ended it", n)
 	}
 	t.Logf("the stream ended after %d bytes: %v", n, err)
+}
+
+// startBare runs a daemon with no collector and no exporter.
+func startBare(t *testing.T) *Daemon {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", fmt.Appendf(nil, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n", t.TempDir()), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Logger: testbus.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-d.Started():
+	case err := <-done:
+		done <- err
+		t.Fatalf("daemon stopped at start: %v", err)
+	}
+	return d
+}
+
+// openStream opens the event stream at path (with its query) on a raw
+// connection, sending Last-Event-ID when lastID is set, and reads up to the
+// stream's first line.
+func openStream(t *testing.T, d *Daemon, path, lastID string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", d.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	head := ""
+	if lastID != "" {
+		head = "Last-Event-ID: " + lastID + "\r\n"
+	}
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", path, head); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the stream's head: %v", err)
+		}
+		if strings.HasPrefix(line, "retry:") {
+			return conn, r
+		}
+	}
+}
+
+// TestStreamSendsAnUpdateLeavingItsFilter: an event stream filtered to
+// severe alerts sends the update that downgrades one it sent, and not the
+// next update, then the end (exporters.Filter.Leaving, as for partners).
+func TestStreamSendsAnUpdateLeavingItsFilter(t *testing.T) {
+	d := startBare(t)
+	b, _ := d.Publisher()
+	const key = "nws:KCHS.EH.W.0001"
+	severe := func(a *alert.Alert) { a.Severity = alert.SeveritySevere }
+	as := func(c alert.Change) func(*alert.Alert) { return func(a *alert.Alert) { a.Change = c } }
+	var prev uint64
+	for _, c := range []bus.Encoded{
+		testChange(t, key, 1, severe),
+		testChange(t, key, 2, as(alert.ChangeUpdate)), // downgraded: leaves the filter
+		testChange(t, key, 3, as(alert.ChangeUpdate)), // still outside
+		testChange(t, key, 4, as(alert.ChangeCancel)),
+	} {
+		if c.Alert.Change == alert.ChangeUpdate {
+			c.Previous = prev
+		}
+		stored, errs := b.PublishAll(t.Context(), []bus.Encoded{c})
+		if errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		prev = stored[0].Seq
+	}
+	conn, r := openStream(t, d, "/api/v1/stream?min_severity=severe", "0")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []string
+	for len(got) < 3 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after events %v: %v", got, err)
+		}
+		if rest, ok := strings.CutPrefix(line, "data: "); ok {
+			var a alert.Alert
+			if err := json.Unmarshal([]byte(rest), &a); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, a.ID)
+		}
+	}
+	if want := []string{key + "#1", key + "#2", key + "#4"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
 }
