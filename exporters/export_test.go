@@ -15,6 +15,8 @@ func (r *Runner) Unfinished() int {
 // if lost between the server and the runner.
 func (r *Runner) DropDeliveries(n int32) { r.dropNext.Add(n) }
 
+func (r *Runner) DropAcks(n int32) { r.dropAcks.Add(n) }
+
 // Held is how many changes of key the runner holds in line, its head
 // included.
 func (r *Runner) Held(key string) int {

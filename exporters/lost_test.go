@@ -229,3 +229,28 @@ func TestStartOnABacklog(t *testing.T) {
 		stopRunner(r)
 	}
 }
+
+// TestLostAcksSentAgainAfterAReconnect: a runner with acks whose last acks
+// were lost (a nats-server killed before it saved them) holds the server at
+// MaxAckPending, so nothing else is delivered until their ack wait; after
+// its connection comes back it sends those acks again, and the next changes
+// flow long before the ack wait (30 s here).
+func TestLostAcksSentAgainAfterAReconnect(t *testing.T) {
+	b := testbus.Open(t)
+	p := &partner{tries: map[string]int{}}
+	r, _ := startOn(t, mode{"acks", false}, b, p, nil, func(c *exporters.RunnerConfig) {
+		c.MaxAckPending, c.AckWait = 4, 30*time.Second
+	})
+	r.DropAcks(4)
+	first := publishN(t, b, 0, 4)
+	waitFor(t, "the first four delivered", func() bool { return len(missing(p, first)) == 0 })
+	next := publishN(t, b, 4, 4)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(p.ids()); n != 4 {
+		t.Fatalf("%d delivered with four acks lost and MaxAckPending 4, want 4: the test does not hold the server", n)
+	}
+	if err := b.ConsumerJetStream("p1").Conn().ForceReconnect(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the next four delivered well within the ack wait", func() bool { return len(missing(p, next)) == 0 })
+}

@@ -299,7 +299,7 @@ func (r *Runner) deadLetter(p *pending, reason, lastErr string) bool {
 	}
 	// Remembered like a delivery: if the server loses the term, a newer
 	// version delivered since must not be skipped while this one is sent.
-	r.recent.add(p.seq, p.msg.Headers().Get(jetstream.MsgIDHeader))
+	r.recent.add(p.seq, p.msg.Headers().Get(jetstream.MsgIDHeader), p.msg.Reply())
 	if err := p.msg.TermWithReason(reason); err != nil {
 		r.log.Warn("term failed", "seq", p.seq, "err", err)
 	}
@@ -326,11 +326,24 @@ func (r *Runner) keepAlive() {
 	defer r.wg.Done()
 	t := time.NewTicker(min(r.cfg.AckWait/3, 5*time.Second))
 	defer t.Stop()
+	// With acks, the acks of the changes finished lately are sent again on
+	// the tick after the connection came back, and on the next one, in case
+	// the server had not restored the consumer yet (reack).
+	reconnects, reacks := r.js.Conn().Stats().Reconnects, 0
 	for {
 		select {
 		case <-r.ctx.Done():
 			return
 		case <-t.C:
+		}
+		if r.local == nil {
+			if n := r.js.Conn().Stats().Reconnects; n != reconnects {
+				reconnects, reacks = n, 2
+			}
+			if reacks > 0 && r.js.Conn().IsConnected() {
+				reacks--
+				r.reack()
+			}
 		}
 		// Only changes held for a third of the ack wait are renewed: in a
 		// burst, renewing every held change at every tick was a flood of

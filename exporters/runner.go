@@ -128,8 +128,9 @@ type Runner struct {
 	resyncWanted bool
 	ccfg         jetstream.ConsumerConfig
 	// dropNext makes the reading drop that many deliveries as if lost on
-	// the way (tests only).
+	// the way, dropAcks the runner that many acks (tests only).
 	dropNext atomic.Int32
+	dropAcks atomic.Int32
 
 	// stream reads an update's previous version (leaving); the reading's,
 	// opened on first use.

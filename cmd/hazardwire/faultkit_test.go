@@ -556,10 +556,26 @@ func fkStartExit(t *testing.T, config string) *fkDaemon {
 		_ = cmd.Process.Kill()
 		<-d.done
 		if t.Failed() {
-			t.Logf("daemon (pid %d) log, last 12000 bytes:\n%s", cmd.Process.Pid, fkTail(logs.String(), 20000))
+			fkSaveLog(t, fmt.Sprintf("daemon-%d", cmd.Process.Pid), logs.String())
+			t.Logf("daemon (pid %d) log, last 20000 bytes:\n%s", cmd.Process.Pid, fkTail(logs.String(), 20000))
 		}
 	})
 	return d
+}
+
+// fkSaveLog writes a whole log of a failed test to $HAZARDWIRE_ARTIFACTS,
+// when set (CI sets it): the test's output holds only its tail.
+func fkSaveLog(t *testing.T, what, log string) {
+	dir := os.Getenv("HAZARDWIRE_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+what+".log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Logf("saving the %s log: %v", what, err)
+		return
+	}
+	t.Logf("the whole %s log: %s", what, path)
 }
 
 func fkTail(s string, n int) string {
