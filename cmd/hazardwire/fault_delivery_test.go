@@ -214,6 +214,37 @@ func fkStartNATS(t *testing.T, bin, storeDir string, port int) *fkNATS {
 	return n
 }
 
+// fkExternal is a nats-server process that can be killed and started again
+// on the same store and port.
+type fkExternal struct {
+	bin, store string
+	port       int
+	n          *fkNATS
+}
+
+// fkOnExternal starts nats-server, a burst feed of -fault.alerts, a
+// partner taking -fault.delay over each change, and the daemon on that
+// server.
+func fkOnExternal(t *testing.T) (*fkExternal, *fkBurst, *fkPartner, *fkDaemon) {
+	t.Helper()
+	x := &fkExternal{bin: fkBuildNATS(t), store: t.TempDir(), port: fkFreePort(t)}
+	x.start(t)
+	b := fkNewBurst(*fkAlerts)
+	p := fkStartPartner(t)
+	p.setDelay(*fkDelay)
+	d := fkStart(t, fkConfig(t, t.TempDir(), fkOptions{busURL: fmt.Sprintf("nats://127.0.0.1:%d", x.port),
+		feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4}))
+	return x, b, p, d
+}
+
+func (x *fkExternal) start(t *testing.T) { x.n = fkStartNATS(t, x.bin, x.store, x.port) }
+
+// kill SIGKILLs the server and waits for it.
+func (x *fkExternal) kill() {
+	_ = x.n.cmd.Process.Signal(syscall.SIGKILL)
+	<-x.n.done
+}
+
 // TestFaultExternalNATS runs the daemon against an external nats-server,
 // SIGKILLs the server mid-burst, lets the feed move on while it is down, and
 // restarts it on the same store and port: the daemon reconnects, publishes
@@ -222,25 +253,13 @@ func TestFaultExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test runs the binary and nats-server")
 	}
-	bin := fkBuildNATS(t)
-	store := t.TempDir()
-	port := fkFreePort(t)
-	n := fkStartNATS(t, bin, store, port)
-
-	b := fkNewBurst(*fkAlerts)
-	p := fkStartPartner(t)
-	p.setDelay(*fkDelay)
-	dir := t.TempDir()
-	config := fkConfig(t, dir, fkOptions{busURL: fmt.Sprintf("nats://127.0.0.1:%d", port),
-		feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4})
-	d := fkStart(t, config)
+	x, b, p, d := fkOnExternal(t)
 
 	// Stage 0 on the bus first, so that the versions the feed makes are
 	// known; then the server dies while its deliveries are in flight.
 	fkWait(t, d, 30*time.Second, "stage 0 landed", func() bool { return d.landed(b, 0) })
 	fkWait(t, d, 30*time.Second, "first deliveries", func() bool { return len(p.got()) >= 10 })
-	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	<-n.done
+	x.kill()
 	t.Logf("nats-server killed with %d deliveries made", len(p.got()))
 	// The feed moves on while the bus is down: the lifecycle cannot publish,
 	// says so in a metric, and the daemon keeps answering its operators.
@@ -262,7 +281,7 @@ func TestFaultExternalNATS(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	n = fkStartNATS(t, bin, store, port)
+	x.start(t)
 	fkWait(t, d, 60*time.Second, "stage 1 landed after NATS came back", func() bool { return d.landed(b, 1) })
 	b.setStage(2)
 	want := b.want(fkStages - 1)

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -152,29 +151,19 @@ func TestFaultNATSKillAnywhere(t *testing.T) {
 		t.Skip("fault test runs the binary and nats-server")
 	}
 	rng := fkRand(t)
-	bin := fkBuildNATS(t)
-	store := t.TempDir()
-	port := fkFreePort(t)
-	n := fkStartNATS(t, bin, store, port)
-
-	b := fkNewBurst(*fkAlerts)
-	p := fkStartPartner(t)
-	p.setDelay(*fkDelay)
-	d := fkStart(t, fkConfig(t, t.TempDir(), fkOptions{busURL: fmt.Sprintf("nats://127.0.0.1:%d", port),
-		feedURL: fkFeedServer(t, b), partnerURL: p.url(), concurrency: 4}))
+	x, b, p, d := fkOnExternal(t)
 	for s := range fkStages {
 		b.setStage(s)
 		for k := range *fkKills {
 			b.awaitPoll(t, d, b.answered())
 			at := fkLogUniform(rng, time.Millisecond, 2*time.Second)
 			time.Sleep(at)
-			_ = n.cmd.Process.Signal(syscall.SIGKILL)
-			<-n.done
+			x.kill()
 			down := fkLogUniform(rng, 10*time.Millisecond, 3*time.Second)
 			t.Logf("stage %d, kill %d: nats-server killed %v after a poll, %d deliveries so far; down for %v",
 				s, k, at.Round(100*time.Microsecond), len(p.got()), down.Round(time.Millisecond))
 			time.Sleep(down)
-			n = fkStartNATS(t, bin, store, port)
+			x.start(t)
 		}
 		fkWait(t, d, 60*time.Second, fmt.Sprintf("stage %d landed", s), func() bool { return d.landed(b, s) })
 	}

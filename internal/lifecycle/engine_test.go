@@ -74,6 +74,11 @@ func published(t *testing.T, b *bus.Bus) []alert.Alert {
 	}
 }
 
+// snapshot is a snapshot poll's result of items.
+func snapshot(items ...collectors.Item) collectors.Result {
+	return collectors.Result{Snapshot: true, Items: items}
+}
+
 func changes(as []alert.Alert) []string {
 	var s []string
 	for _, a := range as {
@@ -87,29 +92,26 @@ func TestEngineSnapshotLifecycleAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t0}
 	e, m := newEngine(t, b, c)
-	snap := func(items ...collectors.Item) collectors.Result {
-		return collectors.Result{Snapshot: true, Items: items}
-	}
 
-	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil)
-	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil) // re-poll
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeverityModerate), heat("b", alert.SeverityModerate)), nil) // re-poll
 	if got := testutil.ToFloat64(m.Active.WithLabelValues("heat", "moderate")); got != 2 {
 		t.Fatalf("active heat/moderate = %v, want 2", got)
 	}
 
 	// A restart: a new engine on the same store publishes nothing for a re-poll.
 	e, m = newEngine(t, b, c)
-	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere), heat("b", alert.SeverityModerate)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeveritySevere), heat("b", alert.SeverityModerate)), nil)
 	// A failed fetch ends nothing, however often.
 	for range 3 {
 		e.Handle(ctx, info, collectors.Result{Snapshot: true}, errors.New("HTTP 500"))
 	}
 	// b vanishes: one poll is within grace, the second expires it.
-	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeveritySevere)), nil)
 	if n := len(published(t, b)); n != 3 {
 		t.Fatalf("after one missing poll: %d changes, want 3 (no expiry yet)", n)
 	}
-	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeveritySevere)), nil)
 	// a's end passes with no poll at all: the sweeper expires it.
 	c.t = t0.Add(4 * time.Hour)
 	e.Sweep(ctx)
@@ -216,26 +218,23 @@ func TestEngineKeepsAlertsInTheStore(t *testing.T) {
 	b := testbus.Open(t)
 	ctx := context.Background()
 	e, _ := newEngine(t, b, &clock{t0})
-	snap := func(items ...collectors.Item) collectors.Result {
-		return collectors.Result{Snapshot: true, Items: items}
-	}
 	a, bb := heat("a", alert.SeverityModerate), heat("b", alert.SeveritySevere)
 	bb.Alert.Headline = "폭염경보 발표"
 	bb.Alert.Description = "낮 최고 35도 이상"
 
-	e.Handle(ctx, info, snap(a, bb), nil)
+	e.Handle(ctx, info, snapshot(a, bb), nil)
 	got := activeOf(t, e)
 	if len(got) != 2 || got[0].ID != "kma:a#1" || got[1].ID != "kma:b#1" || got[1].Description != "낮 최고 35도 이상" {
 		t.Fatalf("in force after the first poll: %+v", got)
 	}
-	e.Handle(ctx, info, snap(a), nil)     // b missed once: its record changes, not its alert
-	e.Handle(ctx, info, snap(a, bb), nil) // and b is back: the miss is reset
+	e.Handle(ctx, info, snapshot(a), nil)     // b missed once: its record changes, not its alert
+	e.Handle(ctx, info, snapshot(a, bb), nil) // and b is back: the miss is reset
 	got = activeOf(t, e)
 	if len(got) != 2 || got[1].ID != "kma:b#1" || got[1].Headline != "폭염경보 발표" {
 		t.Fatalf("b after a miss and its return: %+v", got)
 	}
-	e.Handle(ctx, info, snap(a), nil)
-	e.Handle(ctx, info, snap(a), nil) // b expires, announced with its content
+	e.Handle(ctx, info, snapshot(a), nil)
+	e.Handle(ctx, info, snapshot(a), nil) // b expires, announced with its content
 	all := published(t, b)
 	last := all[len(all)-1]
 	if last.ID != "kma:b#2" || last.Change != alert.ChangeExpire || last.Headline != "폭염경보 발표" || last.Severity != alert.SeveritySevere {
@@ -498,13 +497,10 @@ func TestEngineUpdateNamesItsPrevious(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t0}
 	e, _ := newEngine(t, b, c)
-	snap := func(items ...collectors.Item) collectors.Result {
-		return collectors.Result{Snapshot: true, Items: items}
-	}
-	e.Handle(ctx, info, snap(heat("a", alert.SeverityModerate)), nil)
-	e.Handle(ctx, info, snap(heat("a", alert.SeveritySevere)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeverityModerate)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeveritySevere)), nil)
 	e, _ = newEngine(t, b, c) // a restart: the sequence comes from the record
-	e.Handle(ctx, info, snap(heat("a", alert.SeverityExtreme)), nil)
+	e.Handle(ctx, info, snapshot(heat("a", alert.SeverityExtreme)), nil)
 	c.t = t0.Add(4 * time.Hour)
 	e.Sweep(ctx)
 
