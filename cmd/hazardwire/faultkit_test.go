@@ -400,18 +400,22 @@ func (p *fkPartner) hasAll(want map[string]fkWant) bool {
 }
 
 // missing counts the ids of want not delivered yet.
-func (p *fkPartner) missing(want map[string]fkWant) int {
+func (p *fkPartner) missing(want map[string]fkWant) int { return len(p.missingIDs(want)) }
+
+// missingIDs returns the ids of want p has not accepted, sorted.
+func (p *fkPartner) missingIDs(want map[string]fkWant) []string {
 	seen := map[string]bool{}
 	for _, d := range p.got() {
 		seen[d.id] = true
 	}
-	n := 0
+	var out []string
 	for id := range want {
 		if !seen[id] {
-			n++
+			out = append(out, id)
 		}
 	}
-	return n
+	slices.Sort(out)
+	return out
 }
 
 // fkReport is what fkCheck found beyond the invariants.
@@ -654,7 +658,16 @@ func fkWaitAll(t *testing.T, d *fkDaemon, p *fkPartner, what string, want map[st
 			left, progress = n, time.Now()
 		}
 		if n > 0 && time.Since(progress) > fkStall {
-			t.Fatalf("%s: %d of %d changes missing, none arrived for %v", what, n, len(want), fkStall)
+			ids := p.missingIDs(want)
+			var series []string
+			for s, v := range d.metrics() {
+				if strings.HasPrefix(s, "hazardwire_exporter_") && strings.Contains(s, `exporter="partner"`) && v != 0 {
+					series = append(series, fmt.Sprintf("%s %v", s, v))
+				}
+			}
+			slices.Sort(series)
+			t.Fatalf("%s: %d of %d changes missing, none arrived for %v; first missing %v; the exporter's metrics:\n%s",
+				what, n, len(want), fkStall, ids[:min(10, len(ids))], strings.Join(series, "\n"))
 		}
 		return n == 0
 	})
