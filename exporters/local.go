@@ -150,9 +150,10 @@ func (r *Runner) ack(p *pending) error {
 // acks), after its connection to NATS broke. Acks sent just before the
 // break, or taken by a nats-server killed before it saved its consumer's
 // state, are lost; the server holds those changes as unacknowledged until
-// their ack wait (a minute by default), and with MaxAckPending of them held
-// it delivers nothing else meanwhile: TestFaultNATSKillAnywhere saw a
-// partner get nothing for 40 s. An ack the server had taken is ignored.
+// their ack wait, and with MaxAckPending of them held it delivers nothing
+// else meanwhile: with the ack wait at a minute, TestFaultNATSKillAnywhere
+// saw a partner get nothing for more than 30 s. An ack the server had taken
+// is ignored.
 func (r *Runner) reack() {
 	nc := r.js.Conn()
 	subjects := r.recent.ackSubjects()
