@@ -111,8 +111,8 @@ func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveReplaySince resends every change published since ?since=DURATION
-// that passes the exporter's filter, with the original ids, for a partner
-// restoring its database. Progress is written as the replay goes.
+// that passes the exporter's filter (or leaves it: exporters.Filter.Leaving),
+// with the original ids, for a partner restoring its database. Progress is written as the replay goes.
 func (d *Daemon) serveReplaySince(w http.ResponseWriter, r *http.Request) {
 	if d.refuseUnlessActing(w) {
 		return
@@ -149,7 +149,7 @@ func (d *Daemon) serveReplaySince(w http.ResponseWriter, r *http.Request) {
 				cancel()
 				return context.Canceled
 			}
-			if f.Match(&c.Alert) {
+			if f.Match(&c.Alert) || leaving(ctx, b, &f, c) {
 				if o := deliverWithRetries(ctx, e.built.Exporter, exporters.Delivery{Alert: &c.Alert, Body: c.Body, Attempt: 1}); o.Err != nil {
 					failed++
 					fmt.Fprintf(w, "failed %s: %v\n", c.Alert.ID, o.Err)

@@ -3,11 +3,14 @@ package daemon
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -57,9 +60,13 @@ func TestStreamEndsForAClientThatStopsReading(t *testing.T) {
 }
 
 // startBare runs a daemon with no collector and no exporter.
-func startBare(t *testing.T) *Daemon {
+func startBare(t *testing.T) *Daemon { return startWith(t, "") }
+
+// startWith runs a daemon on the config's bus and http sections followed by
+// more.
+func startWith(t *testing.T, more string) *Daemon {
 	t.Helper()
-	cfg, err := config.Parse("t.yaml", fmt.Appendf(nil, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n", t.TempDir()), os.LookupEnv)
+	cfg, err := config.Parse("t.yaml", fmt.Appendf(nil, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n%s", t.TempDir(), more), os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +121,55 @@ func openStream(t *testing.T, d *Daemon, path, lastID string) (net.Conn, *bufio.
 // next update, then the end (exporters.Filter.Leaving, as for partners).
 func TestStreamSendsAnUpdateLeavingItsFilter(t *testing.T) {
 	d := startBare(t)
+	key := publishLeaving(t, d)
+	conn, r := openStream(t, d, "/api/v1/stream?min_severity=severe", "0")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []string
+	for len(got) < 3 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after events %v: %v", got, err)
+		}
+		if rest, ok := strings.CutPrefix(line, "data: "); ok {
+			var a alert.Alert
+			if err := json.Unmarshal([]byte(rest), &a); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, a.ID)
+		}
+	}
+	if want := []string{key + "#1", key + "#2", key + "#4"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// TestReplaySendsAnUpdateLeavingTheFilter: a replay to an exporter that
+// takes severe alerts sends the update that downgrades one, and not the
+// next update, then the end, as the exporter itself does.
+func TestReplaySendsAnUpdateLeavingTheFilter(t *testing.T) {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer hook.Close()
+	d := startWith(t, fmt.Sprintf("exporters:\n  - {name: portal, kind: webhook, url: %q, secret: \"whsec_%s\", filter: {min_severity: severe}}\n",
+		hook.URL, base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))))
+	key := publishLeaving(t, d)
+	res, err := http.Post("http://"+d.Addr().String()+"/api/v1/exporters/portal/replay?since=1h", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	for _, want := range []string{"sent " + key + "#1\n", "sent " + key + "#2\n", "sent " + key + "#4\n", "replayed: 3 sent, 0 failed, 1 filtered"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("replay said %q; want it to contain %q", out, want)
+		}
+	}
+}
+
+// publishLeaving publishes an alert in four versions: severe, then
+// downgraded (leaving a severe-only filter), updated again, and cancelled.
+// It returns the alert's key.
+func publishLeaving(t *testing.T, d *Daemon) string {
+	t.Helper()
 	b, _ := d.Publisher()
 	const key = "nws:KCHS.EH.W.0001"
 	severe := func(a *alert.Alert) { a.Severity = alert.SeveritySevere }
@@ -134,23 +190,5 @@ func TestStreamSendsAnUpdateLeavingItsFilter(t *testing.T) {
 		}
 		prev = stored[0].Seq
 	}
-	conn, r := openStream(t, d, "/api/v1/stream?min_severity=severe", "0")
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var got []string
-	for len(got) < 3 {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("after events %v: %v", got, err)
-		}
-		if rest, ok := strings.CutPrefix(line, "data: "); ok {
-			var a alert.Alert
-			if err := json.Unmarshal([]byte(rest), &a); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, a.ID)
-		}
-	}
-	if want := []string{key + "#1", key + "#2", key + "#4"}; !slices.Equal(got, want) {
-		t.Errorf("events %v, want %v", got, want)
-	}
+	return key
 }
