@@ -112,7 +112,8 @@ func (d *Daemon) serveDeadLetterReplay(w http.ResponseWriter, r *http.Request) {
 
 // serveReplaySince resends every change published since ?since=DURATION
 // that passes the exporter's filter (or leaves it: exporters.Filter.Leaving),
-// with the original ids, for a partner restoring its database. Progress is written as the replay goes.
+// with the original ids, for a partner restoring its database. Progress is
+// written as the replay goes.
 func (d *Daemon) serveReplaySince(w http.ResponseWriter, r *http.Request) {
 	if d.refuseUnlessActing(w) {
 		return
