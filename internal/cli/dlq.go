@@ -230,8 +230,21 @@ func replayCmd(args []string, stdio IO) int {
 		return 1
 	}
 	_, _ = stdio.Stdout.Write(body)
-	if strings.Contains(string(body), "\nfailed ") || strings.HasPrefix(string(body), "failed ") {
-		return 1
+	return replayExit(string(body))
+}
+
+// replayExit is replay's exit code for the daemon's answer: 0 only when
+// every change was sent and the replay ran to its end. A replay the daemon
+// stopped midway (its lease lost: "stopped before …") still ends with the
+// summary line, and is a failure too.
+func replayExit(out string) int {
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "failed ") || strings.HasPrefix(line, "stopped before ") {
+			return 1
+		}
+	}
+	if !strings.Contains(out, "replayed: ") {
+		return 1 // cut short without its summary
 	}
 	return 0
 }

@@ -184,3 +184,28 @@ func TestReplayKeepsSupersededDeadLetters(t *testing.T) {
 		t.Errorf("delivered %v after the forced replay, want %s last", got, v1)
 	}
 }
+
+// TestReplayExitCode: replay exits 1 when a change failed, when the daemon
+// stopped the replay midway (its lease lost), or when the answer has no
+// summary; 0 only for a replay that ran to its end.
+func TestReplayExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		name, answer string
+		want         int
+	}{
+		{"all sent", "sent a#1\nreplayed: 1 sent, 0 failed, 0 filtered\n", 0},
+		{"nothing to send", "replayed: 0 sent, 0 failed, 0 filtered\n", 0},
+		{"one failed", "sent a#1\nfailed b#1: HTTP 500\nreplayed: 1 sent, 1 failed, 0 filtered\n", 1},
+		{"stopped by a lost lease", "sent a#1\nstopped before b#1: lease lost\nreplayed: 1 sent, 0 failed, 0 filtered\n", 1},
+		{"no summary", "sent a#1\n", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			daemon := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, tt.answer) }))
+			defer daemon.Close()
+			addr := strings.TrimPrefix(daemon.URL, "http://")
+			if code, out, errs := run(t, "replay", "--exporter", "portal", "--addr", addr, "--since", "1h"); code != tt.want || out != tt.answer {
+				t.Errorf("exit %d, printed %q (stderr %q); want exit %d", code, out, errs, tt.want)
+			}
+		})
+	}
+}
