@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -93,13 +95,71 @@ func (api daemonAPI) call(method, path string) ([]byte, error) {
 		return nil, err
 	}
 	if res.StatusCode/100 != 2 {
-		msg := fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(body)))
-		if res.StatusCode == http.StatusUnauthorized && api.token == "" {
-			msg += " (give --config FILE: the first of its http.tokens is sent)"
-		}
-		return nil, errors.New(msg)
+		return nil, api.refused(res, body)
 	}
 	return body, nil
+}
+
+// refused is the error for a daemon's answer other than 2xx.
+func (api daemonAPI) refused(res *http.Response, body []byte) error {
+	msg := fmt.Sprintf("%s: %s", res.Status, strings.TrimSpace(string(body)))
+	if res.StatusCode == http.StatusUnauthorized && api.token == "" {
+		msg += " (give --config FILE: the first of its http.tokens is sent)"
+	}
+	return errors.New(msg)
+}
+
+// replayIdle is how long replay waits for the next line of the daemon's
+// answer: the daemon writes one per change, each after at most three tries
+// of the exporter's timeout (at most a minute each).
+var replayIdle = 5 * time.Minute
+
+// stream sends a request to the daemon at path and copies a 2xx answer to w
+// as it comes, for as long as it takes, failing only when nothing comes for
+// idle: a replay of days of changes can run longer than any total limit.
+func (api daemonAPI) stream(method, path string, w io.Writer, idle time.Duration) error {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	quiet := time.AfterFunc(idle, func() { cancel(fmt.Errorf("nothing from the daemon for %v", idle)) })
+	defer quiet.Stop()
+	req, err := http.NewRequestWithContext(ctx, method, api.base+path, nil)
+	if err != nil {
+		return err
+	}
+	if api.token != "" {
+		req.Header.Set("Authorization", "Bearer "+api.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		if c := context.Cause(ctx); c != nil {
+			err = c
+		}
+		return fmt.Errorf("is the daemon running? %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+		return api.refused(res, body)
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		if n > 0 {
+			quiet.Reset(idle)
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if c := context.Cause(ctx); c != nil {
+				return c
+			}
+			return err
+		}
+	}
 }
 
 func dlqCmd(args []string, stdio IO) int {
@@ -224,13 +284,15 @@ func replayCmd(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Stderr, err)
 		return 1
 	}
-	body, err := api.call(http.MethodPost, "/api/v1/exporters/"+url.PathEscape(*df.exporter)+"/replay?since="+url.QueryEscape(since.String()))
+	// Each line is printed as the daemon sends it.
+	var answer bytes.Buffer
+	err = api.stream(http.MethodPost, "/api/v1/exporters/"+url.PathEscape(*df.exporter)+"/replay?since="+url.QueryEscape(since.String()),
+		io.MultiWriter(stdio.Stdout, &answer), replayIdle)
 	if err != nil {
 		fmt.Fprintln(stdio.Stderr, "replay:", err)
 		return 1
 	}
-	_, _ = stdio.Stdout.Write(body)
-	return replayExit(string(body))
+	return replayExit(answer.String())
 }
 
 // replayExit is replay's exit code for the daemon's answer: 0 only when

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,5 +208,35 @@ func TestReplayExitCode(t *testing.T) {
 				t.Errorf("exit %d, printed %q (stderr %q); want exit %d", code, out, errs, tt.want)
 			}
 		})
+	}
+}
+
+// TestReplayWaitsAsLongAsTheDaemonWrites: a replay that runs longer than
+// replay's idle limit, a line at a time, is printed to its end; a daemon
+// that goes quiet for the limit is given up on (exit 1, saying so).
+func TestReplayWaitsAsLongAsTheDaemonWrites(t *testing.T) {
+	defer func(old time.Duration) { replayIdle = old }(replayIdle)
+	replayIdle = time.Second
+	var quiet atomic.Bool
+	daemon := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 15 { // 1.5 s in all: longer than the limit
+			fmt.Fprintf(w, "sent a#%d\n", i+1)
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+		}
+		if quiet.Load() {
+			<-r.Context().Done() // says no more, and does not end
+			return
+		}
+		fmt.Fprint(w, "replayed: 15 sent, 0 failed, 0 filtered\n")
+	}))
+	defer daemon.Close()
+	addr := strings.TrimPrefix(daemon.URL, "http://")
+	if code, out, errs := run(t, "replay", "--exporter", "portal", "--addr", addr, "--since", "1h"); code != 0 || !strings.Contains(out, "sent a#15\nreplayed: 15 sent") {
+		t.Errorf("a replay longer than the idle limit: exit %d, printed %q, stderr %q", code, out, errs)
+	}
+	quiet.Store(true)
+	if code, out, errs := run(t, "replay", "--exporter", "portal", "--addr", addr, "--since", "1h"); code != 1 || !strings.Contains(out, "sent a#15\n") || !strings.Contains(errs, "nothing from the daemon for 1s") {
+		t.Errorf("a daemon gone quiet: exit %d, printed %q, stderr %q", code, out, errs)
 	}
 }
