@@ -132,6 +132,12 @@ func (f *Filter) Leaving(a *alert.Alert, previous uint64, read func(seq uint64) 
 	if a.Change != alert.ChangeUpdate || previous == 0 {
 		return false, nil
 	}
+	// Only the content and place rules can be left, as only they let ends
+	// through: an update of a hazard, status or source the partner does
+	// not take is not sent, whatever came before it.
+	if rule, _ := f.why(a); rule == "hazards" || rule == "status" || rule == "sources" {
+		return false, nil
+	}
 	p, err := read(previous)
 	if err != nil || p == nil || p.Key != a.Key {
 		return true, err

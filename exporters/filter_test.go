@@ -178,6 +178,7 @@ func TestFilterLeaving(t *testing.T) {
 		{"read failed", update(), 7, reads(nil, broken), true, broken},
 		{"no previous named", update(), 0, reads(in, nil), false, nil},
 		{"a new alert", filterAlert(func(a *alert.Alert) { a.Change = alert.ChangeNew }), 7, reads(in, nil), false, nil},
+		{"a status the partner does not take", func() *alert.Alert { a := update(); a.Status = alert.StatusExercise; return a }(), 7, reads(in, nil), false, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := f.Leaving(tt.a, tt.previous, tt.read)

@@ -40,7 +40,7 @@ var (
 	fkDelay  = flag.Duration("fault.delay", 20*time.Millisecond,
 		"the partner's delay before each answer, in the tests that keep deliveries in flight to cut them")
 	fkKills = flag.Int("fault.kills", 3, "SIGKILLs at random moments in each stage of TestFaultKillAnywhere (of the daemon) and TestFaultNATSKillAnywhere (of nats-server)")
-	fkSeed  = flag.Uint64("fault.seed", 0, "seed of TestFaultKillAnywhere's kill moments (0: from the clock; the test logs the one it used)")
+	fkSeed  = flag.Uint64("fault.seed", 0, "seed of the random tests' moments (TestFaultKillAnywhere, TestFaultNATSKillAnywhere, TestFaultPartnerFlaps; 0: from the clock; each logs the one it used)")
 )
 
 // fkSecretKey signs every fault-suite delivery.
@@ -189,7 +189,9 @@ func (b *fkBurst) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		features = append(features, b.feature(i, s))
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
-	_, _ = io.WriteString(w, `{"type":"FeatureCollection","features":[`+strings.Join(features, ",")+`]}`)
+	if _, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`+strings.Join(features, ",")+`]}`); err != nil {
+		return // a daemon killed meanwhile: not an answer
+	}
 	b.mu.Lock()
 	b.answers++
 	b.mu.Unlock()
