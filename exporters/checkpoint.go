@@ -21,9 +21,20 @@ type Checkpointer interface {
 // deliveries lost on the way (reconcile).
 const reconcileTicks = 4
 
-// checkpointEvery is how often a runner with a Checkpointer saves its
-// position: after a crash, at most this much of its deliveries is repeated.
-const checkpointEvery = 250 * time.Millisecond
+// DefaultCheckpointEvery is how often a runner with a Checkpointer saves
+// its position when fewer than CheckpointAfter changes finish meanwhile.
+const DefaultCheckpointEvery = 250 * time.Millisecond
+
+// CheckpointAfter is how many finished changes make a runner save its
+// position at once, without waiting for its period. A crash repeats what
+// was finished since the last save: at most this many changes, plus those
+// finished while the save was written, plus what a quiet period held
+// (less than CheckpointAfter). The period alone repeated up to a quarter
+// second of deliveries, thousands in a burst, and a crash loop whose lives
+// were shorter than the period repeated everything each time. At the
+// single partner's rate a save every 256 changes is a few tens a second,
+// one small write each.
+const CheckpointAfter = 256
 
 // memoryConsumer creates the consumer of cfg with its state in memory,
 // taking no acks, and returns it with the position it starts after, the
@@ -89,11 +100,12 @@ func after(cfg jetstream.ConsumerConfig, seq uint64) jetstream.ConsumerConfig {
 	return cfg
 }
 
-// checkpointLoop saves the runner's position every checkpointEvery.
-// It also looks for deliveries lost on the way (reconcile).
+// checkpointLoop saves the runner's position every CheckpointEvery, and
+// when asked after CheckpointAfter changes finished (finishLocked). It
+// also looks for deliveries lost on the way (reconcile).
 func (r *Runner) checkpointLoop() {
 	defer r.wg.Done()
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(r.cfg.CheckpointEvery)
 	defer t.Stop()
 	var ticks, idle int
 	var seen uint64
@@ -101,6 +113,8 @@ func (r *Runner) checkpointLoop() {
 		select {
 		case <-r.ctx.Done():
 			return
+		case <-r.saveNow:
+			r.checkpoint(r.ctx)
 		case <-t.C:
 			r.checkpoint(r.ctx)
 			// Once a second: an idle exporter asks the server for its

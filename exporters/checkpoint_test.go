@@ -33,6 +33,13 @@ func openBusAt(t *testing.T, dir string) *bus.Bus {
 // checkpoint bucket (a memory consumer), delivering to p.
 func startCheckpointed(t *testing.T, b *bus.Bus, p *partner) *exporters.Runner {
 	t.Helper()
+	return startCheckpointedEvery(t, b, p, 0)
+}
+
+// startCheckpointedEvery is startCheckpointed with the position saved every
+// every (0: the default).
+func startCheckpointedEvery(t *testing.T, b *bus.Bus, p *partner, every time.Duration) *exporters.Runner {
+	t.Helper()
 	exp := webhookTo(t, p)
 	cp := b.Checkpoints()
 	if cp == nil {
@@ -41,7 +48,7 @@ func startCheckpointed(t *testing.T, b *bus.Bus, p *partner) *exporters.Runner {
 	r := exporters.NewRunner(exporters.RunnerConfig{
 		Name: "p1", Exporter: exp, Stream: bus.StreamAlerts, Subjects: []string{"hazardwire.alerts.>"},
 		Policy:      exporters.RetryPolicy{MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, MaxAttempts: 1000},
-		Checkpoints: cp,
+		Checkpoints: cp, CheckpointEvery: every,
 	}, b.ConsumerJetStream("p1"), b, exporters.NewMetrics(prometheus.NewRegistry()), testbus.Logger(t))
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -155,8 +162,9 @@ func TestCheckpointedRunnerAcrossRestarts(t *testing.T) {
 	restartAfterCrash(t, dir, p)
 	// Each of the crash's changes, not a count: the crash may come before
 	// the runner saved its position past the second two (it saves every
-	// checkpointEvery), which are then delivered again first, and a count
-	// of 11 was reached with two of the crash's changes still to come.
+	// CheckpointEvery, or after CheckpointAfter changes), which are then
+	// delivered again first, and a count of 11 was reached with two of the
+	// crash's changes still to come.
 	waitFor(t, "the crash's changes delivered", func() bool {
 		got := p.ids()
 		for _, id := range third {
@@ -177,6 +185,45 @@ func TestCheckpointedRunnerAcrossRestarts(t *testing.T) {
 			t.Errorf("%s, published before the exporter existed, was delivered", id)
 		}
 	}
+}
+
+// TestCheckpointSavedAfterManyChanges: a runner saves its position after
+// every CheckpointAfter changes it finishes, not only on its period, so a
+// crash in a burst repeats at most about that many. The period here is an
+// hour: only the count can save anything.
+func TestCheckpointSavedAfterManyChanges(t *testing.T) {
+	dir := t.TempDir()
+	b := openBusAt(t, dir)
+	p := &partner{tries: map[string]int{}}
+	r := startCheckpointedEvery(t, b, p, time.Hour)
+	n := 3 * exporters.CheckpointAfter
+	ids := publishN(t, b, 0, n)
+	waitFor(t, "every change delivered", func() bool { return len(p.ids()) == n })
+	// The stream was empty: the changes are sequences 1 to n. The third
+	// save was asked for when the last change finished, with at most the
+	// runner's concurrency still unfinished.
+	want := uint64(n - exporters.CheckpointAfter)
+	var floor uint64
+	waitFor(t, fmt.Sprintf("the position saved past %d", want), func() bool {
+		f, ok, err := b.Checkpoints().Floor(context.Background(), "p1")
+		floor = f
+		return err == nil && ok && f >= want
+	})
+
+	b.Close()
+	stopRunner(r) // only to end its goroutines: its bus is gone
+	b, r = restartAfterCrash(t, dir, p)
+	drained(t, b, r)
+	got := p.ids()
+	for _, id := range ids {
+		if !slices.Contains(got, id) {
+			t.Errorf("%s never delivered", id)
+		}
+	}
+	if repeats := len(got) - n; repeats > n-int(floor) {
+		t.Errorf("the crash repeated %d deliveries, want at most %d (the saved position was %d of %d)", repeats, n-int(floor), floor, n)
+	}
+	t.Logf("saved position %d of %d; the crash repeated %d deliveries", floor, n, len(got)-n)
 }
 
 // TestCheckpointedRunnerTakesOverAFileConsumer: a file consumer left by an

@@ -176,6 +176,13 @@ func (r *Runner) finishLocked(p *pending) error {
 	}
 	r.local.finish(p.seq)
 	r.room.Signal()
+	if r.sinceSave++; r.sinceSave >= CheckpointAfter {
+		r.sinceSave = 0
+		select {
+		case r.saveNow <- struct{}{}:
+		default: // a save is already asked for
+		}
+	}
 	return nil
 }
 

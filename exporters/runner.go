@@ -59,6 +59,10 @@ type RunnerConfig struct {
 	// Checkpoints, when set, keeps the consumer's position, and the server
 	// keeps its state in memory (see bus.Checkpoints); nil: a file consumer.
 	Checkpoints Checkpointer
+	// CheckpointEvery is how often the position is saved (default
+	// DefaultCheckpointEvery); it is also saved after every
+	// CheckpointAfter changes finished.
+	CheckpointEvery time.Duration
 }
 
 // DefaultAckWait is how long the bus waits for an exporter's ack before it
@@ -109,8 +113,12 @@ type Runner struct {
 
 	// saved is the position last checkpointed; checkpointFailing is set
 	// while saving fails. Both belong to checkpointLoop, then to Stop.
+	// sinceSave counts the changes finished since checkpointLoop was last
+	// asked to save (under mu); saveNow asks it.
 	saved             uint64
 	checkpointFailing bool
+	sinceSave         int
+	saveNow           chan struct{}
 
 	stats      Stats // under mu
 	mu         sync.Mutex
@@ -162,6 +170,9 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 	if cfg.BreakerThreshold <= 0 {
 		cfg.BreakerThreshold = 5
 	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
+	}
 	r := &Runner{cfg: cfg, supersede: cfg.Supersede == nil || *cfg.Supersede, js: js, dl: dl, metrics: m,
 		log: log.With("exporter", cfg.Name), now: time.Now,
 		breaker: &Breaker{Threshold: cfg.BreakerThreshold, MinCooldown: max(cfg.Policy.MinBackoff, 5*time.Second), MaxCooldown: max(cfg.Policy.MaxBackoff, 5*time.Second)},
@@ -169,6 +180,7 @@ func NewRunner(cfg RunnerConfig, js jetstream.JetStream, dl DeadLetterer, m *Met
 	r.cond = sync.NewCond(&r.mu)
 	r.room = sync.NewCond(&r.mu)
 	r.retryWake = make(chan struct{}, 1)
+	r.saveNow = make(chan struct{}, 1)
 	if cfg.MaxRPS > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(cfg.MaxRPS), max(1, int(cfg.MaxRPS)))
 	}
