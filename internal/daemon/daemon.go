@@ -336,9 +336,29 @@ func (d *Daemon) start(ctx context.Context) error {
 		}
 	})
 
+	// Before anything publishes: the stream's end, to find what a power
+	// loss took from it (bus.Tail).
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		return err
+	}
+	if cp := b.Checkpoints(); cp != nil {
+		moved, err := cp.Clamp(ctx, tail.Last)
+		if err != nil {
+			return err
+		}
+		for name, floor := range moved {
+			d.log.Warn("the exporter's saved position was past the alert stream's end (its store lost its last writes: a power loss or a crash of the machine?); it goes on from the end",
+				"exporter", name, "saved", floor, "end", tail.Last)
+		}
+	}
+
 	engine := lifecycle.NewEngine(gatedPublisher{b, d.acting}, b.States(), d.log.With("component", "lifecycle"), d.lcMetrics, d.opts.Now)
 	engine.OnPublish(func(c bus.Encoded) { d.decoded.Put(c.Alert.ID, c.Data, c.Alert) }) // exporters need not decode it
 	if err := engine.Load(ctx); err != nil {
+		return err
+	}
+	if _, err := engine.Restore(ctx, tail.Lost); err != nil {
 		return err
 	}
 	d.mu.Lock()

@@ -43,6 +43,7 @@ type Metrics struct {
 	Dropped       *prometheus.CounterVec
 	PublishErrors *prometheus.CounterVec
 	SuspectPolls  *prometheus.CounterVec
+	Restored      *prometheus.CounterVec
 }
 
 // NewMetrics registers the lifecycle metrics on reg, with every hazard and
@@ -70,6 +71,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hazardwire_lifecycle_suspect_polls_total",
 			Help: "Successful snapshot polls that lacked most of a source's alerts in force and were taken for a feed glitch: nothing was expired.",
 		}, []string{"source"}),
+		Restored: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "hazardwire_lifecycle_restored_total",
+			Help: "Changes published again at start, from their records, because the alert stream had lost them (its store lost its last writes: a power loss or a crash of the machine).",
+		}, []string{"source"}),
 	}
 	for _, h := range alert.Hazards {
 		for _, s := range alert.Severities {
@@ -93,6 +98,7 @@ func (m *Metrics) Init(source string) {
 		m.PublishErrors.WithLabelValues(source, s)
 	}
 	m.SuspectPolls.WithLabelValues(source)
+	m.Restored.WithLabelValues(source)
 }
 
 // Engine applies lifecycle decisions: it is the scheduler's sink, and it
@@ -340,6 +346,59 @@ func (e *Engine) Sweep(ctx context.Context) {
 	}
 	e.flush(ctx)
 	e.updateActive()
+}
+
+// Restore publishes again, from their records, the last changes of keys
+// that the alert stream lost: lost reports a sequence that should be on the
+// stream and is not (bus.Tail.Lost, read before anything published). The
+// record keeps the whole last change, so it goes out again under its id,
+// and the exporters deliver it; versions before it that were lost too are
+// not sent again (a partner takes the last). Call it after Load, before
+// any Handle or Sweep. It returns how many changes it published again, and
+// an error if some could not be (they are tried again at the next start).
+func (e *Engine) Restore(ctx context.Context, lost func(seq uint64) bool) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer e.endPass("restore")
+	last := map[string]uint64{}
+	for _, key := range e.sortedKeys() {
+		s := e.recs[key]
+		if n := len(s.seqs); n > 0 && lost(s.seqs[n-1]) {
+			last[key] = s.seqs[n-1]
+		}
+	}
+	if len(last) == 0 {
+		return 0, nil
+	}
+	for _, key := range slices.Sorted(maps.Keys(last)) {
+		r, err := e.full(ctx, key)
+		if err == nil && r.Alert.ID == "" {
+			err = fmt.Errorf("record of %q holds no change", key)
+		}
+		if err != nil {
+			e.metrics.PublishErrors.WithLabelValues(e.recs[key].source, "load").Inc()
+			e.log.Error("a change the alert stream lost cannot be published again: its record cannot be read", "key", key, "err", err)
+			continue
+		}
+		r.Seqs = slices.DeleteFunc(r.Seqs, lost) // they name other changes from now on
+		a := r.Alert
+		e.apply(ctx, r.Source, Decision{Publish: &a, Record: r, Why: "lost from the stream: published again"})
+	}
+	e.flush(ctx)
+	restored := 0
+	for key, seq := range last {
+		if s := e.recs[key]; len(s.seqs) > 0 && s.seqs[len(s.seqs)-1] != seq {
+			restored++
+			e.metrics.Restored.WithLabelValues(s.source).Inc()
+		}
+	}
+	if restored > 0 {
+		e.log.Warn("changes the alert stream had lost published again from their records (its store lost its last writes: a power loss or a crash of the machine?)", "changes", restored)
+	}
+	if restored < len(last) {
+		return restored, fmt.Errorf("%d of %d changes the alert stream lost could not be published again", len(last)-restored, len(last))
+	}
+	return restored, nil
 }
 
 // RunSweeper sweeps every interval until ctx is done.

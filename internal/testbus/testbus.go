@@ -4,8 +4,14 @@ package testbus
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +64,41 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// LoseWrites does to the alert stream on the store in dir, whose server
+// has stopped, what a power loss can: its last block file loses its second
+// half (cut inside a message, as a torn write is), so the messages there
+// are gone. With keepIndex the stream's saved state stays, as when the
+// server wrote it before the loss: the lost messages are then gaps below
+// the stream's last sequence; without it the stream's end moves back, and
+// the next messages take the lost ones' sequences again. The caller checks
+// what the server finds on reopening (bus.ReadTail).
+func LoseWrites(t testing.TB, dir string, keepIndex bool) {
+	t.Helper()
+	msgs := filepath.Join(dir, "jetstream", "$G", "streams", bus.StreamAlerts, "msgs")
+	blocks, err := filepath.Glob(filepath.Join(msgs, "*.blk"))
+	if err != nil || len(blocks) == 0 {
+		t.Fatalf("no block file of the alert stream in %s (%v)", msgs, err)
+	}
+	var last string
+	var lastN int
+	for _, b := range blocks {
+		n, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(b), ".blk"))
+		if err == nil && n >= lastN {
+			last, lastN = b, n
+		}
+	}
+	fi, err := os.Stat(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(last, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	if !keepIndex {
+		if err := os.Remove(filepath.Join(msgs, "index.db")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
 }
