@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -253,4 +255,56 @@ func TestLostAcksSentAgainAfterAReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the next four delivered well within the ack wait", func() bool { return len(missing(p, next)) == 0 })
+}
+
+// TestFileConsumerAfterTheStreamLostItsTail: on an external server, whose
+// consumers keep their state on disk, the alert stream loses its last
+// writes (a power loss) after the exporter acknowledged them. The exporter
+// must not skip the next changes, which take the lost ones' sequences
+// again: nats-server moves the consumer back to the stream's end itself
+// (the embedded bus's exporters need bus.Checkpoints.Clamp for that). This
+// guards that behaviour of the server across upgrades.
+func TestFileConsumerAfterTheStreamLostItsTail(t *testing.T) {
+	dir := t.TempDir()
+	ns := testbus.ExternalOn(t, dir, server.RANDOM_PORT)
+	url, port := ns.ClientURL(), ns.Addr().(*net.TCPAddr).Port
+	ctx := context.Background()
+	b, err := bus.Open(ctx, bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &partner{tries: map[string]int{}}
+	r, _ := startOn(t, mode{"acks", false}, b, p, nil)
+	first := publishN(t, b, 0, 40)
+	waitFor(t, "the first forty delivered", func() bool { return len(missing(p, first)) == 0 })
+	waitFor(t, "their acks taken", func() bool {
+		c, err := b.JetStream().Consumer(ctx, bus.StreamAlerts, exporters.ConsumerName("p1"))
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(ctx)
+		return err == nil && info.AckFloor.Stream == 40
+	})
+	stopRunner(r)
+	b.Close()
+	ns.Shutdown()
+	ns.WaitForShutdown()
+
+	testbus.LoseWrites(t, dir, false)
+	testbus.ExternalOn(t, dir, port)
+	b, err = bus.Open(ctx, bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tail.Last >= 40 {
+		t.Fatalf("the stream ends at %d after the loss: the test lost nothing", tail.Last)
+	}
+	startOn(t, mode{"acks", false}, b, p, nil)
+	next := publishN(t, b, 100, 10)
+	waitFor(t, "the next ten delivered", func() bool { return len(missing(p, next)) == 0 })
 }

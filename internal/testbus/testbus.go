@@ -25,8 +25,16 @@ import (
 // cluster would be, and returns its client URL. It stops at cleanup.
 func External(t testing.TB) string {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
-		StoreDir: t.TempDir(), NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 1 << 30})
+	return ExternalOn(t, t.TempDir(), server.RANDOM_PORT).ClientURL()
+}
+
+// ExternalOn is External on the store dir and loopback port given (a
+// server.RANDOM_PORT picks one), returning the server, so that a test can
+// stop it and start another on the same store and port.
+func ExternalOn(t testing.TB, dir string, port int) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true,
+		StoreDir: dir, NoSigs: true, NoLog: true, JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +43,7 @@ func External(t testing.TB) string {
 		t.Fatal("nats-server not ready")
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	return ns.ClientURL()
+	return ns
 }
 
 // Open starts an embedded bus on t.TempDir() and closes it at cleanup.
