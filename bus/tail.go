@@ -2,9 +2,15 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hazardwire/hazardwire/alert"
 )
 
 // Writes lost with the machine. JetStream acknowledges a message once it is
@@ -21,30 +27,28 @@ import (
 // Tail is the alert stream's end as the daemon found it when it started,
 // before anything published: what a record or a saved position may point at.
 type Tail struct {
-	// First and Last are the stream's first and last sequences.
+	// First and Last are the stream's first and last sequences: the next
+	// message takes Last+1.
 	First, Last uint64
-	// gaps are the sequences missing inside the stream.
-	gaps map[uint64]struct{}
+	// End is the last sequence whose message is still there: Last, unless
+	// the messages at the end are gone (lost while the stream's saved state
+	// survived, which then counts them as deleted).
+	End uint64
+	// MaxAge is the stream's age limit (0: none).
+	MaxAge time.Duration
 }
 
-// maxGaps bounds the missing sequences ReadTail asks the server to list.
-// The alert stream deletes nothing inside it (its limits remove from its
-// head), so a gap is a lost write or an operator's `nats stream rmm`; past
-// this many only the end is checked.
+// maxGaps bounds the deleted sequences ReadTail asks the server to list;
+// past this many the end is taken as the stream's last sequence.
 const maxGaps = 1 << 20
 
-// Lost reports whether the change at seq should be on the stream and is not:
-// past its end, or missing inside it. A change aged out of its head is not
-// lost.
-func (t Tail) Lost(seq uint64) bool {
-	if seq > t.Last {
-		return true
-	}
-	_, gap := t.gaps[seq]
-	return gap
-}
+// Lost reports whether the change at seq should be on the stream and is
+// not: past the messages still there. A change aged out of the stream's
+// head is not lost, nor one deleted inside it (by an operator's `nats
+// stream rmm`: the stream deletes nothing inside itself).
+func (t Tail) Lost(seq uint64) bool { return seq > t.End }
 
-// ReadTail reads the alert stream's end and the sequences missing inside it.
+// ReadTail reads the alert stream's end.
 func (b *Bus) ReadTail(ctx context.Context) (Tail, error) {
 	s, err := b.js.Stream(ctx, StreamAlerts)
 	if err != nil {
@@ -54,14 +58,17 @@ func (b *Bus) ReadTail(ctx context.Context) (Tail, error) {
 	if err != nil {
 		return Tail{}, fmt.Errorf("read the alert stream's end: %w", err)
 	}
-	t := Tail{First: info.State.FirstSeq, Last: info.State.LastSeq}
+	t := Tail{First: info.State.FirstSeq, Last: info.State.LastSeq, End: info.State.LastSeq, MaxAge: info.Config.MaxAge}
 	if n := info.State.NumDeleted; n > 0 && n <= maxGaps {
 		if info, err = s.Info(ctx, jetstream.WithDeletedDetails(true)); err != nil {
-			return Tail{}, fmt.Errorf("read the alert stream's gaps: %w", err)
+			return Tail{}, fmt.Errorf("read the alert stream's deleted messages: %w", err)
 		}
-		t.gaps = make(map[uint64]struct{}, len(info.State.Deleted))
+		deleted := make(map[uint64]bool, len(info.State.Deleted))
 		for _, seq := range info.State.Deleted {
-			t.gaps[seq] = struct{}{}
+			deleted[seq] = true
+		}
+		for t.End >= t.First && t.End > 0 && deleted[t.End] {
+			t.End--
 		}
 	}
 	return t, nil
@@ -96,4 +103,54 @@ func (c *Checkpoints) Clamp(ctx context.Context, last uint64) (map[string]uint64
 		moved[name] = floor
 	}
 	return moved, nil
+}
+
+// ChangesFrom returns the changes on the alert stream from sequence from to
+// its end, in order. Call it while nothing publishes. A message that is not
+// an alert is skipped.
+func (b *Bus) ChangesFrom(ctx context.Context, from uint64) ([]Change, error) {
+	s, err := b.js.Stream(ctx, StreamAlerts)
+	if err != nil {
+		return nil, fmt.Errorf("read the alert stream: %w", err)
+	}
+	// A consumer of its own, not an ordered one: its pending count says
+	// where the stream ends, which its last sequence does not when the
+	// messages before it are gone (Tail).
+	cons, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(from, 1),
+		AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, InactiveThreshold: time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the alert stream from %d: %w", from, err)
+	}
+	defer func() { _ = s.DeleteConsumer(context.WithoutCancel(ctx), cons.CachedInfo().Name) }()
+	if cons.CachedInfo().NumPending == 0 {
+		return nil, nil
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, fmt.Errorf("read the alert stream from %d: %w", from, err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	var out []Change
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read the alert stream from %d: %w", from, errors.Join(ctx.Err(), err))
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			return nil, fmt.Errorf("read the alert stream: %w", err)
+		}
+		var a alert.Alert
+		if json.Unmarshal(m.Data(), &a) == nil && a.Key != "" {
+			previous, _ := strconv.ParseUint(m.Headers().Get(alert.PreviousSeqHeader), 10, 64)
+			out = append(out, Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a, Body: m.Data(), Previous: previous})
+		}
+		if meta.NumPending == 0 {
+			return out, nil
+		}
+	}
 }

@@ -38,7 +38,7 @@ func TestReadTailFindsLostWrites(t *testing.T) {
 			}
 			b.Close()
 
-			testbus.LoseWrites(t, dir, keepIndex)
+			testbus.LoseWrites(t, dir, bus.StreamAlerts, keepIndex)
 			b, err = bus.Open(ctx, bus.Config{StoreDir: dir}, testbus.Logger(t))
 			if err != nil {
 				t.Fatal(err)

@@ -290,7 +290,7 @@ func TestFileConsumerAfterTheStreamLostItsTail(t *testing.T) {
 	ns.Shutdown()
 	ns.WaitForShutdown()
 
-	testbus.LoseWrites(t, dir, false)
+	testbus.LoseWrites(t, dir, bus.StreamAlerts, false)
 	testbus.ExternalOn(t, dir, port)
 	b, err = bus.Open(ctx, bus.Config{URL: url, MaxBytes: 64 << 20}, testbus.Logger(t))
 	if err != nil {

@@ -89,6 +89,9 @@ type Daemon struct {
 	stopSweep  func()
 
 	lease leaseState // on an external cluster (lease.go)
+	// startEnd is the alert stream's end when the daemon started (bus.Tail):
+	// an event stream resumed past the stream's end goes on after it.
+	startEnd uint64
 }
 
 type runningExporter struct {
@@ -337,11 +340,15 @@ func (d *Daemon) start(ctx context.Context) error {
 	})
 
 	// Before anything publishes: the stream's end, to find what a power
-	// loss took from it (bus.Tail).
+	// loss took from it (bus.Tail); then the records and the stream are
+	// made to agree (Adopt, Restore).
 	tail, err := b.ReadTail(ctx)
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
+	d.startEnd = tail.End
+	d.mu.Unlock()
 	if cp := b.Checkpoints(); cp != nil {
 		moved, err := cp.Clamp(ctx, tail.Last)
 		if err != nil {
@@ -358,7 +365,10 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
-	if _, err := engine.Restore(ctx, tail.Lost); err != nil {
+	if _, err := engine.Adopt(ctx, b.ChangesFrom); err != nil {
+		return err
+	}
+	if _, err := engine.Restore(ctx, tail); err != nil {
 		return err
 	}
 	d.mu.Lock()

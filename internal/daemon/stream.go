@@ -50,7 +50,9 @@ var streamWriteTimeout = 30 * time.Second
 
 // serveStream is GET /api/v1/stream: server-sent events of every change that
 // passes the query's filter, each with its stream sequence as id, so that a
-// client reconnecting with Last-Event-ID misses nothing still on the stream.
+// client reconnecting with Last-Event-ID misses nothing still on the stream;
+// an id past the stream's end (the store lost its last writes since the
+// client had it) resumes after the end the daemon found when it started.
 func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 	f, err := filterFromRequest(r)
 	if err != nil {
@@ -67,11 +69,19 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 		from = last + 1
 	}
 	d.mu.Lock()
-	b := d.bus
+	b, startEnd := d.bus, d.startEnd
 	d.mu.Unlock()
 	if b == nil {
 		http.Error(w, "streaming unavailable", http.StatusServiceUnavailable)
 		return
+	}
+	if from > 0 {
+		// An id past the stream's end was given before the store lost its
+		// last writes (bus.Tail): the changes since, published again or
+		// new, come after the end the daemon found when it started.
+		if tail, err := b.ReadTail(r.Context()); err == nil && from-1 > tail.Last {
+			from = min(from, startEnd+1)
+		}
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

@@ -192,3 +192,39 @@ func publishLeaving(t *testing.T, d *Daemon) string {
 	}
 	return key
 }
+
+// TestStreamResumesPastTheEnd: a client resuming with an id past the
+// stream's end had it before the store lost its last writes (bus.Tail): it
+// gets every change after the end the daemon found when it started (here an
+// empty store: all of them), not only those numbered past its id.
+func TestStreamResumesPastTheEnd(t *testing.T) {
+	d := startBare(t)
+	b, _ := d.Publisher()
+	var want []string
+	for i := range 3 {
+		c := testChange(t, fmt.Sprintf("nws:KCHS.HT.Y.%04d", i), 1)
+		if _, errs := b.PublishAll(t.Context(), []bus.Encoded{c}); errors.Join(errs...) != nil {
+			t.Fatal(errors.Join(errs...))
+		}
+		want = append(want, c.Alert.ID)
+	}
+	conn, r := openStream(t, d, "/api/v1/stream", "40")
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []string
+	for len(got) < len(want) {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after events %v: %v", got, err)
+		}
+		if rest, ok := strings.CutPrefix(line, "data: "); ok {
+			var a alert.Alert
+			if err := json.Unmarshal([]byte(rest), &a); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, a.ID)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}

@@ -73,8 +73,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source"}),
 		Restored: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hazardwire_lifecycle_restored_total",
-			Help: "Changes published again at start, from their records, because the alert stream had lost them (its store lost its last writes: a power loss or a crash of the machine).",
-		}, []string{"source"}),
+			Help: "What a start repaired after the store lost its last writes (a power loss or a crash of the machine), by source and what: change (a change the alert stream lost, published again from its record), record (a record the state bucket lost, written again from its change on the stream).",
+		}, []string{"source", "what"}),
 	}
 	for _, h := range alert.Hazards {
 		for _, s := range alert.Severities {
@@ -98,7 +98,8 @@ func (m *Metrics) Init(source string) {
 		m.PublishErrors.WithLabelValues(source, s)
 	}
 	m.SuspectPolls.WithLabelValues(source)
-	m.Restored.WithLabelValues(source)
+	m.Restored.WithLabelValues(source, "change")
+	m.Restored.WithLabelValues(source, "record")
 }
 
 // Engine applies lifecycle decisions: it is the scheduler's sink, and it
@@ -348,55 +349,161 @@ func (e *Engine) Sweep(ctx context.Context) {
 	e.updateActive()
 }
 
+// adoptBack is how far before the last change any record names Adopt
+// reads the stream: a batch's records are written after its changes, with
+// up to three batches in flight (flush.go), so a record the bucket lost can
+// be of a change a little before the last one a surviving record names.
+const adoptBack = 4 * MaxBatch
+
+// Adopt makes the records agree with the alert stream's last changes: a
+// change on the stream newer than its key's record, or of a key with no
+// record, becomes the key's record. The state bucket can lose its last
+// writes with the machine while the stream keeps their changes (bus.Tail);
+// the next poll would then decide those changes again, and once the
+// stream's duplicate window has passed it would publish their ids again,
+// with the feed's content of that day under an id partners already hold.
+// read returns the stream's changes from a sequence to its end
+// (bus.ChangesFrom); Adopt reads from a little before the last change any
+// record names. Call it after Load, before Restore. It returns how many
+// records it wrote, and an error if some could not be.
+func (e *Engine) Adopt(ctx context.Context, read func(ctx context.Context, from uint64) ([]bus.Change, error)) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var named uint64
+	for _, s := range e.recs {
+		if n := len(s.seqs); n > 0 {
+			named = max(named, s.seqs[n-1])
+		}
+	}
+	from := uint64(1)
+	if named > adoptBack {
+		from = named - adoptBack
+	}
+	changes, err := read(ctx, from)
+	if err != nil {
+		return 0, fmt.Errorf("compare the records with the alert stream: %w", err)
+	}
+	newest := map[string]*bus.Change{}
+	for i := range changes {
+		c := &changes[i]
+		if s := e.recs[c.Alert.Key]; s != nil && int(s.version) >= c.Alert.Version {
+			continue
+		}
+		if n := newest[c.Alert.Key]; n != nil && n.Alert.Version >= c.Alert.Version {
+			continue
+		}
+		newest[c.Alert.Key] = c
+	}
+	if len(newest) == 0 {
+		return 0, nil
+	}
+	var entries []bus.StateEntry
+	var recs []*Record
+	for _, key := range slices.Sorted(maps.Keys(newest)) {
+		c := newest[key]
+		r := &Record{Key: key, Source: c.Alert.Source}
+		if s := e.recs[key]; s != nil {
+			r.Seqs = slices.DeleteFunc(slices.Clone(s.seqs), func(q uint64) bool { return q >= c.Seq })
+		}
+		r.Seqs = append(r.Seqs, c.Seq)
+		r.Seqs = r.Seqs[max(0, len(r.Seqs)-maxSeqs):]
+		recordAs(r, &c.Alert)
+		value, err := storedRecord(nil, r, c.Body)
+		if err != nil {
+			return 0, fmt.Errorf("record %s again: %w", c.Alert.ID, err)
+		}
+		entries = append(entries, bus.StateEntry{Source: r.Source, Key: key, Value: value})
+		recs = append(recs, r)
+	}
+	adopted := 0
+	for i, err := range e.store.PutAll(ctx, entries) {
+		if err != nil {
+			e.metrics.PublishErrors.WithLabelValues(recs[i].Source, "store").Inc()
+			continue
+		}
+		e.recs[recs[i].Key] = slimOf(recs[i])
+		e.metrics.Restored.WithLabelValues(recs[i].Source, "record").Inc()
+		adopted++
+	}
+	e.updateActive()
+	if adopted > 0 {
+		e.log.Warn("records the state bucket had lost written again from their changes on the alert stream (its store lost its last writes: a power loss or a crash of the machine?)", "records", adopted)
+	}
+	if adopted < len(entries) {
+		return adopted, fmt.Errorf("%d of %d records the state bucket lost could not be written again", len(entries)-adopted, len(entries))
+	}
+	return adopted, nil
+}
+
 // Restore publishes again, from their records, the last changes of keys
-// that the alert stream lost: lost reports a sequence that should be on the
-// stream and is not (bus.Tail.Lost, read before anything published). The
-// record keeps the whole last change, so it goes out again under its id,
-// and the exporters deliver it; versions before it that were lost too are
-// not sent again (a partner takes the last). Call it after Load, before
-// any Handle or Sweep. It returns how many changes it published again, and
-// an error if some could not be (they are tried again at the next start).
-func (e *Engine) Restore(ctx context.Context, lost func(seq uint64) bool) (int, error) {
+// that the alert stream lost (tail.Lost, the stream's end read before
+// anything published). The record keeps the whole last change, so it goes
+// out again under its id, and the exporters deliver it; versions before it
+// that were lost too are not sent again (a partner takes the last). A
+// change older than the stream's age limit is not sent again: it would have
+// aged out (after the stream was deleted and made again, only the changes
+// of its age window go out). Call it after Adopt, before any Handle or
+// Sweep. It returns how many changes it published again, and an error if
+// the bus failed for some: the daemon's start fails then, and the next
+// start, before which nothing is published, tries them again.
+func (e *Engine) Restore(ctx context.Context, tail bus.Tail) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.endPass("restore")
-	last := map[string]uint64{}
+	now := e.now()
+	before := map[string]*slim{}
 	for _, key := range e.sortedKeys() {
 		s := e.recs[key]
-		if n := len(s.seqs); n > 0 && lost(s.seqs[n-1]) {
-			last[key] = s.seqs[n-1]
+		n := len(s.seqs)
+		if n == 0 || !tail.Lost(s.seqs[n-1]) {
+			continue
 		}
+		if tail.MaxAge > 0 && now.Sub(time.Unix(0, s.sent)) > tail.MaxAge {
+			continue // aged out, not lost
+		}
+		before[key] = s
 	}
-	if len(last) == 0 {
+	if len(before) == 0 {
 		return 0, nil
 	}
-	for _, key := range slices.Sorted(maps.Keys(last)) {
+	for _, key := range slices.Sorted(maps.Keys(before)) {
 		r, err := e.full(ctx, key)
 		if err == nil && r.Alert.ID == "" {
 			err = fmt.Errorf("record of %q holds no change", key)
 		}
 		if err != nil {
-			e.metrics.PublishErrors.WithLabelValues(e.recs[key].source, "load").Inc()
+			e.metrics.PublishErrors.WithLabelValues(before[key].source, "load").Inc()
 			e.log.Error("a change the alert stream lost cannot be published again: its record cannot be read", "key", key, "err", err)
 			continue
 		}
-		r.Seqs = slices.DeleteFunc(r.Seqs, lost) // they name other changes from now on
+		r.Seqs = slices.DeleteFunc(r.Seqs, tail.Lost) // they name other changes from now on
 		a := r.Alert
 		e.apply(ctx, r.Source, Decision{Publish: &a, Record: r, Why: "lost from the stream: published again"})
 	}
 	e.flush(ctx)
-	restored := 0
-	for key, seq := range last {
-		if s := e.recs[key]; len(s.seqs) > 0 && s.seqs[len(s.seqs)-1] != seq {
-			restored++
-			e.metrics.Restored.WithLabelValues(s.source).Inc()
+	// A change is back when its key's record was written again and names
+	// a message that is there: the publish can land on the lost change's
+	// own sequence (the stream's end moved back), or be taken for a
+	// duplicate of a message deleted by hand (adoptStored).
+	restored, failed := 0, 0
+	for key, old := range before {
+		s := e.recs[key]
+		if s == old || len(s.seqs) == 0 {
+			failed++
+			continue
 		}
+		if _, err := e.pub.AlertAt(ctx, s.seqs[len(s.seqs)-1]); err != nil {
+			e.log.Warn("a change the alert stream lost was not published again: the bus still holds its id (was it deleted from the stream by hand?)", "key", key, "err", err)
+			continue
+		}
+		restored++
+		e.metrics.Restored.WithLabelValues(s.source, "change").Inc()
 	}
 	if restored > 0 {
 		e.log.Warn("changes the alert stream had lost published again from their records (its store lost its last writes: a power loss or a crash of the machine?)", "changes", restored)
 	}
-	if restored < len(last) {
-		return restored, fmt.Errorf("%d of %d changes the alert stream lost could not be published again", len(last)-restored, len(last))
+	if failed > 0 {
+		return restored, fmt.Errorf("%d of %d changes the alert stream lost could not be published again", failed, len(before))
 	}
 	return restored, nil
 }

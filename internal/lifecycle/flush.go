@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -408,6 +409,14 @@ func (e *Engine) report(p *pending) {
 // nil when the stored change is d's own.
 func (e *Engine) adoptStored(ctx context.Context, d *Decision, seq uint64) ([]byte, error) {
 	got, err := e.pub.AlertAt(ctx, seq)
+	if errors.Is(err, bus.ErrGone) {
+		// The bus remembers the id, and its message is gone (deleted by
+		// hand, or lost with the machine's last writes): nothing can be
+		// published under it until the duplicate window passes. Take it
+		// as published: a next content takes the next version.
+		e.log.Warn("a change was taken for a duplicate of one no longer on the stream; recorded as published", "id", d.Publish.ID, "seq", seq)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s back: %w", d.Publish.ID, err)
 	}
@@ -416,7 +425,19 @@ func (e *Engine) adoptStored(ctx context.Context, d *Decision, seq uint64) ([]by
 	}
 	e.log.Warn("a change published before a crash differs from what the feed says now: recording what partners got; the new content follows as the next version",
 		"id", got.ID, "stored", got.Change, "decided", d.Publish.Change)
-	r := d.Record
+	recordAs(d.Record, got)
+	d.Publish = got
+	d.Why = "published before a crash"
+	c, err := bus.Encode(got)
+	if err != nil {
+		return nil, err
+	}
+	return c.Data, nil
+}
+
+// recordAs makes r the record of got, a change on the stream: partners have
+// it, whatever r said before.
+func recordAs(r *Record, got *alert.Alert) {
 	r.Version, r.Hash, r.Sent, r.End, r.Active = got.Version, got.ContentHash(), got.Sent, got.End(), got.State == alert.StateActive
 	r.Episode = got.Version
 	if len(got.References) > 0 {
@@ -425,11 +446,4 @@ func (e *Engine) adoptStored(ctx context.Context, d *Decision, seq uint64) ([]by
 		}
 	}
 	r.Alert, r.Missing = *got, 0
-	d.Publish = got
-	d.Why = "published before a crash"
-	c, err := bus.Encode(got)
-	if err != nil {
-		return nil, err
-	}
-	return c.Data, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -20,8 +22,9 @@ import (
 // and points its record at it; nothing else is published, then or at the
 // next poll.
 func TestEngineRestoresWhatTheStreamLost(t *testing.T) {
-	for _, keepIndex := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keepIndex=%v", keepIndex), func(t *testing.T) {
+	for _, tc := range []struct{ keepIndex, updates bool }{{false, true}, {true, true}, {false, false}} {
+		keepIndex := tc.keepIndex
+		t.Run(fmt.Sprintf("keepIndex=%v,updates=%v", tc.keepIndex, tc.updates), func(t *testing.T) {
 			dir := t.TempDir()
 			ctx := context.Background()
 			c := &clock{t0}
@@ -35,13 +38,15 @@ func TestEngineRestoresWhatTheStreamLost(t *testing.T) {
 				items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
 			}
 			e.Handle(ctx, info, snapshot(items...), nil)
-			for i := 20; i < 30; i++ { // the last ten keys get a second version
+			// With updates, the last ten keys get a second version; without,
+			// the changes published again land on their own sequences.
+			for i := 20; i < 30 && tc.updates; i++ {
 				items[i] = heat(fmt.Sprintf("k%02d", i), alert.SeveritySevere)
 			}
 			e.Handle(ctx, info, snapshot(items...), nil)
 			b.Close()
 
-			testbus.LoseWrites(t, dir, keepIndex)
+			testbus.LoseWrites(t, dir, bus.StreamAlerts, keepIndex)
 			b, err = bus.Open(ctx, bus.Config{StoreDir: dir}, testbus.Logger(t))
 			if err != nil {
 				t.Fatal(err)
@@ -62,11 +67,11 @@ func TestEngineRestoresWhatTheStreamLost(t *testing.T) {
 				t.Fatalf("the simulated loss took no key's last change (the stream ends at %d)", tail.Last)
 			}
 
-			n, err := e.Restore(ctx, tail.Lost)
+			n, err := e.Restore(ctx, tail)
 			if err != nil || n != want {
 				t.Fatalf("Restore = %d, %v; want %d, nil", n, err, want)
 			}
-			if got := testutil.ToFloat64(m.Restored.WithLabelValues("kma")); got != float64(want) {
+			if got := testutil.ToFloat64(m.Restored.WithLabelValues("kma", "change")); got != float64(want) {
 				t.Errorf("hazardwire_lifecycle_restored_total = %v, want %d", got, want)
 			}
 			after, err := b.ReadTail(ctx)
@@ -97,7 +102,7 @@ func TestEngineRestoresWhatTheStreamLost(t *testing.T) {
 					t.Errorf("%s's last sequence holds %s, want %s", key, a.ID, id)
 				}
 			}
-			if n, err := e.Restore(ctx, after.Lost); n != 0 || err != nil {
+			if n, err := e.Restore(ctx, after); n != 0 || err != nil {
 				t.Errorf("a second Restore = %d, %v; want 0, nil", n, err)
 			}
 			before := len(published(t, b))
@@ -107,5 +112,189 @@ func TestEngineRestoresWhatTheStreamLost(t *testing.T) {
 			}
 			t.Logf("the stream ends at %d; %d changes published again", tail.Last, n)
 		})
+	}
+}
+
+// TestEngineAdoptsWhatTheRecordsLost: the state bucket loses its last
+// writes while the alert stream keeps their changes (a power loss), and the
+// restart comes after the stream's duplicate window (here a second), when the
+// bus no longer drops a repeated id. Adopt writes those records again from
+// the stream, so the next poll of the same feed publishes nothing, and a
+// change of content takes the next version, never an id partners hold.
+func TestEngineAdoptsWhatTheRecordsLost(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	c := &clock{t0}
+	cfg := bus.Config{StoreDir: dir, Duplicates: time.Second}
+	b, err := bus.Open(ctx, cfg, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := newEngine(t, b, c)
+	var items []collectors.Item
+	for i := range 30 {
+		items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
+	}
+	e.Handle(ctx, info, snapshot(items...), nil)
+	for i := 20; i < 30; i++ {
+		items[i] = heat(fmt.Sprintf("k%02d", i), alert.SeveritySevere)
+	}
+	e.Handle(ctx, info, snapshot(items...), nil)
+	onStream := map[string]int{}
+	for _, a := range published(t, b) {
+		onStream[a.Key] = max(onStream[a.Key], a.Version)
+	}
+	b.Close()
+
+	testbus.LoseWrites(t, dir, "KV_"+bus.BucketState, false)
+	if b, err = bus.Open(ctx, cfg, testbus.Logger(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	e, m := newEngine(t, b, c)
+	behind := 0
+	for key, v := range onStream {
+		if e.Version(key) < v {
+			behind++
+		}
+	}
+	if behind == 0 {
+		t.Fatal("the simulated loss took no record the test needs")
+	}
+	time.Sleep(1200 * time.Millisecond) // past the duplicate window
+
+	n, err := e.Adopt(ctx, b.ChangesFrom)
+	if err != nil || n != behind {
+		t.Fatalf("Adopt = %d, %v; want %d, nil", n, err, behind)
+	}
+	if got := testutil.ToFloat64(m.Restored.WithLabelValues("kma", "record")); got != float64(behind) {
+		t.Errorf("hazardwire_lifecycle_restored_total{what=record} = %v, want %d", got, behind)
+	}
+	s, err := b.JetStream().Stream(ctx, bus.StreamAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, v := range onStream {
+		if got := e.Version(key); got != v {
+			t.Errorf("%s: record at v%d, the stream at v%d", key, got, v)
+		}
+		seqs := e.Seqs(key)
+		msg, err := s.GetMsg(ctx, seqs[len(seqs)-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := msg.Header.Get("Nats-Msg-Id"); id != alert.MakeID(key, v) {
+			t.Errorf("%s's record names sequence %d, which holds %s", key, seqs[len(seqs)-1], id)
+		}
+	}
+	if n, err := e.Adopt(ctx, b.ChangesFrom); n != 0 || err != nil {
+		t.Errorf("a second Adopt = %d, %v; want 0, nil", n, err)
+	}
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Restore(ctx, tail); n != 0 || err != nil {
+		t.Errorf("Restore after Adopt = %d, %v; want 0, nil", n, err)
+	}
+
+	before := len(published(t, b))
+	e.Handle(ctx, info, snapshot(items...), nil)
+	items[25] = heat("k25", alert.SeverityExtreme)
+	e.Handle(ctx, info, snapshot(items...), nil)
+	all := published(t, b)
+	if got := changes(all[before:]); !slices.Equal(got, []string{"update kma:k25#3"}) {
+		t.Errorf("after the restart the polls published %v, want only update kma:k25#3", got)
+	}
+	seen := map[string]bool{}
+	for _, a := range all {
+		if seen[a.ID] {
+			t.Errorf("%s is on the stream twice", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	t.Logf("%d of %d records written again from the stream", behind, len(onStream))
+}
+
+// TestEngineRestoreLeavesWhatWasDeletedByHand: messages an operator deleted
+// from the stream (`nats stream rmm`) are not lost writes. One inside the
+// stream is left alone; the last one looks like a lost end, but the bus
+// still holds its id, so nothing can be published under it: Restore says
+// so in a warning and does not fail (the daemon's start would).
+func TestEngineRestoreLeavesWhatWasDeletedByHand(t *testing.T) {
+	b := testbus.Open(t)
+	ctx := context.Background()
+	c := &clock{t0}
+	e, _ := newEngine(t, b, c)
+	var items []collectors.Item
+	for i := range 5 {
+		items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
+	}
+	e.Handle(ctx, info, snapshot(items...), nil)
+	s, err := b.JetStream().Stream(ctx, bus.StreamAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []uint64{2, 5} {
+		if err := s.DeleteMsg(ctx, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tail.Lost(2) || !tail.Lost(5) {
+		t.Fatalf("tail %+v: want 2 not lost (inside the stream), 5 lost (its end)", tail)
+	}
+	e, m := newEngine(t, b, c)
+	if n, err := e.Restore(ctx, tail); n != 0 || err != nil {
+		t.Errorf("Restore = %d, %v; want 0, nil", n, err)
+	}
+	if got := testutil.ToFloat64(m.Restored.WithLabelValues("kma", "change")); got != 0 {
+		t.Errorf("hazardwire_lifecycle_restored_total{what=change} = %v, want 0", got)
+	}
+	if got := len(published(t, b)); got != 3 {
+		t.Errorf("%d changes on the stream, want the 3 left", got)
+	}
+}
+
+// TestEngineRestoreAfterTheStreamWasMadeAgain: the alert stream deleted and
+// made again (empty, its sequences from 1) leaves every record naming a
+// lost change. Those the stream's age limit would have removed by now are
+// not sent again; the others are.
+func TestEngineRestoreAfterTheStreamWasMadeAgain(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := bus.Config{StoreDir: dir, MaxAge: 30 * 24 * time.Hour}
+	b, err := bus.Open(ctx, cfg, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := newEngine(t, b, &clock{t0})
+	var items []collectors.Item
+	for i := range 10 {
+		items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
+	}
+	e.Handle(ctx, info, snapshot(items...), nil)
+	if err := b.JetStream().DeleteStream(ctx, bus.StreamAlerts); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if b, err = bus.Open(ctx, cfg, testbus.Logger(t)); err != nil { // makes the stream again
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, _ := newEngine(t, b, &clock{t0.Add(40 * 24 * time.Hour)})
+	if n, err := late.Restore(ctx, tail); n != 0 || err != nil {
+		t.Errorf("40 days on: Restore = %d, %v; want 0, nil (older than the stream's age limit)", n, err)
+	}
+	soon, _ := newEngine(t, b, &clock{t0.Add(time.Hour)})
+	if n, err := soon.Restore(ctx, tail); n != len(items) || err != nil {
+		t.Errorf("an hour on: Restore = %d, %v; want %d, nil", n, err, len(items))
 	}
 }

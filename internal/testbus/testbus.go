@@ -74,20 +74,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// LoseWrites does to the alert stream on the store in dir, whose server
-// has stopped, what a power loss can: its last block file loses its second
-// half (cut inside a message, as a torn write is), so the messages there
-// are gone. With keepIndex the stream's saved state stays, as when the
-// server wrote it before the loss: the lost messages are then gaps below
-// the stream's last sequence; without it the stream's end moves back, and
-// the next messages take the lost ones' sequences again. The caller checks
-// what the server finds on reopening (bus.ReadTail).
-func LoseWrites(t testing.TB, dir string, keepIndex bool) {
+// LoseWrites does to stream (bus.StreamAlerts, or a bucket's "KV_" +
+// name) on the store in dir, whose server has stopped, what a power loss
+// can: its last block file loses its second half (cut inside a message, as
+// a torn write is), so the messages there are gone. With keepIndex the
+// stream's saved state stays, as when the server wrote it before the loss:
+// the lost messages are then gaps below the stream's last sequence; without
+// it the stream's end moves back, and the next messages take the lost
+// ones' sequences again. The caller checks what the server finds on
+// reopening (bus.ReadTail).
+func LoseWrites(t testing.TB, dir, stream string, keepIndex bool) {
 	t.Helper()
-	msgs := filepath.Join(dir, "jetstream", "$G", "streams", bus.StreamAlerts, "msgs")
+	msgs := filepath.Join(dir, "jetstream", "$G", "streams", stream, "msgs")
 	blocks, err := filepath.Glob(filepath.Join(msgs, "*.blk"))
 	if err != nil || len(blocks) == 0 {
-		t.Fatalf("no block file of the alert stream in %s (%v)", msgs, err)
+		t.Fatalf("no block file of stream %s in %s (%v)", stream, msgs, err)
 	}
 	var last string
 	var lastN int
