@@ -2,15 +2,11 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/hazardwire/hazardwire/alert"
 )
 
 // Writes lost with the machine. JetStream acknowledges a message once it is
@@ -105,13 +101,15 @@ func (c *Checkpoints) Clamp(ctx context.Context, last uint64) (map[string]uint64
 	return moved, nil
 }
 
-// ChangesFrom returns the changes on the alert stream from sequence from to
-// its end, in order. Call it while nothing publishes. A message that is not
-// an alert is skipped.
-func (b *Bus) ChangesFrom(ctx context.Context, from uint64) ([]Change, error) {
+// EachFrom calls fn with every message on the alert stream from sequence
+// from to its end, in order: its sequence, its id (the Nats-Msg-Id header:
+// the alert's id) and its body, which fn must copy to keep. The bodies are
+// not decoded: reading a stream's last tens of thousands of messages at
+// start costs their transfer only. Call it while nothing publishes.
+func (b *Bus) EachFrom(ctx context.Context, from uint64, fn func(seq uint64, id string, body []byte) error) error {
 	s, err := b.js.Stream(ctx, StreamAlerts)
 	if err != nil {
-		return nil, fmt.Errorf("read the alert stream: %w", err)
+		return fmt.Errorf("read the alert stream: %w", err)
 	}
 	// A consumer of its own, not an ordered one: its pending count says
 	// where the stream ends, which its last sequence does not when the
@@ -121,36 +119,33 @@ func (b *Bus) ChangesFrom(ctx context.Context, from uint64) ([]Change, error) {
 		AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, InactiveThreshold: time.Minute,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the alert stream from %d: %w", from, err)
+		return fmt.Errorf("read the alert stream from %d: %w", from, err)
 	}
 	defer func() { _ = s.DeleteConsumer(context.WithoutCancel(ctx), cons.CachedInfo().Name) }()
 	if cons.CachedInfo().NumPending == 0 {
-		return nil, nil
+		return nil
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
 	if err != nil {
-		return nil, fmt.Errorf("read the alert stream from %d: %w", from, err)
+		return fmt.Errorf("read the alert stream from %d: %w", from, err)
 	}
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
-	var out []Change
 	for {
 		m, err := it.Next()
 		if err != nil {
-			return nil, fmt.Errorf("read the alert stream from %d: %w", from, errors.Join(ctx.Err(), err))
+			return fmt.Errorf("read the alert stream from %d: %w", from, errors.Join(ctx.Err(), err))
 		}
 		meta, err := m.Metadata()
 		if err != nil {
-			return nil, fmt.Errorf("read the alert stream: %w", err)
+			return fmt.Errorf("read the alert stream: %w", err)
 		}
-		var a alert.Alert
-		if json.Unmarshal(m.Data(), &a) == nil && a.Key != "" {
-			previous, _ := strconv.ParseUint(m.Headers().Get(alert.PreviousSeqHeader), 10, 64)
-			out = append(out, Change{Seq: meta.Sequence.Stream, Time: meta.Timestamp, Alert: a, Body: m.Data(), Previous: previous})
+		if err := fn(meta.Sequence.Stream, m.Headers().Get(jetstream.MsgIDHeader), m.Data()); err != nil {
+			return err
 		}
 		if meta.NumPending == 0 {
-			return out, nil
+			return nil
 		}
 	}
 }

@@ -365,7 +365,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
-	if _, err := engine.Adopt(ctx, b.ChangesFrom); err != nil {
+	if _, err := engine.Adopt(ctx, tail.End, b.EachFrom); err != nil {
 		return err
 	}
 	if _, err := engine.Restore(ctx, tail); err != nil {

@@ -355,6 +355,14 @@ func (e *Engine) Sweep(ctx context.Context) {
 // be of a change a little before the last one a surviving record names.
 const adoptBack = 4 * MaxBatch
 
+// adoptMost bounds how many of the stream's last messages Adopt reads, so
+// that a stream far ahead of every record (the bucket emptied, messages
+// published by another tool) does not make each start read it all. The
+// records a power loss takes are those of the last two minutes' changes;
+// beyond this many, a change whose record was lost is still adopted when
+// the next poll publishes its id again within the duplicate window.
+const adoptMost = 1 << 16
+
 // Adopt makes the records agree with the alert stream's last changes: a
 // change on the stream newer than its key's record, or of a key with no
 // record, becomes the key's record. The state bucket can lose its last
@@ -362,11 +370,12 @@ const adoptBack = 4 * MaxBatch
 // the next poll would then decide those changes again, and once the
 // stream's duplicate window has passed it would publish their ids again,
 // with the feed's content of that day under an id partners already hold.
-// read returns the stream's changes from a sequence to its end
-// (bus.ChangesFrom); Adopt reads from a little before the last change any
-// record names. Call it after Load, before Restore. It returns how many
-// records it wrote, and an error if some could not be.
-func (e *Engine) Adopt(ctx context.Context, read func(ctx context.Context, from uint64) ([]bus.Change, error)) (int, error) {
+// end is the stream's last message (bus.Tail.End); each calls fn with the
+// stream's messages from a sequence to its end (bus.EachFrom). Adopt reads
+// from a little before the last change any record names, and at most the
+// stream's last adoptMost messages. Call it after Load, before Restore. It
+// returns how many records it wrote, and an error if some could not be.
+func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Context, from uint64, fn func(seq uint64, id string, body []byte) error) error) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var named uint64
@@ -379,41 +388,60 @@ func (e *Engine) Adopt(ctx context.Context, read func(ctx context.Context, from 
 	if named > adoptBack {
 		from = named - adoptBack
 	}
-	changes, err := read(ctx, from)
+	if end > adoptMost {
+		from = max(from, end-adoptMost)
+	}
+	if from > end {
+		return 0, nil
+	}
+	type found struct {
+		seq     uint64
+		version int
+		body    []byte
+	}
+	newest := map[string]found{}
+	err := each(ctx, from, func(seq uint64, id string, body []byte) error {
+		key, version, ok := alert.SplitID(id)
+		if !ok {
+			return nil // not a change of ours
+		}
+		if s := e.recs[key]; s != nil && int(s.version) >= version {
+			return nil
+		}
+		if f, ok := newest[key]; ok && f.version >= version {
+			return nil
+		}
+		newest[key] = found{seq, version, slices.Clone(body)}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("compare the records with the alert stream: %w", err)
-	}
-	newest := map[string]*bus.Change{}
-	for i := range changes {
-		c := &changes[i]
-		if s := e.recs[c.Alert.Key]; s != nil && int(s.version) >= c.Alert.Version {
-			continue
-		}
-		if n := newest[c.Alert.Key]; n != nil && n.Alert.Version >= c.Alert.Version {
-			continue
-		}
-		newest[c.Alert.Key] = c
-	}
-	if len(newest) == 0 {
-		return 0, nil
 	}
 	var entries []bus.StateEntry
 	var recs []*Record
 	for _, key := range slices.Sorted(maps.Keys(newest)) {
-		c := newest[key]
-		r := &Record{Key: key, Source: c.Alert.Source}
-		if s := e.recs[key]; s != nil {
-			r.Seqs = slices.DeleteFunc(slices.Clone(s.seqs), func(q uint64) bool { return q >= c.Seq })
+		f := newest[key]
+		var a alert.Alert
+		if err := json.Unmarshal(f.body, &a); err != nil || a.Key != key || a.Version != f.version {
+			e.log.Warn("a message on the alert stream is not the change its id names; not taken as a record", "seq", f.seq, "key", key, "err", err)
+			continue
 		}
-		r.Seqs = append(r.Seqs, c.Seq)
+		r := &Record{Key: key, Source: a.Source}
+		if s := e.recs[key]; s != nil {
+			r.Seqs = slices.DeleteFunc(slices.Clone(s.seqs), func(q uint64) bool { return q >= f.seq })
+		}
+		r.Seqs = append(r.Seqs, f.seq)
 		r.Seqs = r.Seqs[max(0, len(r.Seqs)-maxSeqs):]
-		recordAs(r, &c.Alert)
-		value, err := storedRecord(nil, r, c.Body)
+		recordAs(r, &a)
+		value, err := storedRecord(nil, r, f.body)
 		if err != nil {
-			return 0, fmt.Errorf("record %s again: %w", c.Alert.ID, err)
+			return 0, fmt.Errorf("record %s again: %w", a.ID, err)
 		}
 		entries = append(entries, bus.StateEntry{Source: r.Source, Key: key, Value: value})
 		recs = append(recs, r)
+	}
+	if len(entries) == 0 {
+		return 0, nil
 	}
 	adopted := 0
 	for i, err := range e.store.PutAll(ctx, entries) {

@@ -163,7 +163,11 @@ func TestEngineAdoptsWhatTheRecordsLost(t *testing.T) {
 	}
 	time.Sleep(1200 * time.Millisecond) // past the duplicate window
 
-	n, err := e.Adopt(ctx, b.ChangesFrom)
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.Adopt(ctx, tail.End, b.EachFrom)
 	if err != nil || n != behind {
 		t.Fatalf("Adopt = %d, %v; want %d, nil", n, err, behind)
 	}
@@ -187,12 +191,8 @@ func TestEngineAdoptsWhatTheRecordsLost(t *testing.T) {
 			t.Errorf("%s's record names sequence %d, which holds %s", key, seqs[len(seqs)-1], id)
 		}
 	}
-	if n, err := e.Adopt(ctx, b.ChangesFrom); n != 0 || err != nil {
+	if n, err := e.Adopt(ctx, tail.End, b.EachFrom); n != 0 || err != nil {
 		t.Errorf("a second Adopt = %d, %v; want 0, nil", n, err)
-	}
-	tail, err := b.ReadTail(ctx)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if n, err := e.Restore(ctx, tail); n != 0 || err != nil {
 		t.Errorf("Restore after Adopt = %d, %v; want 0, nil", n, err)
