@@ -361,7 +361,7 @@ const adoptBack = 4 * MaxBatch
 // records a power loss takes are those of the last two minutes' changes;
 // beyond this many, a change whose record was lost is still adopted when
 // the next poll publishes its id again within the duplicate window.
-const adoptMost = 1 << 16
+const adoptMost = 1 << 14
 
 // Adopt makes the records agree with the alert stream's last changes: a
 // change on the stream newer than its key's record, or of a key with no
