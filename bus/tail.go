@@ -10,15 +10,18 @@ import (
 )
 
 // Writes lost with the machine. JetStream acknowledges a message once it is
-// written to its store file, not once the file is on the disk: nats-server
-// syncs its files every two minutes (sync_interval). A power loss, or a
-// crash of the machine (not of the process), can lose the last moments'
-// writes, and not the same moments in every file. The state bucket can keep
-// the record of a change the alert stream lost: the lifecycle would take it
-// as published, and partners would never get it (lifecycle.Engine.Restore
-// publishes it again). The exporters' bucket can keep a position past the
-// stream's new end: the exporter would skip the next changes, which take the
-// lost ones' sequences again (Checkpoints.Clamp).
+// written to its store file, not once the file is on the disk: the embedded
+// server syncs its files every DefaultSyncInterval (nats-server's own
+// default is two minutes; an external server syncs as its config says). A
+// power loss, or a crash of the machine (not of the process), can lose the
+// last moments' writes, and not the same moments in every file. The state
+// bucket can keep the record of a change the alert stream lost: the
+// lifecycle would take it as published, and partners would never get it
+// (lifecycle.Engine.Restore publishes it again), or lose the record of a
+// change the stream kept (lifecycle.Engine.Adopt). The exporters' bucket
+// can keep a position past the stream's new end: the exporter would skip the
+// next changes, which take the lost ones' sequences again
+// (Checkpoints.Clamp).
 
 // Tail is the alert stream's end as the daemon found it when it started,
 // before anything published: what a record or a saved position may point at.

@@ -32,6 +32,7 @@ func main() {
 	fs.StringVar(&logFile, "log", "", "write the daemons' logs, and the peer relays' output, to this file (default: discarded)")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "bound on every wait")
 	fs.IntVar(&o.Concurrency, "concurrency", 8, "deliveries in flight per exporter, and the ceiling's workers per endpoint")
+	fs.StringVar(&o.Sync, "bus-sync", "", "the daemons' bus.sync_interval (e.g. 1s), or always for bus.sync_always (default: the daemon's, 1s)")
 	fs.IntVar(&o.BurstAlerts, "burst-alerts", 5000, "burst: alerts the feed goes to")
 	fs.IntVar(&o.BurstPartners, "burst-partners", 100, "burst: partner endpoints")
 	fs.IntVar(&o.SingleAlerts, "single-alerts", 5000, "single: alerts to one partner")

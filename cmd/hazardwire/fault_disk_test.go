@@ -191,7 +191,7 @@ func fkDiskFault(t *testing.T, fail, repair func(mnt string)) {
 
 // TestFaultPowerLoss: the daemon dies with the machine, and the alert
 // stream's store loses its last writes while the state bucket keeps the
-// records of those changes (nats-server syncs its files every two minutes;
+// records of those changes (the store syncs its files every second;
 // testbus.LoseWrites cuts the stream's last block file). The whole burst
 // reached the bus while the partner failed, so nothing was delivered.
 // After the restart every key's last change arrives under its id (versions

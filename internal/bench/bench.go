@@ -26,6 +26,9 @@ type Options struct {
 	// Concurrency is each exporter's deliveries in flight, and the ceiling's
 	// workers per endpoint (default 8, the exporter's default).
 	Concurrency int
+	// Sync is the daemons' bus.sync_interval, or "always" for
+	// bus.sync_always ("": the daemon's default, 1s).
+	Sync string
 
 	BurstAlerts, BurstPartners int   // default 5,000 × 100
 	SingleAlerts               int   // default 5,000

@@ -37,7 +37,7 @@ func runFloor(ctx context.Context, o Options, r *rig, bodies map[string][]byte, 
 	for _, q := range r.partners {
 		q.Reset(false)
 	}
-	p, _, err := startPipeline(pipelineConfig{StoreDir: dir, Partners: r.urls(), Concurrency: o.Concurrency}, o.Log)
+	p, _, err := startPipeline(pipelineConfig{StoreDir: dir, Partners: r.urls(), Concurrency: o.Concurrency, Sync: o.Sync}, o.Log)
 	if err != nil {
 		return f, err
 	}

@@ -42,13 +42,22 @@ type pipelineConfig struct {
 	StoreDir    string
 	FeedURL     string
 	Partners    []string
-	Concurrency int // per exporter; 0: the default
-	Grace       int // 0: the default
+	Concurrency int    // per exporter; 0: the default
+	Grace       int    // 0: the default
+	Sync        string // bus.sync_interval, or "always" for bus.sync_always; "": the default
 }
 
 func (c pipelineConfig) yaml() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n", c.StoreDir)
+	switch c.Sync {
+	case "":
+		fmt.Fprintf(&b, "bus: {store_dir: %q}\n", c.StoreDir)
+	case "always":
+		fmt.Fprintf(&b, "bus: {store_dir: %q, sync_always: true}\n", c.StoreDir)
+	default:
+		fmt.Fprintf(&b, "bus: {store_dir: %q, sync_interval: %s}\n", c.StoreDir, c.Sync)
+	}
+	b.WriteString("http: {listen: \"127.0.0.1:0\"}\n")
 	if c.FeedURL != "" {
 		fmt.Fprintf(&b, "collectors:\n  - name: %s\n    kind: nws\n    schedule: \"@every 1h\"\n    url: %q\n    user_agent: \"hazardwire-bench (ops@example.org)\"\n    max_body: 256MiB\n", collectorName, c.FeedURL)
 		if c.Grace > 0 {

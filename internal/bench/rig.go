@@ -53,7 +53,7 @@ func (r *rig) urls() []string {
 // start runs the daemon on the rig with c's other settings, once its first
 // poll (of the empty feed) is done.
 func (r *rig) start(o Options, c pipelineConfig) (*pipeline, error) {
-	c.StoreDir, c.FeedURL, c.Partners = r.dir, r.feed.URL(), r.urls()
+	c.StoreDir, c.FeedURL, c.Partners, c.Sync = r.dir, r.feed.URL(), r.urls(), o.Sync
 	p, _, err := startPipeline(c, o.Log)
 	if err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ func runStart(ctx context.Context, o Options, messages, active, runs int) (Start
 		return res, err
 	}
 	defer r.close()
-	cfg := pipelineConfig{FeedURL: r.feed.URL(), Partners: r.urls()}
+	cfg := pipelineConfig{FeedURL: r.feed.URL(), Partners: r.urls(), Sync: o.Sync}
 	once := func() (time.Duration, error) {
 		p, ready, err := startPipeline(cfg, o.Log)
 		if err != nil {

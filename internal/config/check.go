@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -109,6 +110,19 @@ func (c *Config) check(at func(n *yaml.Node, format string, args ...any)) {
 	}
 	if c.Bus.LeaseTTL != 0 && c.Bus.URL == "" {
 		at(c.node("bus.lease_ttl"), "bus.lease_ttl is for an external cluster (bus.url): the embedded server's store has one daemon")
+	}
+	if c.Bus.URL != "" && (c.Bus.SyncInterval != 0 || c.Bus.SyncAlways) {
+		key := "bus.sync_interval"
+		if c.Bus.SyncInterval == 0 {
+			key = "bus.sync_always"
+		}
+		at(c.node(key), "%s is for the embedded server: an external cluster's servers sync as their own config says", key)
+	}
+	if c.Bus.SyncInterval < 0 || (c.Bus.SyncInterval > 0 && c.Bus.SyncInterval < 100*time.Millisecond) {
+		at(c.node("bus.sync_interval"), "bus.sync_interval %s: want 100ms or more (or sync_always: true)", c.Bus.SyncInterval)
+	}
+	if c.Bus.SyncInterval != 0 && c.Bus.SyncAlways {
+		at(c.node("bus.sync_interval"), "bus: set sync_interval or sync_always, not both")
 	}
 	// A change published again after a crash between its publish and its
 	// record is dropped only inside the window; a restart can take a while.

@@ -78,6 +78,11 @@ type Bus struct {
 	MaxBytes    ByteSize      `yaml:"max_bytes"`
 	Duplicates  time.Duration `yaml:"duplicates"`
 	Replicas    int           `yaml:"replicas"`
+	// SyncInterval and SyncAlways set how often the embedded server syncs
+	// its store files to the disk (nats-server's sync_interval; default two
+	// minutes): what a power loss can take (docs/operations.md).
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	SyncAlways   bool          `yaml:"sync_always"`
 	// LeaseTTL is how long the lease on an external cluster's streams
 	// outlives its holder's last renewal (default DefaultLeaseTTL): a
 	// second daemon on the same streams waits as a standby, and takes over

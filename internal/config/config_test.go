@@ -152,7 +152,7 @@ func TestBusChecks(t *testing.T) {
 	if err := check("  duplicates: 30s\n"); err == nil || !strings.Contains(err.Error(), "b.yaml:2:15: bus.duplicates 30s is shorter than 1h0m0s") {
 		t.Errorf("duplicates: 30s: err = %v", err)
 	}
-	for _, ok := range []string{"  duplicates: 1h\n", "  duplicates: 48h\n", "  store_dir: ./d\n"} {
+	for _, ok := range []string{"  duplicates: 1h\n", "  duplicates: 48h\n", "  store_dir: ./d\n", "  sync_interval: 1s\n", "  sync_always: true\n"} {
 		if err := check(ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
@@ -168,6 +168,10 @@ func TestBusChecks(t *testing.T) {
 		"  url: nats://127.0.0.1:4222\n  lease_ttl: 1s\n":  "b.yaml:3:14: bus.lease_ttl 1s is outside [3s, 10m0s]",
 		"  url: nats://127.0.0.1:4222\n  lease_ttl: 11m\n": "b.yaml:3:14: bus.lease_ttl 11m0s is outside [3s, 10m0s]",
 		"  lease_ttl: 1m\n": "b.yaml:2:14: bus.lease_ttl is for an external cluster",
+		"  url: nats://127.0.0.1:4222\n  sync_always: true\n": "b.yaml:3:16: bus.sync_always is for the embedded server",
+		"  url: nats://127.0.0.1:4222\n  sync_interval: 1s\n": "b.yaml:3:18: bus.sync_interval is for the embedded server",
+		"  sync_interval: 10ms\n":                             "b.yaml:2:18: bus.sync_interval 10ms: want 100ms or more",
+		"  sync_interval: 1s\n  sync_always: true\n":          "b.yaml:2:18: bus: set sync_interval or sync_always, not both",
 	} {
 		if err := check(bus); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", bus, err, want)

@@ -26,6 +26,8 @@ var descriptions = map[string]string{
 	"bus.max_bytes":          "Alert stream size limit.",
 	"bus.duplicates":         "Duplicate window for Nats-Msg-Id (at least 1h).",
 	"bus.replicas":           "Replicas of the streams and bucket on an external cluster.",
+	"bus.sync_interval":      "Embedded server only: how often the store's files are synced to the disk (nats-server's sync_interval; default 1s, at least 100ms; nats-server's own default is 2m). A power loss can take the changes written since the last sync; the daemon repairs what it can at the next start (docs/operations.md, Power loss).",
+	"bus.sync_always":        "Embedded server only: sync the store's files after every write, so that a power loss takes nothing the bus acknowledged, at the cost of a disk sync per change and record.",
 	"bus.lease_ttl":          "External cluster only: how long the lease on the streams outlives its holder's last renewal (3s to 10m, default 30s). A second daemon on the same streams waits as a standby and takes over within about this long. It is the lease bucket's TTL, set by the daemon that creates the bucket: a bucket that exists keeps its own (to change it, stop every daemon and remove the bucket hazardwire_leases).",
 	"http":                   "The daemon's HTTP listener: metrics, health, status page, API.",
 	"http.listen":            "host:port, default 127.0.0.1:9750.",

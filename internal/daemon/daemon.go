@@ -313,6 +313,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		StoreDir: c.StoreDir, URL: c.URL, Listen: c.Listen, Credentials: c.Credentials,
 		MaxMemory: int64(c.MaxMemory), MaxStore: int64(c.MaxStore), MaxAge: c.MaxAge,
 		MaxBytes: int64(c.MaxBytes), Duplicates: c.Duplicates, Replicas: c.Replicas,
+		SyncInterval: c.SyncInterval, SyncAlways: c.SyncAlways,
 		KeepExisting: c.URL != "", // until this daemon holds the lease
 	}, d.log.With("component", "bus"))
 	if err != nil {

@@ -358,9 +358,10 @@ const adoptBack = 4 * MaxBatch
 // adoptMost bounds how many of the stream's last messages Adopt reads, so
 // that a stream far ahead of every record (the bucket emptied, messages
 // published by another tool) does not make each start read it all. The
-// records a power loss takes are those of the last two minutes' changes;
-// beyond this many, a change whose record was lost is still adopted when
-// the next poll publishes its id again within the duplicate window.
+// records a power loss takes are those of the changes since the store's
+// last sync (bus.sync_interval); beyond this many, a change whose record was
+// lost is still adopted when the next poll publishes its id again within
+// the duplicate window.
 const adoptMost = 1 << 14
 
 // Adopt makes the records agree with the alert stream's last changes: a
