@@ -73,7 +73,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source"}),
 		Restored: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "hazardwire_lifecycle_restored_total",
-			Help: "What a start repaired after the store lost its last writes (a power loss or a crash of the machine), by source and what: change (a change the alert stream lost, published again from its record), record (a record the state bucket lost, written again from its change on the stream).",
+			Help: "What a start repaired, by source and what: change (a change the alert stream lost with the store's last writes, a power loss or a crash of the machine, published again from its record), record (a change on the stream without its record, because the daemon stopped between publishing and recording it or the store lost the record, recorded from the stream).",
 		}, []string{"source", "what"}),
 	}
 	for _, h := range alert.Hazards {
@@ -366,11 +366,12 @@ const adoptMost = 1 << 14
 
 // Adopt makes the records agree with the alert stream's last changes: a
 // change on the stream newer than its key's record, or of a key with no
-// record, becomes the key's record. The state bucket can lose its last
-// writes with the machine while the stream keeps their changes (bus.Tail);
-// the next poll would then decide those changes again, and once the
-// stream's duplicate window has passed it would publish their ids again,
-// with the feed's content of that day under an id partners already hold.
+// record, becomes the key's record. The daemon can stop between publishing
+// a change and recording it, and the state bucket can lose its last writes
+// with the machine while the stream keeps their changes (bus.Tail); the
+// next poll would then decide those changes again, and once the stream's
+// duplicate window has passed it would publish their ids again, with the
+// feed's content of that day under an id partners already hold.
 // end is the stream's last message (bus.Tail.End); each calls fn with the
 // stream's messages from a sequence to its end (bus.EachFrom). Adopt reads
 // from a little before the last change any record names, and at most the
@@ -456,7 +457,7 @@ func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Co
 	}
 	e.updateActive()
 	if adopted > 0 {
-		e.log.Warn("records the state bucket had lost written again from their changes on the alert stream (its store lost its last writes: a power loss or a crash of the machine?)", "records", adopted)
+		e.log.Warn("changes on the alert stream without their record recorded from the stream (the daemon stopped between publishing and recording them, or the store lost its last writes)", "records", adopted)
 	}
 	if adopted < len(entries) {
 		return adopted, fmt.Errorf("%d of %d records the state bucket lost could not be written again", len(entries)-adopted, len(entries))
