@@ -122,22 +122,7 @@ func openStream(t *testing.T, d *Daemon, path, lastID string) (net.Conn, *bufio.
 func TestStreamSendsAnUpdateLeavingItsFilter(t *testing.T) {
 	d := startBare(t)
 	key := publishLeaving(t, d)
-	conn, r := openStream(t, d, "/api/v1/stream?min_severity=severe", "0")
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var got []string
-	for len(got) < 3 {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("after events %v: %v", got, err)
-		}
-		if rest, ok := strings.CutPrefix(line, "data: "); ok {
-			var a alert.Alert
-			if err := json.Unmarshal([]byte(rest), &a); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, a.ID)
-		}
-	}
+	got := readEvents(t, d, "/api/v1/stream?min_severity=severe", "0", 3)
 	if want := []string{key + "#1", key + "#2", key + "#4"}; !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
 	}
@@ -208,10 +193,19 @@ func TestStreamResumesPastTheEnd(t *testing.T) {
 		}
 		want = append(want, c.Alert.ID)
 	}
-	conn, r := openStream(t, d, "/api/v1/stream", "40")
+	if got := readEvents(t, d, "/api/v1/stream", "40", len(want)); !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// readEvents opens the event stream at path with Last-Event-ID lastID and
+// returns the alert ids of its first n events, failing after 10 s.
+func readEvents(t *testing.T, d *Daemon, path, lastID string, n int) []string {
+	t.Helper()
+	conn, r := openStream(t, d, path, lastID)
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var got []string
-	for len(got) < len(want) {
+	for len(got) < n {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			t.Fatalf("after events %v: %v", got, err)
@@ -224,7 +218,5 @@ func TestStreamResumesPastTheEnd(t *testing.T) {
 			got = append(got, a.ID)
 		}
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("events %v, want %v", got, want)
-	}
+	return got
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
 	"github.com/hazardwire/hazardwire/collectors"
+	"github.com/hazardwire/hazardwire/internal/lifecycle"
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
@@ -28,30 +29,15 @@ func TestEngineRestoresWhatTheStreamLost(t *testing.T) {
 			dir := t.TempDir()
 			ctx := context.Background()
 			c := &clock{t0}
-			b, err := bus.Open(ctx, bus.Config{StoreDir: dir}, testbus.Logger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := openBus(t, bus.Config{StoreDir: dir})
 			e, _ := newEngine(t, b, c)
-			var items []collectors.Item
-			for i := range 30 {
-				items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
-			}
-			e.Handle(ctx, info, snapshot(items...), nil)
-			// With updates, the last ten keys get a second version; without,
-			// the changes published again land on their own sequences.
-			for i := 20; i < 30 && tc.updates; i++ {
-				items[i] = heat(fmt.Sprintf("k%02d", i), alert.SeveritySevere)
-			}
-			e.Handle(ctx, info, snapshot(items...), nil)
+			// Without updates, the changes published again land on their own
+			// sequences.
+			items := pollTwice(ctx, e, tc.updates)
 			b.Close()
 
 			testbus.LoseWrites(t, dir, bus.StreamAlerts, keepIndex)
-			b, err = bus.Open(ctx, bus.Config{StoreDir: dir}, testbus.Logger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
+			b = openBus(t, bus.Config{StoreDir: dir})
 			e, m := newEngine(t, b, c)
 			tail, err := b.ReadTail(ctx)
 			if err != nil {
@@ -126,20 +112,9 @@ func TestEngineAdoptsWhatTheRecordsLost(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t0}
 	cfg := bus.Config{StoreDir: dir, Duplicates: time.Second}
-	b, err := bus.Open(ctx, cfg, testbus.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBus(t, cfg)
 	e, _ := newEngine(t, b, c)
-	var items []collectors.Item
-	for i := range 30 {
-		items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
-	}
-	e.Handle(ctx, info, snapshot(items...), nil)
-	for i := 20; i < 30; i++ {
-		items[i] = heat(fmt.Sprintf("k%02d", i), alert.SeveritySevere)
-	}
-	e.Handle(ctx, info, snapshot(items...), nil)
+	items := pollTwice(ctx, e, true)
 	onStream := map[string]int{}
 	for _, a := range published(t, b) {
 		onStream[a.Key] = max(onStream[a.Key], a.Version)
@@ -147,10 +122,7 @@ func TestEngineAdoptsWhatTheRecordsLost(t *testing.T) {
 	b.Close()
 
 	testbus.LoseWrites(t, dir, "KV_"+bus.BucketState, false)
-	if b, err = bus.Open(ctx, cfg, testbus.Logger(t)); err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b = openBus(t, cfg)
 	e, m := newEngine(t, b, c)
 	behind := 0
 	for key, v := range onStream {
@@ -226,11 +198,7 @@ func TestEngineRestoreLeavesWhatWasDeletedByHand(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t0}
 	e, _ := newEngine(t, b, c)
-	var items []collectors.Item
-	for i := range 5 {
-		items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
-	}
-	e.Handle(ctx, info, snapshot(items...), nil)
+	e.Handle(ctx, info, snapshot(heats(5, alert.SeverityModerate)...), nil)
 	s, err := b.JetStream().Stream(ctx, bus.StreamAlerts)
 	if err != nil {
 		t.Fatal(err)
@@ -267,24 +235,15 @@ func TestEngineRestoreAfterTheStreamWasMadeAgain(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	cfg := bus.Config{StoreDir: dir, MaxAge: 30 * 24 * time.Hour}
-	b, err := bus.Open(ctx, cfg, testbus.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBus(t, cfg)
 	e, _ := newEngine(t, b, &clock{t0})
-	var items []collectors.Item
-	for i := range 10 {
-		items = append(items, heat(fmt.Sprintf("k%02d", i), alert.SeverityModerate))
-	}
+	items := heats(10, alert.SeverityModerate)
 	e.Handle(ctx, info, snapshot(items...), nil)
 	if err := b.JetStream().DeleteStream(ctx, bus.StreamAlerts); err != nil {
 		t.Fatal(err)
 	}
 	b.Close()
-	if b, err = bus.Open(ctx, cfg, testbus.Logger(t)); err != nil { // makes the stream again
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b = openBus(t, cfg) // makes the stream again
 	tail, err := b.ReadTail(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -297,4 +256,37 @@ func TestEngineRestoreAfterTheStreamWasMadeAgain(t *testing.T) {
 	if n, err := soon.Restore(ctx, tail); n != len(items) || err != nil {
 		t.Errorf("an hour on: Restore = %d, %v; want %d, nil", n, err, len(items))
 	}
+}
+
+// heats returns n heat advisories of keys k00, k01, … at severity sev.
+func heats(n int, sev alert.Severity) []collectors.Item {
+	var items []collectors.Item
+	for i := range n {
+		items = append(items, heat(fmt.Sprintf("k%02d", i), sev))
+	}
+	return items
+}
+
+// pollTwice hands e two polls of thirty keys: all new, then (with updates)
+// the last ten at a higher severity. It returns the second poll's items.
+func pollTwice(ctx context.Context, e *lifecycle.Engine, updates bool) []collectors.Item {
+	items := heats(30, alert.SeverityModerate)
+	e.Handle(ctx, info, snapshot(items...), nil)
+	for i := 20; i < 30 && updates; i++ {
+		items[i] = heat(fmt.Sprintf("k%02d", i), alert.SeveritySevere)
+	}
+	e.Handle(ctx, info, snapshot(items...), nil)
+	return items
+}
+
+// openBus opens a bus on cfg's store, closed at the test's end unless the
+// test closes it first.
+func openBus(t *testing.T, cfg bus.Config) *bus.Bus {
+	t.Helper()
+	b, err := bus.Open(context.Background(), cfg, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
 }
