@@ -33,6 +33,8 @@ type Tail struct {
 	// the messages at the end are gone (lost while the stream's saved state
 	// survived, which then counts them as deleted).
 	End uint64
+	// Msgs is how many messages the stream holds.
+	Msgs uint64
 	// MaxAge is the stream's age limit (0: none).
 	MaxAge time.Duration
 }
@@ -57,7 +59,7 @@ func (b *Bus) ReadTail(ctx context.Context) (Tail, error) {
 	if err != nil {
 		return Tail{}, fmt.Errorf("read the alert stream's end: %w", err)
 	}
-	t := Tail{First: info.State.FirstSeq, Last: info.State.LastSeq, End: info.State.LastSeq, MaxAge: info.Config.MaxAge}
+	t := Tail{First: info.State.FirstSeq, Last: info.State.LastSeq, End: info.State.LastSeq, Msgs: info.State.Msgs, MaxAge: info.Config.MaxAge}
 	if n := info.State.NumDeleted; n > 0 && n <= maxGaps {
 		if info, err = s.Info(ctx, jetstream.WithDeletedDetails(true)); err != nil {
 			return Tail{}, fmt.Errorf("read the alert stream's deleted messages: %w", err)
@@ -106,10 +108,11 @@ func (c *Checkpoints) Clamp(ctx context.Context, last uint64) (map[string]uint64
 
 // EachFrom calls fn with every message on the alert stream from sequence
 // from to its end, in order: its sequence, its id (the Nats-Msg-Id header:
-// the alert's id) and its body, which fn must copy to keep. The bodies are
+// the alert's id), when it was stored, and its body, which fn must copy to
+// keep. The bodies are
 // not decoded: reading a stream's last tens of thousands of messages at
 // start costs their transfer only. Call it while nothing publishes.
-func (b *Bus) EachFrom(ctx context.Context, from uint64, fn func(seq uint64, id string, body []byte) error) error {
+func (b *Bus) EachFrom(ctx context.Context, from uint64, fn func(seq uint64, id string, at time.Time, body []byte) error) error {
 	s, err := b.js.Stream(ctx, StreamAlerts)
 	if err != nil {
 		return fmt.Errorf("read the alert stream: %w", err)
@@ -144,11 +147,24 @@ func (b *Bus) EachFrom(ctx context.Context, from uint64, fn func(seq uint64, id 
 		if err != nil {
 			return fmt.Errorf("read the alert stream: %w", err)
 		}
-		if err := fn(meta.Sequence.Stream, m.Headers().Get(jetstream.MsgIDHeader), m.Data()); err != nil {
+		if err := fn(meta.Sequence.Stream, m.Headers().Get(jetstream.MsgIDHeader), meta.Timestamp, m.Data()); err != nil {
 			return err
 		}
 		if meta.NumPending == 0 {
 			return nil
 		}
 	}
+}
+
+// LastSeq returns the alert stream's last sequence.
+func (b *Bus) LastSeq(ctx context.Context) (uint64, error) {
+	s, err := b.js.Stream(ctx, StreamAlerts)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
 }

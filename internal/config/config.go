@@ -79,8 +79,9 @@ type Bus struct {
 	Duplicates  time.Duration `yaml:"duplicates"`
 	Replicas    int           `yaml:"replicas"`
 	// SyncInterval and SyncAlways set how often the embedded server syncs
-	// its store files to the disk (nats-server's sync_interval; default two
-	// minutes): what a power loss can take (docs/operations.md).
+	// its store files to the disk (nats-server's sync_interval; default
+	// bus.DefaultSyncInterval, a second): what a power loss can take
+	// (docs/operations.md).
 	SyncInterval time.Duration `yaml:"sync_interval"`
 	SyncAlways   bool          `yaml:"sync_always"`
 	// LeaseTTL is how long the lease on an external cluster's streams

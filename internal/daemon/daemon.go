@@ -89,9 +89,18 @@ type Daemon struct {
 	stopSweep  func()
 
 	lease leaseState // on an external cluster (lease.go)
-	// startEnd is the alert stream's end when the daemon started (bus.Tail):
-	// an event stream resumed past the stream's end goes on after it.
-	startEnd uint64
+	// started is what the daemon found of the alert stream when it started
+	// (bus.Tail), for event streams resumed from before a loss.
+	started startTail
+}
+
+// startTail is the alert stream's end as the daemon found it at start.
+type startTail struct {
+	known bool   // set once the start has read it
+	end   uint64 // the last message still there
+	// seen is the highest sequence the saved state named: above end, those
+	// numbers were lost, and the changes since the start took them again.
+	seen uint64
 }
 
 type runningExporter struct {
@@ -347,15 +356,16 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	d.startEnd = tail.End
-	d.mu.Unlock()
+	// seen is the highest sequence anything saved names: past the stream's
+	// end, those numbers were lost and the next changes take them again.
+	seen := tail.Last
 	if cp := b.Checkpoints(); cp != nil {
 		moved, err := cp.Clamp(ctx, tail.Last)
 		if err != nil {
 			return err
 		}
 		for name, floor := range moved {
+			seen = max(seen, floor)
 			d.log.Warn("the exporter's saved position was past the alert stream's end (its store lost its last writes: a power loss or a crash of the machine?); it goes on from the end",
 				"exporter", name, "saved", floor, "end", tail.Last)
 		}
@@ -366,12 +376,16 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
+	seen = max(seen, engine.LastNamed())
 	if _, err := engine.Adopt(ctx, tail.End, b.EachFrom); err != nil {
 		return err
 	}
 	if _, err := engine.Restore(ctx, tail); err != nil {
 		return err
 	}
+	d.mu.Lock()
+	d.started = startTail{known: true, end: tail.End, seen: seen}
+	d.mu.Unlock()
 	d.mu.Lock()
 	d.engine = engine
 	d.mu.Unlock()

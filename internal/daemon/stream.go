@@ -69,18 +69,22 @@ func (d *Daemon) serveStream(w http.ResponseWriter, r *http.Request) {
 		from = last + 1
 	}
 	d.mu.Lock()
-	b, startEnd := d.bus, d.startEnd
+	b, started := d.bus, d.started
 	d.mu.Unlock()
 	if b == nil {
 		http.Error(w, "streaming unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if from > 0 {
-		// An id past the stream's end was given before the store lost its
-		// last writes (bus.Tail): the changes since, published again or
-		// new, come after the end the daemon found when it started.
-		if tail, err := b.ReadTail(r.Context()); err == nil && from-1 > tail.Last {
-			from = min(from, startEnd+1)
+	if id := from - 1; from > 0 && started.known && id > started.end {
+		// An id the store lost at the last start (bus.Tail: the changes
+		// since took those numbers again), or past the stream's end: given
+		// before the loss. The changes since, published again or new, come
+		// after the end the daemon found when it started. An id of those
+		// numbers given since gets some changes again.
+		if id <= started.seen {
+			from = started.end + 1
+		} else if last, err := b.LastSeq(r.Context()); err == nil && id > last {
+			from = started.end + 1
 		}
 	}
 	w.Header().Set("Content-Type", "text/event-stream")

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,9 @@ import (
 
 	"github.com/hazardwire/hazardwire/alert"
 	"github.com/hazardwire/hazardwire/bus"
+	"github.com/hazardwire/hazardwire/collectors"
 	"github.com/hazardwire/hazardwire/internal/config"
+	"github.com/hazardwire/hazardwire/internal/lifecycle"
 	"github.com/hazardwire/hazardwire/internal/testbus"
 )
 
@@ -64,9 +67,12 @@ func startBare(t *testing.T) *Daemon { return startWith(t, "") }
 
 // startWith runs a daemon on the config's bus and http sections followed by
 // more.
-func startWith(t *testing.T, more string) *Daemon {
+func startWith(t *testing.T, more string) *Daemon { return startOn(t, t.TempDir(), more) }
+
+// startOn is startWith on the store in dir.
+func startOn(t *testing.T, dir, more string) *Daemon {
 	t.Helper()
-	cfg, err := config.Parse("t.yaml", fmt.Appendf(nil, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n%s", t.TempDir(), more), os.LookupEnv)
+	cfg, err := config.Parse("t.yaml", fmt.Appendf(nil, "bus: {store_dir: %q}\nhttp: {listen: \"127.0.0.1:0\"}\n%s", dir, more), os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,4 +225,53 @@ func readEvents(t *testing.T, d *Daemon, path, lastID string, n int) []string {
 		}
 	}
 	return got
+}
+
+// TestStreamResumesAfterTheStoreLostWrites: the store lost the stream's last
+// writes (testbus.LoseWrites), and the daemon published those changes again
+// at start, under the lost numbers. A client resuming with the last id it
+// had before gets them, not only what comes after that number.
+func TestStreamResumesAfterTheStoreLostWrites(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b, err := bus.Open(ctx, bus.Config{StoreDir: dir}, testbus.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := lifecycle.NewEngine(b, b.States(), testbus.Logger(t), lifecycle.NewMetrics(prometheus.NewRegistry()), time.Now)
+	if err := e.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var items []collectors.Item
+	for i := range 30 {
+		items = append(items, collectors.Item{Intent: collectors.IntentActive, Alert: *testChange(t, fmt.Sprintf("nws:KCHS.HT.Y.%04d", i), 1).Alert})
+	}
+	e.Handle(ctx, collectors.Info{Name: "nws", Kind: "nws", Grace: 2}, collectors.Result{Snapshot: true, Items: items}, nil)
+	last, err := b.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	testbus.LoseWrites(t, dir, bus.StreamAlerts, false)
+
+	d := startOn(t, dir, "")
+	pub, _ := d.Publisher()
+	s, err := pub.JetStream().Stream(ctx, bus.StreamAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for seq := d.started.end + 1; ; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			break
+		}
+		want = append(want, m.Header.Get("Nats-Msg-Id"))
+	}
+	if len(want) == 0 {
+		t.Fatalf("nothing published again after the loss (the stream ended at %d of %d)", d.started.end, last)
+	}
+	if got := readEvents(t, d, "/api/v1/stream", strconv.FormatUint(last, 10), len(want)); !slices.Equal(got, want) {
+		t.Errorf("events %v, want the changes published again %v", got, want)
+	}
 }

@@ -37,6 +37,10 @@ type Record struct {
 	// Seqs are the stream sequences of the published versions, oldest first
 	// (the API's history of the key); the last few hundred are kept.
 	Seqs []uint64 `json:"seqs,omitempty"`
+	// Published is when the last change was published (Unix seconds; 0 in
+	// records older than the field): whether the stream should still hold
+	// it, by its age limit (Engine.Restore).
+	Published int64 `json:"published,omitempty"`
 }
 
 // maxSeqs bounds the history kept per key.

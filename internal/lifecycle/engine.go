@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -349,6 +350,20 @@ func (e *Engine) Sweep(ctx context.Context) {
 	e.updateActive()
 }
 
+// LastNamed is the highest stream sequence a record names as its key's last
+// change.
+func (e *Engine) LastNamed() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var named uint64
+	for _, s := range e.recs {
+		if n := len(s.seqs); n > 0 {
+			named = max(named, s.seqs[n-1])
+		}
+	}
+	return named
+}
+
 // adoptBack is how far before the last change any record names Adopt
 // reads the stream: a batch's records are written after its changes, with
 // up to three batches in flight (flush.go), so a record the bucket lost can
@@ -377,15 +392,10 @@ const adoptMost = 1 << 14
 // from a little before the last change any record names, and at most the
 // stream's last adoptMost messages. Call it after Load, before Restore. It
 // returns how many records it wrote, and an error if some could not be.
-func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Context, from uint64, fn func(seq uint64, id string, body []byte) error) error) (int, error) {
+func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Context, from uint64, fn func(seq uint64, id string, at time.Time, body []byte) error) error) (int, error) {
+	named := min(e.LastNamed(), end) // records of a stream deleted and made again name its old sequences
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var named uint64
-	for _, s := range e.recs {
-		if n := len(s.seqs); n > 0 {
-			named = max(named, s.seqs[n-1])
-		}
-	}
 	from := uint64(1)
 	if named > adoptBack {
 		from = named - adoptBack
@@ -399,10 +409,11 @@ func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Co
 	type found struct {
 		seq     uint64
 		version int
+		at      time.Time
 		body    []byte
 	}
 	newest := map[string]found{}
-	err := each(ctx, from, func(seq uint64, id string, body []byte) error {
+	err := each(ctx, from, func(seq uint64, id string, at time.Time, body []byte) error {
 		key, version, ok := alert.SplitID(id)
 		if !ok {
 			return nil // not a change of ours
@@ -413,7 +424,7 @@ func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Co
 		if f, ok := newest[key]; ok && f.version >= version {
 			return nil
 		}
-		newest[key] = found{seq, version, slices.Clone(body)}
+		newest[key] = found{seq, version, at, slices.Clone(body)}
 		return nil
 	})
 	if err != nil {
@@ -435,6 +446,7 @@ func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Co
 		r.Seqs = append(r.Seqs, f.seq)
 		r.Seqs = r.Seqs[max(0, len(r.Seqs)-maxSeqs):]
 		recordAs(r, &a)
+		r.Published = f.at.Unix()
 		value, err := storedRecord(nil, r, f.body)
 		if err != nil {
 			return 0, fmt.Errorf("record %s again: %w", a.ID, err)
@@ -466,32 +478,37 @@ func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Co
 }
 
 // Restore publishes again, from their records, the last changes of keys
-// that the alert stream lost (tail.Lost, the stream's end read before
-// anything published). The record keeps the whole last change, so it goes
-// out again under its id, and the exporters deliver it; versions before it
-// that were lost too are not sent again (a partner takes the last). A
-// change older than the stream's age limit is not sent again: it would have
-// aged out (after the stream was deleted and made again, only the changes
-// of its age window go out). Call it after Adopt, before any Handle or
-// Sweep. It returns how many changes it published again, and an error if
-// the bus failed for some: the daemon's start fails then, and the next
-// start, before which nothing is published, tries them again.
+// that the alert stream lost (tail, the stream's end read before anything
+// published): past the last message still there, or, when the stream holds
+// nothing at all, published within its age limit. The record keeps the
+// whole last change, so it goes out again under its id, and the exporters
+// deliver it; versions before it that were lost too are not sent again (a
+// partner takes the last). A change published longer ago than the stream's
+// age limit is not sent again: it aged out (after the stream was deleted
+// and made again, or purged, only the changes of its age window go out). Call it after
+// Adopt, before any Handle or Sweep. It returns how many changes it
+// published again, and an error if the bus failed for some: the daemon's
+// start fails then, and the next start, before which nothing is published,
+// tries them again.
 func (e *Engine) Restore(ctx context.Context, tail bus.Tail) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.endPass("restore")
-	now := e.now()
+	now := e.now().Unix()
 	before := map[string]*slim{}
 	for _, key := range e.sortedKeys() {
 		s := e.recs[key]
 		n := len(s.seqs)
-		if n == 0 || !tail.Lost(s.seqs[n-1]) {
+		if n == 0 {
 			continue
 		}
-		if tail.MaxAge > 0 && now.Sub(time.Unix(0, s.sent)) > tail.MaxAge {
+		known := s.published != 0 // records older than the field do not say
+		if known && tail.MaxAge > 0 && now-s.published > int64(tail.MaxAge/time.Second) {
 			continue // aged out, not lost
 		}
-		before[key] = s
+		if tail.Lost(s.seqs[n-1]) || (tail.Msgs == 0 && known) {
+			before[key] = s
+		}
 	}
 	if len(before) == 0 {
 		return 0, nil
@@ -522,8 +539,13 @@ func (e *Engine) Restore(ctx context.Context, tail bus.Tail) (int, error) {
 			failed++
 			continue
 		}
-		if _, err := e.pub.AlertAt(ctx, s.seqs[len(s.seqs)-1]); err != nil {
-			e.log.Warn("a change the alert stream lost was not published again: the bus still holds its id (was it deleted from the stream by hand?)", "key", key, "err", err)
+		switch _, err := e.pub.AlertAt(ctx, s.seqs[len(s.seqs)-1]); {
+		case errors.Is(err, bus.ErrGone):
+			e.log.Warn("a change the alert stream lost was not published again: the bus still holds its id (was it deleted from the stream by hand?)", "key", key)
+			continue
+		case err != nil:
+			e.log.Error("a change published again cannot be read back", "key", key, "err", err)
+			failed++
 			continue
 		}
 		restored++

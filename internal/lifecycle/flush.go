@@ -78,6 +78,10 @@ func appendRecordFields(out []byte, r *Record) ([]byte, error) {
 		}
 		out = append(out, ']')
 	}
+	if r.Published != 0 {
+		out = append(out, `,"published":`...)
+		out = strconv.AppendInt(out, r.Published, 10)
+	}
 	return append(out, '}'), nil
 }
 
@@ -327,6 +331,12 @@ func (e *Engine) records(ctx context.Context, p *pending) []bus.StateEntry {
 			continue
 		}
 		rec := q.d.Record
+		switch s := e.recs[rec.Key]; {
+		case q.d.Publish != nil:
+			rec.Published = e.now().Unix()
+		case s != nil:
+			rec.Published = s.published
+		}
 		var value []byte
 		var err error
 		switch {

@@ -290,3 +290,79 @@ func openBus(t *testing.T, cfg bus.Config) *bus.Bus {
 	t.Cleanup(b.Close)
 	return b
 }
+
+// TestEngineRestoresARecentEndOfAnOldAlert: an alert in force for longer
+// than the stream's age limit ends (the sweeper's expire, which keeps the
+// alert's old sent time), and the stream loses that expire a moment later.
+// Its age is its publication's, not the alert's: it goes out again.
+func TestEngineRestoresARecentEndOfAnOldAlert(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := bus.Config{StoreDir: dir, MaxAge: 24 * time.Hour}
+	b := openBus(t, cfg)
+	c := &clock{t0}
+	e, _ := newEngine(t, b, c)
+	items := heats(10, alert.SeverityModerate)
+	for i := range items {
+		end := t0.Add(36 * time.Hour)
+		items[i].Alert.Expires = &end
+	}
+	e.Handle(ctx, info, snapshot(items...), nil)
+	c.t = t0.Add(36*time.Hour + time.Minute)
+	e.Sweep(ctx)
+	b.Close()
+
+	testbus.LoseWrites(t, dir, bus.StreamAlerts, false)
+	b = openBus(t, cfg)
+	c.t = c.t.Add(time.Minute)
+	e, _ = newEngine(t, b, c)
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	for _, it := range items {
+		if seqs := e.Seqs(it.Alert.Key); tail.Lost(seqs[len(seqs)-1]) {
+			lost++
+		}
+	}
+	if lost == 0 {
+		t.Fatal("the simulated loss took no expire")
+	}
+	if n, err := e.Restore(ctx, tail); n != lost || err != nil {
+		t.Errorf("Restore = %d, %v; want the %d expires lost, nil", n, err, lost)
+	}
+}
+
+// TestEngineRestoresAStreamThatLostEverything: every message of the stream
+// came after its last sync, and its saved state survived: the stream says
+// it holds nothing past its last sequence, as one whose messages aged out
+// would. The records say when their changes were published, so those
+// inside the age limit go out again.
+func TestEngineRestoresAStreamThatLostEverything(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b := openBus(t, bus.Config{StoreDir: dir})
+	c := &clock{t0}
+	e, _ := newEngine(t, b, c)
+	items := heats(5, alert.SeverityModerate)
+	e.Handle(ctx, info, snapshot(items...), nil)
+	b.Close()
+
+	testbus.LoseEveryWrite(t, dir, bus.StreamAlerts)
+	b = openBus(t, bus.Config{StoreDir: dir})
+	tail, err := b.ReadTail(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tail.Msgs != 0 || tail.Lost(tail.Last) {
+		t.Fatalf("tail %+v: want an empty stream whose end is not taken for lost", tail)
+	}
+	e, _ = newEngine(t, b, c)
+	if n, err := e.Restore(ctx, tail); n != len(items) || err != nil {
+		t.Errorf("Restore = %d, %v; want %d, nil", n, err, len(items))
+	}
+	if got := len(published(t, b)); got != len(items) {
+		t.Errorf("%d changes on the stream after Restore, want %d", got, len(items))
+	}
+}

@@ -26,12 +26,13 @@ type slim struct {
 	sent, end        int64 // unix nanoseconds; end 0: unknown
 	sentLoc, endLoc  *time.Location
 	seqs             []uint64
+	published        int64 // Unix seconds; 0: not known
 }
 
 func slimOf(r *Record) *slim {
 	s := &slim{source: r.Source, version: int32(r.Version), episode: int32(r.Episode), missing: int32(r.Missing),
 		active: r.Active, hazard: r.Alert.Hazard, severity: r.Alert.Severity, hash: r.Hash,
-		sent: r.Sent.UnixNano(), sentLoc: r.Sent.Location(), seqs: r.Seqs}
+		sent: r.Sent.UnixNano(), sentLoc: r.Sent.Location(), seqs: r.Seqs, published: r.Published}
 	if !r.End.IsZero() {
 		s.end, s.endLoc = r.End.UnixNano(), r.End.Location()
 	}
@@ -45,7 +46,7 @@ func (s *slim) record(key string) *Record {
 		return nil
 	}
 	r := &Record{Key: key, Source: s.source, Version: int(s.version), Episode: int(s.episode), Active: s.active,
-		Hash: s.hash, Sent: time.Unix(0, s.sent).In(s.sentLoc), Missing: int(s.missing), Seqs: s.seqs}
+		Hash: s.hash, Sent: time.Unix(0, s.sent).In(s.sentLoc), Missing: int(s.missing), Seqs: s.seqs, Published: s.published}
 	if s.end != 0 {
 		r.End = time.Unix(0, s.end).In(s.endLoc)
 	}

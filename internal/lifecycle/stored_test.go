@@ -42,15 +42,15 @@ func TestStoredRecord(t *testing.T) {
 // TestRecordFields: the record's members are written byte for byte as
 // encoding/json writes them, on records that take every branch.
 func TestRecordFields(t *testing.T) {
-	if n := reflect.TypeFor[Record]().NumField(); n != 11 {
-		t.Fatalf("Record has %d fields: appendRecordFields writes 11; write the new one there and here", n)
+	if n := reflect.TypeFor[Record]().NumField(); n != 12 {
+		t.Fatalf("Record has %d fields: appendRecordFields writes 12; write the new one there and here", n)
 	}
 	kst := time.FixedZone("KST", 9*3600)
 	sent := time.Date(2026, 8, 1, 14, 0, 0, 123456789, kst)
 	records := []Record{
 		{},
 		{Key: "kma:L1010300/O/1", Source: "kma", Version: 3, Episode: 2, Active: true, Hash: "9f86d081884c7d65", Sent: sent,
-			End: sent.Add(36 * time.Hour), Missing: 2, Seqs: []uint64{1, 18446744073709551615}},
+			End: sent.Add(36 * time.Hour), Missing: 2, Seqs: []uint64{1, 18446744073709551615}, Published: 1785560400},
 		{Key: `nws:"quoted" \ <tag> & more`, Source: "nws", Version: -1, Sent: sent.UTC(), Seqs: []uint64{}},
 		{Key: "mois:폭염\u2028\x01\x7f", Source: "mois", Hash: "h", Sent: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("", -(3*3600+30*60)))},
 	}

@@ -85,11 +85,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // reopening (bus.ReadTail).
 func LoseWrites(t testing.TB, dir, stream string, keepIndex bool) {
 	t.Helper()
-	msgs := filepath.Join(dir, "jetstream", "$G", "streams", stream, "msgs")
-	blocks, err := filepath.Glob(filepath.Join(msgs, "*.blk"))
-	if err != nil || len(blocks) == 0 {
-		t.Fatalf("no block file of stream %s in %s (%v)", stream, msgs, err)
-	}
+	msgs, blocks := streamBlocks(t, dir, stream)
 	var last string
 	var lastN int
 	for _, b := range blocks {
@@ -110,4 +106,28 @@ func LoseWrites(t testing.TB, dir, stream string, keepIndex bool) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// LoseEveryWrite is LoseWrites taking every message of stream, its saved
+// state kept: a stream whose messages all came after the last sync.
+func LoseEveryWrite(t testing.TB, dir, stream string) {
+	t.Helper()
+	_, blocks := streamBlocks(t, dir, stream)
+	for _, b := range blocks {
+		if err := os.Truncate(b, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// streamBlocks returns the message directory of stream in the store in dir,
+// and its block files.
+func streamBlocks(t testing.TB, dir, stream string) (string, []string) {
+	t.Helper()
+	msgs := filepath.Join(dir, "jetstream", "$G", "streams", stream, "msgs")
+	blocks, err := filepath.Glob(filepath.Join(msgs, "*.blk"))
+	if err != nil || len(blocks) == 0 {
+		t.Fatalf("no block file of stream %s in %s (%v)", stream, msgs, err)
+	}
+	return msgs, blocks
 }
