@@ -119,6 +119,9 @@ type Engine struct {
 	// its remaining changes are left for the next one (see apply).
 	failed bool
 	left   int // changes left so during the current Handle or Sweep
+	// restoring is set during Restore, whose failed changes are tried again
+	// at the next start, not the next poll.
+	restoring bool
 
 	// onPublish, when set, is handed every change about to be published.
 	onPublish func(c bus.Encoded)
@@ -494,6 +497,7 @@ func (e *Engine) Restore(ctx context.Context, tail bus.Tail) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer e.endPass("restore")
+	e.restoring = true
 	now := e.now().Unix()
 	before := map[string]*slim{}
 	for _, key := range e.sortedKeys() {
@@ -608,9 +612,17 @@ func (e *Engine) loadFailed(source, key string, err error) {
 // left for the next one, and clears the failure. e.mu is held.
 func (e *Engine) endPass(who string) {
 	if e.left > 0 {
-		e.log.Warn("bus failed: changes left for the next poll or sweep", "pass", who, "changes", e.left)
+		e.log.Warn("bus failed: changes left for "+e.retry(), "pass", who, "changes", e.left)
 	}
-	e.failed, e.left = false, 0
+	e.failed, e.left, e.restoring = false, 0, false
+}
+
+// retry says when a change the bus failed is tried again. e.mu is held.
+func (e *Engine) retry() string {
+	if e.restoring {
+		return "the next start"
+	}
+	return "the next poll or sweep"
 }
 
 func (e *Engine) sortedKeys() []string {

@@ -406,7 +406,7 @@ func (e *Engine) report(p *pending) {
 	if p.nFailed > 0 {
 		// Nothing is recorded for them: the next poll or sweep decides them
 		// again, and a change the bus did store is repeated with its id and dropped.
-		e.log.Error("bus failed: changes not recorded, to be decided again on the next poll or sweep",
+		e.log.Error("bus failed: changes not recorded, to be tried again at "+e.retry(),
 			"changes", p.nFailed, "of", len(p.batch), "err", p.firstErr)
 	}
 }
