@@ -385,8 +385,6 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.started = startTail{known: true, end: tail.End, seen: seen}
-	d.mu.Unlock()
-	d.mu.Lock()
 	d.engine = engine
 	d.mu.Unlock()
 

@@ -487,12 +487,12 @@ func (e *Engine) Adopt(ctx context.Context, end uint64, each func(ctx context.Co
 // whole last change, so it goes out again under its id, and the exporters
 // deliver it; versions before it that were lost too are not sent again (a
 // partner takes the last). A change published longer ago than the stream's
-// age limit is not sent again: it aged out (after the stream was deleted
-// and made again, or purged, only the changes of its age window go out). Call it after
-// Adopt, before any Handle or Sweep. It returns how many changes it
-// published again, and an error if the bus failed for some: the daemon's
-// start fails then, and the next start, before which nothing is published,
-// tries them again.
+// age limit is not sent again: it aged out (after the stream was deleted and
+// made again, or purged, only the changes of its age window go out). Call
+// it after Adopt, before any Handle or Sweep. It returns how many changes
+// it published again, and an error if the bus failed for some: the
+// daemon's start fails then, and the next start, before which nothing is
+// published, tries them again.
 func (e *Engine) Restore(ctx context.Context, tail bus.Tail) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

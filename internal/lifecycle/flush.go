@@ -326,15 +326,15 @@ func (e *Engine) acknowledged(ctx context.Context, p *pending, ans published) {
 // noting their batch indexes in p.recorded.
 func (e *Engine) records(ctx context.Context, p *pending) []bus.StateEntry {
 	var entries []bus.StateEntry
+	now := e.now().Unix()
 	for i, q := range p.batch {
 		if p.failed[i] {
 			continue
 		}
 		rec := q.d.Record
-		switch s := e.recs[rec.Key]; {
-		case q.d.Publish != nil:
-			rec.Published = e.now().Unix()
-		case s != nil:
+		if q.d.Publish != nil {
+			rec.Published = now
+		} else if s := e.recs[rec.Key]; s != nil {
 			rec.Published = s.published
 		}
 		var value []byte
